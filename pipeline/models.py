@@ -1,0 +1,127 @@
+"""Plain data passed between the stages of the flow.
+
+discover -> SourceFile; extract -> ExtractedText (lines with page and line numbers);
+parse -> ParsedReport (ReportMeta, Goal, IndicatorRow with raw cell text);
+normalize -> Polars frames; validate -> frames split into facts and quarantine; load -> DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The value columns of an indicator table, in the order they are printed. One source of truth:
+# the parser maps header words onto these keys, normalize turns each into a DOUBLE (+ raw text).
+MEASURES: tuple[str, ...] = (
+    "outcome",
+    "outcome_men",
+    "outcome_women",
+    "previous_outcome",
+    "forecast",
+    "target",
+    "city_target",
+)
+# "period" holds the Period cell (reports) or the Periodicitet cell (plans), as printed.
+VALUE_COLUMNS: tuple[str, ...] = MEASURES + ("period",)
+
+REPORT_TYPES: tuple[str, ...] = (
+    "tertialrapport_1",
+    "tertialrapport_2",
+    "verksamhetsberattelse",
+    "verksamhetsplan",
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One report file found in the raw folder."""
+
+    path: str
+    name: str
+    sha256: str
+    size: int
+    kind: str  # "txt" or "pdf"
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of extracted text. Table rows keep their cells apart with TABs.
+
+    For a .txt file `page` is None and `line_no` is the 1-based line in the file;
+    for a PDF `page` is 1-based and `line_no` is the 1-based line within that page.
+    """
+
+    page: int | None
+    line_no: int
+    text: str
+
+
+@dataclass
+class ExtractedText:
+    file: SourceFile
+    lines: list[TextLine]
+
+
+@dataclass
+class ReportMeta:
+    district: str | None = None
+    org_unit: str | None = None
+    report_type: str | None = None
+    year: int | None = None
+    tertial: int | None = None
+    # where each field came from ("cover", "text", "manifest"), for the build summary
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def missing(self) -> list[str]:
+        need = ["district", "report_type", "year"]
+        if self.report_type in ("tertialrapport_1", "tertialrapport_2"):
+            need.append("tertial")
+        return [name for name in need if getattr(self, name) is None]
+
+
+@dataclass
+class Goal:
+    """A goal heading of the report: inriktningsmål, KF goal, council goal or åtagande."""
+
+    ref: str  # e.g. "1", "1.2", "1.2.N1" (unnumbered council goal #1 under 1.2)
+    kind: str  # "inriktningsmal" | "kf_goal" | "namndmal" | "atagande"
+    text: str
+    parent_ref: str | None
+    assessment: str | None = None  # "helt" | "delvis" | "inte"
+    source_page: int | None = None
+    source_line: int | None = None
+
+
+@dataclass
+class IndicatorRow:
+    """One indicator row of one table, cells as printed (normalize makes numbers of them)."""
+
+    table_no: int
+    row_no: int  # 1-based position of the row among the report's indicator rows
+    indicator_as_printed: str
+    cells: dict[str, str]  # VALUE_COLUMNS key -> cell text as printed ("" when empty)
+    previous_label: str | None  # e.g. "VB 2013", from the header of the previous-year column
+    goal_ref: str | None
+    by_gender: bool = False  # ♀ before the name
+    comment: str | None = None
+    source_page: int | None = None
+    source_line: int = 0
+    quality_flag: str | None = None
+    raw_text: str = ""  # the source line(s) of the row, for a person checking a flag
+
+
+@dataclass
+class ParsedReport:
+    file: SourceFile
+    meta: ReportMeta
+    goals: list[Goal]
+    rows: list[IndicatorRow]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A file (or part of one) that could not be used, with the stage and a one-line reason."""
+
+    file: str
+    stage: str
+    reason: str
