@@ -1,0 +1,135 @@
+"""Dagster assets: one per stage of the flow, each a thin call into its stage module.
+
+discover -> extract -> parse -> normalize -> validate -> load. Per-file work is fanned out inside
+an asset (extract runs worker processes), not as one Dagster step per file: on two cores Dagster's
+per-step overhead would cost more than the work.
+"""
+
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.discover import Discovery, discover_reports
+from pipeline.extract import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Extracted, ExtractSettings, extract_all
+from pipeline.load import load_warehouse
+from pipeline.models import LoadError
+from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
+
+PROJECT_DIR = Path(__file__).parent.parent
+
+
+class BuildSettings(dg.ConfigurableResource):
+    """Where the reports are read from and the warehouse is written to."""
+
+    raw_dir: str = os.environ.get("INDICATORS_RAW", str(PROJECT_DIR / "raw"))
+    warehouse_path: str = os.environ.get("INDICATORS_WAREHOUSE", str(PROJECT_DIR / "warehouse" / "indicators.duckdb"))
+    workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
+    timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
+    memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.warehouse_path).resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.warehouse.parent / ".cache"
+
+    def stage_dir(self, run_id: str) -> Path:
+        return self.warehouse.parent / ".staging" / run_id
+
+
+@dg.asset(description="Report files in the raw folder, with content hashes and the manifest.")
+def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
+    found = discover_reports(settings.raw_dir)
+    context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
+    return found
+
+
+@dg.asset(description="Text lines of every report (cached by content hash; PDFs in worker processes).")
+def extracted_texts(
+    context: dg.AssetExecutionContext, settings: BuildSettings, report_files: Discovery
+) -> tuple[list[Extracted], list[LoadError]]:
+    extract_settings = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
+    done, errors = extract_all(report_files.files, extract_settings, progress=context.log.info)
+    fresh = sum(1 for d in done if not d.from_cache)
+    context.add_output_metadata({"extracted": fresh, "from_cache": len(done) - fresh, "rejected": len(errors)})
+    return done, errors
+
+
+@dg.asset(description="Indicator tables, goals and report metadata parsed from the text lines.")
+def parsed_reports(
+    context: dg.AssetExecutionContext,
+    settings: BuildSettings,
+    report_files: Discovery,
+    extracted_texts: tuple[list[Extracted], list[LoadError]],
+) -> ParseStep:
+    step = parse_all(report_files, extracted_texts[0], settings.stage_dir(context.run_id), context.log.info)
+    context.add_output_metadata({"reports": len(step.files), "rows": sum(p.rows for p in step.files)})
+    return step
+
+
+@dg.asset(description="Typed indicator values (Polars): Swedish numbers, units, text cells.")
+def normalized_indicators(
+    context: dg.AssetExecutionContext, settings: BuildSettings, parsed_reports: ParseStep
+) -> NormalizeStep:
+    return normalize_all(parsed_reports, settings.stage_dir(context.run_id))
+
+
+@dg.asset(
+    description="Rows checked against the Great Expectations suites; failures quarantined.",
+    check_specs=[dg.AssetCheckSpec("indicator_facts_suite", asset="validated_indicators")],
+)
+def validated_indicators(context: dg.AssetExecutionContext, normalized_indicators: NormalizeStep):
+    step = validate_all(normalized_indicators)
+    failed = [o for o in step.outcomes if not o.success]
+    yield dg.Output(step, metadata={"valid": step.rows_valid, "quarantined": step.rows_quarantined,
+                                     "flagged": step.rows_flagged})
+    yield dg.AssetCheckResult(
+        check_name="indicator_facts_suite",
+        passed=not any(o.blocking for o in failed),
+        severity=dg.AssetCheckSeverity.ERROR if any(o.blocking for o in failed) else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "expectations": len(step.outcomes),
+            "failed": len(failed),
+            "rows_quarantined": step.rows_quarantined,
+            "failures": "; ".join(f"{o.expectation}({o.column}): {o.unexpected_count}" for o in failed) or "none",
+        },
+    )
+
+
+@dg.asset(description="The DuckDB star schema, built into a new file and swapped in atomically.")
+def warehouse(
+    context: dg.AssetExecutionContext,
+    settings: BuildSettings,
+    report_files: Discovery,
+    extracted_texts: tuple[list[Extracted], list[LoadError]],
+    parsed_reports: ParseStep,
+    validated_indicators: ValidateStep,
+) -> dict[str, int]:
+    errors = report_files.errors + extracted_texts[1] + parsed_reports.errors
+    rejected = {e.file for e in errors if not e.reason.startswith("warning:")}
+    summary = {
+        "reports_found": len(report_files.files),
+        "reports_loaded": len(parsed_reports.files),
+        "files_rejected": len(rejected),
+        "files_extracted": sum(1 for d in extracted_texts[0] if not d.from_cache),
+        "files_from_cache": sum(1 for d in extracted_texts[0] if d.from_cache),
+        "rows_parsed": sum(p.rows for p in parsed_reports.files),
+        "rows_loaded": validated_indicators.rows_valid,
+        "rows_flagged": validated_indicators.rows_flagged,
+        "rows_quarantined": validated_indicators.rows_quarantined,
+    }
+    stage = settings.stage_dir(context.run_id)
+    try:
+        load_warehouse(stage, settings.warehouse, errors, summary)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    context.add_output_metadata({**summary, "path": str(settings.warehouse)})
+    return summary
+
+
+ALL_ASSETS = [report_files, extracted_texts, parsed_reports, normalized_indicators, validated_indicators, warehouse]

@@ -1,0 +1,132 @@
+"""The `indicators` command: build the warehouse, query it read-only.
+
+`indicators build` runs the Dagster job in-process (the same job the nightly schedule runs) and
+prints the build summary. Errors a user sees name the file, the stage and the reason on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pipeline.assets import BuildSettings
+
+log = logging.getLogger("indicators")
+
+
+def _settings(args: argparse.Namespace) -> BuildSettings:
+    fields = {}
+    if args.raw:
+        fields["raw_dir"] = str(Path(args.raw).resolve())
+    if args.warehouse:
+        fields["warehouse_path"] = str(Path(args.warehouse).resolve())
+    if getattr(args, "workers", None):
+        fields["workers"] = args.workers
+    if getattr(args, "timeout", None):
+        fields["timeout_s"] = args.timeout
+    return BuildSettings(**fields)
+
+
+def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
+    """Run the build job in-process; returns (success, summary, load errors)."""
+    from pipeline.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    level = os.environ.get("INDICATORS_LOG", "CRITICAL")  # the summary below says what matters
+    result = defs.resolve_job_def("build_warehouse").execute_in_process(
+        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": level}}}}
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                err = event.step_failure_data.error
+                print(f"build failed in {event.step_key}: {err.message.strip() if err else 'unknown error'}",
+                      file=sys.stderr)
+        return False, {}, []
+    summary = result.output_for_node("warehouse")
+    errors = (result.output_for_node("report_files").errors + result.output_for_node("extracted_texts")[1]
+              + result.output_for_node("parsed_reports").errors)
+    return True, summary, errors
+
+
+def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
+    print(f"warehouse: {warehouse}")
+    for key in ("reports_found", "reports_loaded", "files_rejected", "files_extracted", "files_from_cache",
+                "rows_parsed", "rows_loaded", "rows_flagged", "rows_quarantined"):
+        print(f"  {key.replace('_', ' '):<18} {summary.get(key, 0)}")
+    rejected = [e for e in errors if not e.reason.startswith("warning:")]
+    warnings = [e for e in errors if e.reason.startswith("warning:")]
+    for e in rejected:
+        print(f"  rejected {e.file} [{e.stage}]: {e.reason}")
+    if warnings:
+        print(f"  {len(warnings)} parse warnings (see table load_errors)")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    ok, summary, errors = run_build(settings)
+    if not ok:
+        print(f"warehouse unchanged: {settings.warehouse}", file=sys.stderr)
+        return 1
+    print_summary(summary, errors, settings.warehouse)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from pipeline.load import connect_read_only
+
+    warehouse = _settings(args).warehouse
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+        return 1
+    con = connect_read_only(warehouse)
+    try:
+        rel = con.sql(args.sql)
+        if rel is None:
+            return 0
+        if args.csv:
+            rel.write_csv("/dev/stdout")
+        else:
+            rel.show(max_rows=args.max_rows, max_width=10_000)
+    except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback
+        print(f"query failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="indicators", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--raw", help="folder with report files (default: raw/ or $INDICATORS_RAW)")
+        sp.add_argument("--warehouse", help="DuckDB file (default: warehouse/indicators.duckdb or $INDICATORS_WAREHOUSE)")
+
+    b = sub.add_parser("build", help="build the warehouse from the report files and print a summary")
+    common(b)
+    b.add_argument("--workers", type=int, help="extraction worker processes (default: all cores)")
+    b.add_argument("--timeout", type=float, help="seconds one file may take to extract (default: 180)")
+    b.set_defaults(func=cmd_build)
+
+    q = sub.add_parser("query", help="run SQL against the warehouse, opened read-only")
+    common(q)
+    q.add_argument("sql", help="the SQL to run")
+    q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    q.add_argument("--max-rows", type=int, default=100, help="rows to show in a table (default: 100)")
+    q.set_defaults(func=cmd_query)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("INDICATORS_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

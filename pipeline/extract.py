@@ -1,0 +1,238 @@
+"""Extract the text of each report file into lines, cached by the file's content hash.
+
+Takes SourceFiles, gives for each either the path of its cached extraction (a JSON list of
+[page, line_no, text]) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
+(pipeline/pdf_layout.py) in a worker process with a wall-clock limit and a memory cap, because
+pdfminer has no time limit of its own and hangs or recurses on some malformed files.
+
+The cache key is the content hash plus EXTRACTOR_VERSION: a rebuild with no changed file extracts
+nothing, and a change to the extraction code invalidates the cache by bumping the version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.models import ExtractedText, LoadError, SourceFile, TextLine
+
+log = logging.getLogger(__name__)
+
+EXTRACTOR_VERSION = "3"
+DEFAULT_TIMEOUT_S = 180.0
+DEFAULT_MEMORY_MB = 2048
+_POLL_S = 0.05
+
+
+class ExtractionFailed(Exception):
+    """A file whose text cannot be had; the message is the one-line reason users see."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    file: SourceFile
+    cache_path: Path
+    pages: int | None
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    cache_dir: Path
+    workers: int = os.cpu_count() or 1
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+
+# --- reading one file ------------------------------------------------------------------------
+
+
+def read_txt(path: str) -> list[TextLine]:
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise ExtractionFailed("empty file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractionFailed(
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise ExtractionFailed("binary content in a .txt file")
+    return [TextLine(None, i, line) for i, line in enumerate(text.splitlines(), start=1)]
+
+
+def read_pdf(path: str) -> list[TextLine]:
+    if Path(path).stat().st_size == 0:
+        raise ExtractionFailed("empty file (0 bytes)")
+    with open(path, "rb") as fh:
+        if not fh.read(1024).lstrip().startswith(b"%PDF"):
+            raise ExtractionFailed("not a PDF (no %PDF header)")
+    from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
+
+    try:
+        lines = pdf_to_lines(path)
+    except ExtractionFailed:
+        raise
+    except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
+        raise ExtractionFailed(_pdf_reason(exc)) from exc
+    if not any(ln.text.strip() for ln in lines):
+        raise ExtractionFailed("no text layer (scanned images?); needs OCR before it can be read")
+    return lines
+
+
+def _pdf_reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "Encrypt" in name or "Password" in name:
+        return "encrypted PDF; cannot read it without the password"
+    if isinstance(exc, RecursionError):
+        return "malformed PDF (recursion too deep while parsing)"
+    if isinstance(exc, MemoryError):
+        return "PDF needs more memory than the cap allows"
+    return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
+
+
+def read_lines(file: SourceFile) -> list[TextLine]:
+    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path)
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+def cache_path(cache_dir: Path, file: SourceFile) -> Path:
+    return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
+
+
+def write_cache(path: Path, lines: list[TextLine]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump([[ln.page, ln.line_no, ln.text] for ln in lines], fh, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def load_extracted(item: Extracted) -> ExtractedText:
+    with open(item.cache_path, encoding="utf-8") as fh:
+        lines = [TextLine(p, n, t) for p, n, t in json.load(fh)]
+    return ExtractedText(item.file, lines)
+
+
+def _page_count(lines: list[TextLine]) -> int | None:
+    pages = [ln.page for ln in lines if ln.page is not None]
+    return max(pages) if pages else None
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+
+def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs in the child
+    try:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        sys.setrecursionlimit(5000)
+        lines = read_lines(file)
+        write_cache(Path(out), lines)
+        conn.send(("ok", _page_count(lines)))
+    except ExtractionFailed as exc:
+        conn.send(("error", str(exc)))
+    except MemoryError:
+        conn.send(("error", f"needs more than the {memory_mb} MB memory cap"))
+    except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, whatever went wrong
+        log.debug("extract worker failed: %s", traceback.format_exc())
+        conn.send(("error", f"{type(exc).__name__}: {str(exc)[:160]}"))
+    finally:
+        conn.close()
+
+
+@dataclass
+class _Running:
+    file: SourceFile
+    proc: mp.process.BaseProcess
+    conn: object
+    started: float
+
+
+def _context() -> mp.context.BaseContext:
+    # forkserver: no fork of a threaded parent (Dagster runs threads); children start fast.
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def extract_all(
+    files: Iterable[SourceFile],
+    settings: ExtractSettings,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[Extracted], list[LoadError]]:
+    """Extract every file not already cached, `settings.workers` at a time."""
+    done: list[Extracted] = []
+    errors: list[LoadError] = []
+    todo: list[SourceFile] = []
+    for f in files:
+        path = cache_path(settings.cache_dir, f)
+        if path.exists():
+            done.append(Extracted(f, path, None, from_cache=True))
+        else:
+            todo.append(f)
+    report = progress or (lambda msg: log.info(msg))
+    if todo:
+        _run_workers(todo, settings, done, errors, report)
+    order = {id(f): i for i, f in enumerate(files)} if isinstance(files, list) else {}
+    done.sort(key=lambda e: (order.get(id(e.file), 0), e.file.name))
+    return done, errors
+
+
+def _run_workers(todo, settings, done, errors, report) -> None:
+    ctx = _context()
+    queue, running, total, finished = list(todo), [], len(todo), 0
+    while queue or running:
+        while queue and len(running) < max(1, settings.workers):
+            f = queue.pop(0)
+            parent, child = ctx.Pipe(duplex=False)
+            out = str(cache_path(settings.cache_dir, f))
+            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child), daemon=True)
+            proc.start()
+            child.close()
+            running.append(_Running(f, proc, parent, time.monotonic()))
+        time.sleep(_POLL_S)
+        for r in list(running):
+            outcome = _poll(r, settings.timeout_s)
+            if outcome is None:
+                continue
+            running.remove(r)
+            finished += 1
+            status, value = outcome
+            elapsed = time.monotonic() - r.started
+            if status == "ok":
+                done.append(Extracted(r.file, cache_path(settings.cache_dir, r.file), value, from_cache=False))
+                report(f"[{finished}/{total}] extracted {r.file.name} ({value or '-'} pages, {elapsed:.1f} s)")
+            else:
+                errors.append(LoadError(r.file.name, "extract", value))
+                report(f"[{finished}/{total}] rejected {r.file.name}: {value}")
+
+
+def _poll(r: _Running, timeout_s: float) -> tuple[str, object] | None:
+    if r.conn.poll():
+        try:
+            msg = r.conn.recv()
+        except EOFError:
+            msg = None
+        r.proc.join(timeout=5)
+        if msg is not None:
+            return msg
+    if not r.proc.is_alive():
+        r.proc.join()
+        return "error", f"extraction process died (exit code {r.proc.exitcode}; out of memory?)"
+    if time.monotonic() - r.started > timeout_s:
+        r.proc.kill()
+        r.proc.join()
+        return "error", f"extraction took longer than {timeout_s:.0f} s; stopped"
+    return None

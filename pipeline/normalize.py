@@ -1,0 +1,150 @@
+"""Normalize parsed indicator rows into typed Polars frames.
+
+Takes a ParsedReport, gives a facts frame (one row per indicator row: every measure as a DOUBLE
+next to its cell text as printed, one unit per row) and a goals frame. Swedish numbers: decimal
+comma, space or no-break space between thousands ("9 000 st" -> 9000.0), the unit kept apart
+("5,79 %" -> 5.79 and "%": a percent stays 5.79). "-" and empty cells are NULL; a text cell
+("Tas fram av nämnd") is NULL with its text kept in <measure>_text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from pipeline.models import MEASURES, ParsedReport
+
+# sign, integer part with optional thousands groups, optional decimals, then the unit
+SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
+_THOUSANDS = r"[ \u00a0\u202f]"
+
+# Unit spellings folded onto one form, so one indicator's cells agree ("kWh" / "kwh").
+UNIT_ALIASES = {"kwh/kv m": "kwh/kvm", "barn/avd": "barn/avd.", "dag": "dagar", "procent": "%"}
+
+FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
+
+
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a printed name: one space, no trailing full stop."""
+    name = re.sub(r"\s+", " ", name).strip()
+    return name.rstrip(" .")
+
+
+def swedish_number(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(value, unit) expressions for a column of cell texts."""
+    text = cell.str.strip_chars()
+    parts = text.str.extract_groups(SWEDISH_NUMBER)
+    sign = parts.struct.field("1").replace({"−": "-", "–": "-", "+": ""})
+    integer = parts.struct.field("2").str.replace_all(_THOUSANDS, "")
+    decimals = parts.struct.field("3").fill_null("0")
+    value = pl.concat_str([sign.fill_null(""), integer, pl.lit("."), decimals]).cast(pl.Float64, strict=False)
+    unit = parts.struct.field("4").str.strip_chars().str.to_lowercase()
+    unit = unit.replace(UNIT_ALIASES)
+    return value, unit
+
+
+def rows_frame(report: ParsedReport) -> pl.DataFrame:
+    meta = report.meta
+    records = [
+        {
+            "report_id": report.file.sha256,
+            "report_file": report.file.name,
+            "row_no": r.row_no,
+            "table_no": r.table_no,
+            "goal_ref": r.goal_ref,
+            "indicator_as_printed": r.indicator_as_printed,
+            "by_gender": r.by_gender,
+            **{f"{m}_text": r.cells.get(m, "") for m in MEASURES},
+            "period": r.cells.get("period") or None,
+            "previous_label": r.previous_label,
+            "comment": r.comment,
+            "source_page": r.source_page,
+            "source_line": r.source_line,
+            "parse_flag": r.quality_flag,
+            "raw_text": r.raw_text,
+        }
+        for r in report.rows
+    ]
+    schema = {
+        "report_id": pl.String, "report_file": pl.String, "row_no": pl.Int32, "table_no": pl.Int32,
+        "goal_ref": pl.String, "indicator_as_printed": pl.String, "by_gender": pl.Boolean,
+        **{c: pl.String for c in FACT_TEXT_COLUMNS}, "period": pl.String, "previous_label": pl.String,
+        "comment": pl.String, "source_page": pl.Int32, "source_line": pl.Int32, "parse_flag": pl.String,
+        "raw_text": pl.String,
+    }
+    frame = pl.DataFrame(records, schema=schema)
+    return frame.with_columns(
+        pl.lit(meta.report_type).alias("report_type"),
+        pl.lit(meta.district).alias("district"),
+        pl.lit(meta.org_unit, dtype=pl.String).alias("org_unit"),
+        pl.lit(meta.year, dtype=pl.Int32).alias("year"),
+        pl.lit(meta.tertial, dtype=pl.Int32).alias("tertial"),
+    )
+
+
+def _measure_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    exprs = []
+    for m in MEASURES:
+        raw = pl.col(f"{m}_text")
+        value, unit = swedish_number(raw)
+        exprs += [value.alias(m), unit.alias(f"_{m}_unit")]
+    return frame.with_columns(exprs)
+
+
+def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
+    unit_cols = [f"_{m}_unit" for m in MEASURES]
+    units = pl.concat_list([pl.col(c) for c in unit_cols]).list.drop_nulls().list.eval(
+        pl.element().filter(pl.element() != "")
+    )
+    distinct = units.list.unique()
+    # A cell that is neither empty, "-", nor a number is a text cell: NULL value, text kept.
+    text_cells = pl.sum_horizontal(
+        [
+            (pl.col(f"{m}_text").str.strip_chars().is_in(["", "-", "–"]).not_() & pl.col(m).is_null()).cast(pl.Int8)
+            for m in MEASURES
+        ]
+    )
+    flags = pl.concat_list(
+        [
+            pl.col("parse_flag"),
+            pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
+        ]
+    ).list.drop_nulls().list.join(",")
+    return frame.with_columns(
+        units.list.eval(pl.element().mode().sort().first()).list.first().alias("unit"),
+        text_cells.alias("text_cells"),
+        pl.when(flags != "").then(flags).alias("quality_flag"),
+    ).drop(unit_cols)
+
+
+def normalize_report(report: ParsedReport) -> pl.DataFrame:
+    frame = rows_frame(report)
+    frame = _measure_columns(frame)
+    frame = _row_unit_and_flags(frame)
+    return frame.with_columns(
+        pl.col("indicator_as_printed").map_elements(normalize_name, return_dtype=pl.String).alias("indicator"),
+        pl.col("comment").str.strip_chars(),
+    )
+
+
+def goals_frame(report: ParsedReport) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "report_id": report.file.sha256,
+                "goal_ref": g.ref,
+                "goal_kind": g.kind,
+                "goal_text": g.text,
+                "parent_ref": g.parent_ref,
+                "assessment": g.assessment,
+                "source_page": g.source_page,
+                "source_line": g.source_line,
+            }
+            for g in report.goals
+        ],
+        schema={
+            "report_id": pl.String, "goal_ref": pl.String, "goal_kind": pl.String, "goal_text": pl.String,
+            "parent_ref": pl.String, "assessment": pl.String, "source_page": pl.Int32, "source_line": pl.Int32,
+        },
+    )
