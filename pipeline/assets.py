@@ -67,7 +67,7 @@ def parsed_reports(
     report_files: Discovery,
     extracted_texts: tuple[list[Extracted], list[LoadError]],
 ) -> ParseStep:
-    step = parse_all(report_files, extracted_texts[0], settings.stage_dir(context.run_id), context.log.info)
+    step = parse_all(report_files, extracted_texts[0], settings.stage_dir(context.run.run_id), context.log.info)
     context.add_output_metadata({"reports": len(step.files), "rows": sum(p.rows for p in step.files)})
     return step
 
@@ -76,7 +76,7 @@ def parsed_reports(
 def normalized_indicators(
     context: dg.AssetExecutionContext, settings: BuildSettings, parsed_reports: ParseStep
 ) -> NormalizeStep:
-    return normalize_all(parsed_reports, settings.stage_dir(context.run_id))
+    return normalize_all(parsed_reports, settings.stage_dir(context.run.run_id))
 
 
 @dg.asset(
@@ -123,7 +123,7 @@ def warehouse(
         "rows_flagged": validated_indicators.rows_flagged,
         "rows_quarantined": validated_indicators.rows_quarantined,
     }
-    stage = settings.stage_dir(context.run_id)
+    stage = settings.stage_dir(context.run.run_id)
     try:
         load_warehouse(stage, settings.warehouse, errors, summary)
     finally:

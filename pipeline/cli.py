@@ -7,6 +7,7 @@ prints the build summary. Errors a user sees name the file, the stage and the re
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import os
 import sys
@@ -30,6 +31,13 @@ def _settings(args: argparse.Namespace) -> BuildSettings:
     return BuildSettings(**fields)
 
 
+def _root_cause(err) -> str:
+    """Dagster wraps the stage's exception; the user needs the innermost message."""
+    while err is not None and getattr(err, "cause", None) is not None:
+        err = err.cause
+    return err.message.strip().splitlines()[-1] if err is not None else "unknown error"
+
+
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
     """Run the build job in-process; returns (success, summary, load errors)."""
     from pipeline.definitions import build_definitions
@@ -42,8 +50,7 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                err = event.step_failure_data.error
-                print(f"build failed in {event.step_key}: {err.message.strip() if err else 'unknown error'}",
+                print(f"build failed in {event.step_key}: {_root_cause(event.step_failure_data.error)}",
                       file=sys.stderr)
         return False, {}, []
     summary = result.output_for_node("warehouse")
@@ -88,7 +95,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         if rel is None:
             return 0
         if args.csv:
-            rel.write_csv("/dev/stdout")
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(rel.columns)
+            writer.writerows(rel.fetchall())
         else:
             rel.show(max_rows=args.max_rows, max_width=10_000)
     except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback

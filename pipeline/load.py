@@ -67,11 +67,11 @@ def load_warehouse(
         params = {"stage": _quote(str(stage_dir)), "districts_csv": _quote(str(DATA_DIR / "districts.csv"))}
         for stmt in _statements(read_sql("load.sql")):
             con.execute(_substitute(stmt, params))
-        con.executemany(
-            "INSERT INTO load_errors VALUES (?, ?, ?)",
-            [(e.file, e.stage, e.reason) for e in sorted(load_errors, key=lambda e: (e.file, e.stage))],
-        )
-        con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
+        errors = [(e.file, e.stage, e.reason) for e in sorted(load_errors, key=lambda e: (e.file, e.stage, e.reason))]
+        if errors:
+            con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
+        if summary:
+            con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
         for stmt in _statements(read_sql("views.sql")):
             con.execute(stmt)
         con.execute("CHECKPOINT wh")

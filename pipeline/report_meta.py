@@ -23,6 +23,7 @@ _REPORT_TITLE = re.compile(
 )
 _COUNCIL = re.compile(r"stadsdels(?:nämnd|förvaltning)", re.IGNORECASE)
 _ORG_UNIT = re.compile(r"^\s*([A-ZÅÄÖ][\wåäöÅÄÖ-]*(?:enheten|avdelningen|sektionen))\s*$")
+_COVER_ENDS = ("Innehållsförteckning", "Sammanfattande analys")  # the body starts here
 _PERIOD_CELL = re.compile(r"\bTertial\s+([12])\s+((?:19|20)\d{2})\b")
 
 
@@ -40,7 +41,7 @@ def _report_type(kind: str, tertial: str | None) -> tuple[str | None, int | None
 def _cover_text(lines: Sequence[TextLine]) -> list[str]:
     cover = []
     for line in lines[:COVER_LINES]:
-        if line.text.strip().startswith("Innehållsförteckning"):
+        if line.text.strip().startswith(_COVER_ENDS):
             break
         cover.append(line.text)
     return cover

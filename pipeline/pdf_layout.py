@@ -1,0 +1,864 @@
+"""Lay out the text of a PDF as lines, with table rows rebuilt as TAB-separated cells.
+
+Takes: the path of a PDF file (with a text layer).
+Gives: ``list[TextLine]`` in reading order, page by page (``page`` 1-based, ``line_no`` 1-based within
+the page), in the same shape as the report .txt files, so one parser reads both:
+
+* body text: one line per printed text line;
+* tables: one line per table ROW, cells joined by TAB, text wrapped inside a cell joined by single
+  spaces (or by nothing when a word was broken inside the cell: "Periode" / "ns utfall" ->
+  "Periodens utfall"); empty cells are kept so that columns line up with the header; a cell that
+  spans the whole table (a "Kommentar ..." / "Analys ..." row) gives a one-cell line;
+* a table split across pages is joined again: the header row repeated on the next page is dropped and
+  a row broken over the page break becomes one row, its fragments put back into their cells;
+* running page headers (the report title) and footers ("Sida N (M)") are left out.
+
+How: pdfminer.six without its layout analysis (``laparams=None``) gives every glyph and every drawn
+line/rectangle with coordinates. Tables with borders are rebuilt from the drawn edges (rows between
+horizontal borders, cells between the vertical borders crossing each row). Tables without borders are
+found from a header line starting "Indikator"/"Aktivitet" and rebuilt from the header cells' x positions.
+Nothing relies on the order in which the PDF emits its text.
+
+Broken files raise pdfminer's own exceptions (PDFSyntaxError, PDFPasswordIncorrect, ...); a PDF without
+a text layer gives an empty list.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from statistics import median
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLayoutContainer, LTLine, LTRect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+
+from pipeline.models import TextLine
+
+# ---------------------------------------------------------------------------------------------
+# Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
+# ---------------------------------------------------------------------------------------------
+
+# A drawn segment counts as horizontal/vertical if it deviates less than this from the axis.
+AXIS_TOLERANCE = 0.8
+# Border segments closer than this are the same border (LibreOffice draws fills and borders 0.05 pt apart).
+EDGE_SNAP = 1.5
+# A filled rectangle thinner than this is a border drawn as a rectangle; thicker ones are cell shading.
+THIN_RECT = 2.0
+# Spaces between two horizontal borders lower than this are double borders, not rows.
+MIN_ROW_HEIGHT = 3.0
+# Cells narrower than this are gaps between double vertical borders.
+MIN_CELL_WIDTH = 3.0
+# Largest believable inner cell padding; beyond it the text is centred or right-aligned, not padded.
+MAX_CELL_PADDING = 6.0
+
+# Glyphs whose vertical centres differ by less than this (x the smaller font size) share a text line.
+SAME_LINE_EM = 0.4
+# An uncovered horizontal gap wider than this between glyphs is a word space (for PDFs that do not
+# emit space glyphs; LibreOffice does, so its word gaps are covered by a space glyph).
+WORD_GAP_EM = 0.12
+# An uncovered gap wider than this separates text chunks (table cells without borders, tab stops).
+CHUNK_GAP_EM = 0.35
+# In body text, chunks further apart than this are joined by a TAB (tab stops, table of contents).
+BODY_TAB_GAP_EM = 1.5
+# The same glyph drawn twice this close is overprinting ("fake bold"), kept once.
+OVERPRINT_DISTANCE = 0.6
+# A wrapped line counts as full when its next glyph would have ended beyond the cell's inner right
+# edge less this slack (the border's own width eats into the text area): the word was broken inside
+# the cell and must be re-joined without a space.
+FULL_LINE_SLACK = 0.5
+
+# Running headers/footers live in these top/bottom fractions of the page height.
+PAGE_MARGIN_FRACTION = 0.1
+# A running header/footer repeats at the same height (within this) on several pages.
+RUNNING_LINE_Y_TOLERANCE = 3.0
+# ... on at least this many pages, and on at least this share of the pages.
+RUNNING_LINE_MIN_PAGES = 2
+RUNNING_LINE_MIN_SHARE = 0.3
+PAGE_NUMBER_LINE = re.compile(
+    r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
+)
+
+# Column separators of two table parts on consecutive pages differ by less than this if they are the
+# same table.
+COLUMN_MATCH_TOLERANCE = 2.0
+# Tables without borders: a chunk starts in a column if it starts at most this far left of it.
+COLUMN_ALIGN_TOLERANCE = 2.0
+# Tables without borders: assumed white space between the text of two neighbouring columns.
+BORDERLESS_COLUMN_GAP = 3.0
+# Tables without borders: a line more than this far below the previous one is not part of the table.
+BORDERLESS_TABLE_END_GAP_EM = 1.6
+# Tables without borders: a wrapped cell continues on a line at most this far below the previous one.
+BORDERLESS_WRAP_GAP_EM = 0.8
+# Tables without borders: text of another size than the table's is not part of it.
+FONT_SIZE_TOLERANCE = 0.6
+
+TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
+FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
+# Glyphs that mark an indicator/activity and precede the first cell's text.
+MARKER_GLYPHS = "♀▶✓●◆■🟢"
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry primitives. Coordinates are top-down: y grows down the page (reading order).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Glyph:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+    @property
+    def mid_y(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def mid_x(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def is_space(self) -> bool:
+        return self.text.isspace()
+
+
+@dataclass(slots=True)
+class Segment:
+    """An axis-parallel border: `pos` is y for a horizontal one, x for a vertical one."""
+
+    pos: float
+    lo: float
+    hi: float
+
+
+class Line:
+    """Glyphs on one text line, left to right."""
+
+    __slots__ = ("glyphs", "top", "bottom", "x0", "x1", "size", "_text", "_chunks")
+
+    def __init__(self, glyphs: list[Glyph]) -> None:
+        self.glyphs = glyphs
+        inked = [g for g in glyphs if not g.is_space] or glyphs
+        self.top = min(g.top for g in glyphs)
+        self.bottom = max(g.bottom for g in glyphs)
+        self.x0 = inked[0].x0
+        self.x1 = inked[-1].x1
+        self.size = median(g.size for g in inked)
+        self._text: str | None = None
+        self._chunks: list[Line] | None = None
+
+    @property
+    def text(self) -> str:
+        """The line's text, spaces collapsed, not stripped at the end (a trailing space means a wrap)."""
+        if self._text is None:
+            self._text = glyphs_to_text(self.glyphs)
+        return self._text
+
+    @property
+    def ends_with_space(self) -> bool:
+        """LibreOffice keeps the space at which it wrapped a line: the cell's text goes on below."""
+        return self.glyphs[-1].is_space
+
+    @property
+    def chunks(self) -> list[Line]:
+        """The line cut at wide uncovered gaps: the pieces of a line that cross cells or tab stops."""
+        if self._chunks is None:
+            self._chunks = [Line(part) for part in split_at_gaps(self.glyphs, CHUNK_GAP_EM)]
+        return self._chunks
+
+
+def glyphs_to_text(glyphs: list[Glyph]) -> str:
+    parts: list[str] = []
+    previous: Glyph | None = None
+    for glyph in glyphs:
+        if (
+            previous is not None
+            and not glyph.is_space
+            and not previous.is_space
+            and glyph.x0 - previous.x1 > WORD_GAP_EM * min(glyph.size, previous.size)
+        ):
+            parts.append(" ")
+        parts.append(glyph.text)
+        previous = glyph
+    return re.sub(" {2,}", " ", "".join(parts)).lstrip(" ")
+
+
+def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
+    parts: list[list[Glyph]] = [[glyphs[0]]]
+    for previous, glyph in zip(glyphs, glyphs[1:], strict=False):
+        if glyph.x0 - previous.x1 > gap_em * min(glyph.size, previous.size):
+            parts.append([])
+        parts[-1].append(glyph)
+    # Space glyphs alone (a trailing space pushed past a gap) carry no text: give them to the left.
+    merged: list[list[Glyph]] = []
+    for part in parts:
+        if merged and all(g.is_space for g in part):
+            merged[-1].extend(part)
+        else:
+            merged.append(part)
+    return merged
+
+
+def group_into_lines(glyphs: Iterable[Glyph]) -> list[Line]:
+    """Glyphs -> text lines, top to bottom. One sort and one sweep: O(n log n)."""
+    ordered = sorted(glyphs, key=lambda g: g.mid_y)
+    rows: list[list[Glyph]] = []
+    anchor_y = anchor_size = 0.0
+    for glyph in ordered:
+        if rows and abs(glyph.mid_y - anchor_y) <= SAME_LINE_EM * min(glyph.size, anchor_size):
+            rows[-1].append(glyph)
+        else:
+            rows.append([glyph])
+            anchor_y, anchor_size = glyph.mid_y, glyph.size
+    lines = []
+    for row in rows:
+        row.sort(key=lambda g: g.x0)
+        kept = drop_overprinted(row)
+        if any(not g.is_space for g in kept):
+            lines.append(Line(kept))
+    lines.sort(key=lambda line: (line.top, line.x0))
+    return lines
+
+
+def drop_overprinted(glyphs: list[Glyph]) -> list[Glyph]:
+    kept: list[Glyph] = []
+    for glyph in glyphs:
+        if kept and glyph.text == kept[-1].text and abs(glyph.x0 - kept[-1].x0) < OVERPRINT_DISTANCE:
+            continue
+        kept.append(glyph)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells, rows, tables
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    lines: list[Line] = field(default_factory=list)
+    # x where a line of this cell is full (cell edge less padding): used to spot words broken inside it
+    inner_right: float = 0.0
+
+    def text(self) -> str:
+        text = ""
+        previous: Line | None = None
+        for line in self.lines:
+            piece = line.text.strip()
+            if previous is None:
+                text = piece
+            else:
+                text = text.rstrip() + separator_between(previous, line, self.inner_right) + piece
+            previous = line
+        return re.sub(r"\s{2,}", " ", text).strip()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    def is_unfinished(self) -> bool:
+        """The cell's last line was wrapped, so its text goes on (on the next page)."""
+        return bool(self.lines) and line_was_wrapped(self.lines[-1])
+
+
+def separator_between(upper: Line, lower: Line, inner_right: float) -> str:
+    """What joins two wrapped lines of a cell: a space, or nothing inside a broken word.
+
+    LibreOffice keeps the space it wrapped at as a trailing space glyph, or drops it when even the
+    space does not fit; it breaks inside a word only when the word is wider than the cell, and then the
+    fragment stands alone on its line, filling it.
+    """
+    if upper.ends_with_space:
+        return " "
+    upper_text = upper.text
+    if len(upper_text) >= 2 and upper_text[-1] in "-/" and upper_text[-2].isalnum():
+        return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
+    if " " in upper_text.strip():
+        return " "  # several words: the line was wrapped between words
+    next_glyph = lower.glyphs[0]
+    if upper.x1 + (next_glyph.x1 - next_glyph.x0) > inner_right - FULL_LINE_SLACK:
+        return ""  # a lone word with no room for one more glyph: broken at the cell edge
+    return " "
+
+
+def line_was_wrapped(line: Line) -> bool:
+    text = line.text
+    return line.ends_with_space or (len(text) >= 2 and text[-1] == "-" and text[-2].isalpha())
+
+
+@dataclass
+class Row:
+    cells: list[Cell]
+    page: int
+    top: float
+    bottom: float
+
+    def text(self) -> str:
+        return "\t".join(cell.text() for cell in self.cells)
+
+    @property
+    def is_empty(self) -> bool:
+        return all(cell.is_empty for cell in self.cells)
+
+    @property
+    def is_header(self) -> bool:
+        return bool(self.cells) and starts_table_header(self.cells[0].text())
+
+
+@dataclass
+class Table:
+    rows: list[Row]
+    # x positions that identify the columns (separators or column starts): equal for two parts of
+    # one table on consecutive pages
+    columns: list[float]
+    top: float
+    bottom: float
+
+
+@dataclass
+class BodyLine:
+    line: Line
+    page: int
+
+    @property
+    def top(self) -> float:
+        return self.line.top
+
+
+Item = BodyLine | Table
+
+
+def starts_table_header(text: str) -> bool:
+    return text.lstrip(MARKER_GLYPHS + " ").startswith(TABLE_HEADER_WORDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the PDF
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    number: int
+    width: float
+    height: float
+    glyphs: list[Glyph]
+    horizontals: list[Segment]
+    verticals: list[Segment]
+    tables: list[Table] = field(default_factory=list)
+    body: list[Line] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+    def in_margin(self, line: Line) -> bool:
+        margin = PAGE_MARGIN_FRACTION * self.height
+        return line.bottom < margin or line.top > self.height - margin
+
+
+def iter_page_layouts(path: str) -> Iterator[LTLayoutContainer]:
+    resources = PDFResourceManager(caching=True)
+    # laparams=None: raw glyphs and graphics, no pdfminer layout analysis (we do our own, faster)
+    device = PDFPageAggregator(resources, laparams=None)
+    interpreter = PDFPageInterpreter(resources, device)
+    with open(path, "rb") as handle:
+        for pdf_page in PDFPage.get_pages(handle):
+            interpreter.process_page(pdf_page)
+            yield device.get_result()
+
+
+def read_page(number: int, layout: LTLayoutContainer) -> Page:
+    page_top = layout.y1
+    glyphs: list[Glyph] = []
+    horizontals: list[Segment] = []
+    verticals: list[Segment] = []
+
+    def visit(container: LTContainer) -> None:
+        for obj in container:
+            if isinstance(obj, LTChar):
+                text = obj.get_text()
+                if text:
+                    glyphs.append(
+                        Glyph(text, obj.x0, obj.x1, page_top - obj.y1, page_top - obj.y0, obj.size or 1.0)
+                    )
+            elif isinstance(obj, LTCurve):
+                add_edges(obj, page_top, horizontals, verticals)
+            elif isinstance(obj, LTContainer):
+                visit(obj)  # figures (form XObjects) hold glyphs and graphics too
+
+    visit(layout)
+    return Page(number, layout.width, layout.height, glyphs, horizontals, verticals)
+
+
+def add_edges(obj: LTCurve, page_top: float, horizontals: list[Segment], verticals: list[Segment]) -> None:
+    """Border edges drawn by a line, a rectangle or a path, in top-down coordinates."""
+    width, height = obj.x1 - obj.x0, obj.y1 - obj.y0
+    if isinstance(obj, LTRect) and not obj.stroke:
+        # A filled rectangle is a border only if it is thin; a wide one is cell shading.
+        if height <= THIN_RECT and width > THIN_RECT:
+            horizontals.append(Segment(page_top - (obj.y0 + obj.y1) / 2, obj.x0, obj.x1))
+        elif width <= THIN_RECT and height > THIN_RECT:
+            verticals.append(Segment((obj.x0 + obj.x1) / 2, page_top - obj.y1, page_top - obj.y0))
+        return
+    if isinstance(obj, LTLine) or (not obj.stroke and obj.fill):
+        # a filled thin path behaves like a line along its long side
+        if height <= THIN_RECT and width > THIN_RECT:
+            horizontals.append(Segment(page_top - (obj.y0 + obj.y1) / 2, obj.x0, obj.x1))
+        elif width <= THIN_RECT and height > THIN_RECT:
+            verticals.append(Segment((obj.x0 + obj.x1) / 2, page_top - obj.y1, page_top - obj.y0))
+        return
+    if not obj.stroke:
+        return
+    points = list(obj.pts)
+    if isinstance(obj, LTRect) or (len(points) > 2 and points[0] != points[-1]):
+        points.append(points[0])  # rectangles (and closed paths drawn open) include the closing side
+    for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+        if abs(ya - yb) <= AXIS_TOLERANCE and abs(xa - xb) > AXIS_TOLERANCE:
+            horizontals.append(Segment(page_top - (ya + yb) / 2, min(xa, xb), max(xa, xb)))
+        elif abs(xa - xb) <= AXIS_TOLERANCE and abs(ya - yb) > AXIS_TOLERANCE:
+            verticals.append(Segment((xa + xb) / 2, page_top - max(ya, yb), page_top - min(ya, yb)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables with borders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Band:
+    """The space between two horizontal borders of a grid: one table row."""
+
+    top: float
+    bottom: float
+    separators: list[float]  # x of the vertical borders crossing the whole band, left to right
+
+
+@dataclass
+class Grid:
+    left: float
+    right: float
+    top: float
+    bottom: float
+    bands: list[Band]
+
+    @property
+    def is_table(self) -> bool:
+        # A frame with one cell per row is a box around text, not a table.
+        return any(len(band.separators) > 2 for band in self.bands)
+
+
+def merge_segments(segments: list[Segment]) -> list[Segment]:
+    """Collinear, overlapping or touching segments -> one segment each."""
+    merged: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: (s.pos, s.lo)):
+        if not extend_collinear(merged, seg):
+            merged.append(Segment(seg.pos, seg.lo, seg.hi))
+    return merged
+
+
+def extend_collinear(merged: list[Segment], seg: Segment) -> bool:
+    """Grow a merged segment on the same border line that `seg` overlaps; False if there is none."""
+    # look back only over segments on the same border line (a border is a handful of pieces)
+    for other in reversed(merged):
+        if seg.pos - other.pos > EDGE_SNAP:
+            return False
+        if seg.lo <= other.hi + EDGE_SNAP and seg.hi >= other.lo - EDGE_SNAP:
+            other.lo, other.hi = min(other.lo, seg.lo), max(other.hi, seg.hi)
+            return True
+    return False
+
+
+def cluster_positions(values: Iterable[float]) -> list[float]:
+    clustered: list[float] = []
+    for value in sorted(values):
+        if not clustered or value - clustered[-1] > EDGE_SNAP:
+            clustered.append(value)
+    return clustered
+
+
+def find_grids(horizontals: list[Segment], verticals: list[Segment]) -> list[Grid]:
+    """Connected horizontal+vertical borders -> grids. O(H*V) over border segments, not glyphs."""
+    hs, vs = merge_segments(horizontals), merge_segments(verticals)
+    parent = list(range(len(hs) + len(vs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for hi, h in enumerate(hs):
+        for vi, v in enumerate(vs):
+            if h.lo - EDGE_SNAP <= v.pos <= h.hi + EDGE_SNAP and v.lo - EDGE_SNAP <= h.pos <= v.hi + EDGE_SNAP:
+                parent[root(hi)] = root(len(hs) + vi)
+
+    components: dict[int, tuple[list[Segment], list[Segment]]] = defaultdict(lambda: ([], []))
+    for hi, h in enumerate(hs):
+        components[root(hi)][0].append(h)
+    for vi, v in enumerate(vs):
+        components[root(len(hs) + vi)][1].append(v)
+
+    grids = []
+    for comp_h, comp_v in components.values():
+        if len(comp_h) >= 2 and len(comp_v) >= 2:
+            grid = grid_from_borders(comp_h, comp_v)
+            if grid.bands and grid.is_table:
+                grids.append(grid)
+    return grids
+
+
+def grid_from_borders(hs: list[Segment], vs: list[Segment]) -> Grid:
+    ys = cluster_positions(h.pos for h in hs)
+    bands = []
+    for top, bottom in zip(ys, ys[1:], strict=False):
+        if bottom - top < MIN_ROW_HEIGHT:
+            continue
+        crossing = [v.pos for v in vs if v.lo <= top + EDGE_SNAP and v.hi >= bottom - EDGE_SNAP]
+        separators: list[float] = []
+        for x in cluster_positions(crossing):
+            if not separators or x - separators[-1] >= MIN_CELL_WIDTH:
+                separators.append(x)
+        if len(separators) >= 2:
+            bands.append(Band(top, bottom, separators))
+    return Grid(
+        left=min(v.pos for v in vs),
+        right=max(v.pos for v in vs),
+        top=ys[0],
+        bottom=ys[-1],
+        bands=bands,
+    )
+
+
+def split_glyphs_by_grid(
+    glyphs: list[Glyph], grids: list[Grid]
+) -> tuple[dict[tuple[int, int, int], list[Glyph]], list[Glyph]]:
+    """Each glyph -> (grid, band, cell) by its centre, or to the body text if it is in no cell."""
+    in_cells: dict[tuple[int, int, int], list[Glyph]] = defaultdict(list)
+    outside: list[Glyph] = []
+    band_tops = [[band.top for band in grid.bands] for grid in grids]
+    for glyph in glyphs:
+        key = locate_in_grids(glyph, grids, band_tops)
+        if key is None:
+            outside.append(glyph)
+        else:
+            in_cells[key].append(glyph)
+    return in_cells, outside
+
+
+def locate_in_grids(
+    glyph: Glyph, grids: list[Grid], band_tops: list[list[float]]
+) -> tuple[int, int, int] | None:
+    x, y = glyph.mid_x, glyph.mid_y
+    for gi, grid in enumerate(grids):
+        if not (grid.left <= x <= grid.right and grid.top <= y <= grid.bottom):
+            continue
+        bi = bisect_right(band_tops[gi], y) - 1
+        if bi < 0 or y > grid.bands[bi].bottom:
+            return None
+        separators = grid.bands[bi].separators
+        ci = bisect_right(separators, x) - 1
+        if 0 <= ci < len(separators) - 1:
+            return gi, bi, ci
+        return None
+    return None
+
+
+def table_from_grid(
+    grid: Grid, gi: int, in_cells: dict[tuple[int, int, int], list[Glyph]], page_number: int
+) -> Table:
+    rows = []
+    for bi, band in enumerate(grid.bands):
+        cells = [
+            Cell(group_into_lines(in_cells.get((gi, bi, ci), [])), inner_right=band.separators[ci + 1])
+            for ci in range(len(band.separators) - 1)
+        ]
+        rows.append(Row(cells, page_number, band.top, band.bottom))
+    set_inner_right_edges(grid, rows)
+    widest = max(grid.bands, key=lambda band: len(band.separators))
+    return Table(
+        rows=[row for row in rows if not row.is_empty],
+        columns=widest.separators,
+        top=grid.top,
+        bottom=grid.bottom,
+    )
+
+
+def set_inner_right_edges(grid: Grid, rows: list[Row]) -> None:
+    """The cell padding is where text starts inside its cell; assume the same padding on the right."""
+    offsets = [
+        line.x0 - band.separators[ci]
+        for band, row in zip(grid.bands, rows, strict=True)
+        for ci, cell in enumerate(row.cells)
+        for line in cell.lines
+    ]
+    padding = min(max(min(offsets, default=0.0), 0.0), MAX_CELL_PADDING)
+    for row in rows:
+        for cell in row.cells:
+            cell.inner_right -= padding
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables without borders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BorderlessTable:
+    """A table rebuilt from the x positions where its header cells start."""
+
+    starts: list[float]
+    right: float
+    size: float
+    page: int
+    rows: list[Row] = field(default_factory=list)
+    last_bottom: float = 0.0
+
+    @classmethod
+    def from_header(cls, line: Line, page: int) -> BorderlessTable:
+        starts = [chunk.x0 for chunk in line.chunks]
+        table = cls(starts, right=line.x1, size=line.size, page=page)
+        table.add_row(line)
+        return table
+
+    def to_table(self) -> Table:
+        return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
+
+    def column_of(self, chunk: Line) -> int:
+        return max(bisect_right(self.starts, chunk.x0 + COLUMN_ALIGN_TOLERANCE) - 1, 0)
+
+    def crosses_columns(self, chunk: Line) -> bool:
+        column = self.column_of(chunk)
+        return column + 1 < len(self.starts) and chunk.x1 > self.starts[column + 1] - COLUMN_ALIGN_TOLERANCE
+
+    def column_right(self, column: int) -> float:
+        if column + 1 < len(self.starts):
+            return self.starts[column + 1] - BORDERLESS_COLUMN_GAP
+        return self.right
+
+    def fits(self, line: Line) -> bool:
+        """Can `line` be a row of this table: same text size, chunks start inside the columns."""
+        if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
+            return False
+        if FULL_WIDTH_ROW.match(line.text):
+            return True
+        return not any(self.crosses_columns(chunk) for chunk in line.chunks)
+
+    def add_row(self, line: Line) -> None:
+        if FULL_WIDTH_ROW.match(line.text):
+            cells = [Cell([line], inner_right=self.right)]
+        else:
+            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.starts))]
+            self.put_chunks(line, cells)
+        self.rows.append(Row(cells, self.page, line.top, line.bottom))
+        self.right = max(self.right, line.x1)
+        self.last_bottom = line.bottom
+
+    def put_chunks(self, line: Line, cells: list[Cell]) -> None:
+        by_column: dict[int, list[Glyph]] = defaultdict(list)
+        for chunk in line.chunks:
+            by_column[self.column_of(chunk)].extend(chunk.glyphs)
+        for column, glyphs in by_column.items():
+            cells[column].lines.append(Line(glyphs))
+
+    def continues_row(self, line: Line) -> bool:
+        """Is `line` more wrapped text of the current row: every cell it writes to was wrapped."""
+        row = self.rows[-1]
+        if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
+            return False
+        if len(row.cells) == 1:
+            return row.cells[0].is_unfinished() or self.is_full(row.cells[0], line)
+        columns = {self.column_of(chunk) for chunk in line.chunks}
+        return all(
+            not row.cells[c].is_empty and (row.cells[c].is_unfinished() or self.is_full(row.cells[c], line))
+            for c in columns
+        )
+
+    @staticmethod
+    def is_full(cell: Cell, line: Line) -> bool:
+        return separator_between(cell.lines[-1], line, cell.inner_right) == ""
+
+    def accept(self, line: Line) -> bool:
+        """Add `line` to the table (as a new row or more of the last row); False if it ends the table."""
+        if line.top - self.last_bottom > BORDERLESS_TABLE_END_GAP_EM * self.size:
+            return False
+        if starts_table_header(line.text) or abs(line.size - self.size) > FONT_SIZE_TOLERANCE:
+            return False
+        if self.continues_row(line):
+            row = self.rows[-1]
+            if len(row.cells) == 1:
+                row.cells[0].lines.append(line)
+            else:
+                self.put_chunks(line, row.cells)
+            row.bottom = line.bottom
+            self.last_bottom = line.bottom
+            self.right = max(self.right, line.x1)
+            return True
+        if not self.fits(line):
+            return False
+        self.add_row(line)
+        return True
+
+
+def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
+    """Body lines + tables of one page in reading order. Returns the borderless table still open at
+    the foot of the page, which may go on at the top of the next page (with or without a header)."""
+    items: list[Item] = list(page.tables)
+    first_body_top = min((line.top for line in page.body), default=page.height)
+    table_above = any(table.top < first_body_top for table in page.tables)
+    open_table: BorderlessTable | None = None
+    for index, line in enumerate(page.body):
+        if open_table is not None and open_table.accept(line):
+            continue
+        if open_table is not None:
+            items.append(open_table.to_table())
+            open_table = None
+        if starts_table_header(line.text) and len(line.chunks) >= 2:
+            open_table = BorderlessTable.from_header(line, page.number)
+        elif index == 0 and carried is not None and not table_above and carried.fits(line):
+            open_table = BorderlessTable(carried.starts, carried.right, carried.size, page.number)
+            open_table.add_row(line)
+        else:
+            items.append(BodyLine(line, page.number))
+    carry_on = None
+    if open_table is not None:
+        items.append(open_table.to_table())
+        if not any(table.top > open_table.last_bottom for table in page.tables):
+            carry_on = open_table
+    items.sort(key=lambda item: item.top)
+    page.items = items
+    return carry_on
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole document
+# ---------------------------------------------------------------------------------------------
+
+
+def lay_out_page(page: Page) -> None:
+    """Split the page's glyphs into bordered tables and body text lines."""
+    grids = find_grids(page.horizontals, page.verticals)
+    in_cells, outside = split_glyphs_by_grid(page.glyphs, grids)
+    page.tables = [table_from_grid(grid, gi, in_cells, page.number) for gi, grid in enumerate(grids)]
+    page.tables = [table for table in page.tables if table.rows]
+    page.body = group_into_lines(outside)
+    page.glyphs = []  # no longer needed; keeps memory flat on long reports
+
+
+def drop_running_lines(pages: list[Page]) -> None:
+    """Remove page numbers and lines repeated at the same height in the page margins of many pages."""
+    seen: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for page in pages:
+        for line in page.body:
+            if page.in_margin(line):
+                seen[running_key(line.text)].append((page.number, line.top))
+    needed = max(RUNNING_LINE_MIN_PAGES, int(RUNNING_LINE_MIN_SHARE * len(pages)))
+
+    def is_running(page: Page, line: Line) -> bool:
+        if not page.in_margin(line):
+            return False
+        if PAGE_NUMBER_LINE.match(line.text.strip()):
+            return True
+        pages_here = {
+            number
+            for number, top in seen[running_key(line.text)]
+            if abs(top - line.top) <= RUNNING_LINE_Y_TOLERANCE
+        }
+        return len(pages_here) >= needed
+
+    for page in pages:
+        page.body = [line for line in page.body if not is_running(page, line)]
+
+
+def running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()))
+
+
+def join_tables_across_pages(pages: list[Page]) -> None:
+    """A table at the foot of a page that goes on at the top of the next page becomes one table."""
+    previous: Table | None = None
+    for page in pages:
+        first = page.items[0] if page.items else None
+        if previous is not None and isinstance(first, Table) and same_columns(previous, first):
+            append_continuation(previous, first)
+            page.items.pop(0)
+            if not page.items:
+                continue  # the whole page was table: it may go on further
+        last = page.items[-1] if page.items else None
+        previous = last if isinstance(last, Table) else None
+
+
+def same_columns(upper: Table, lower: Table) -> bool:
+    return len(upper.columns) == len(lower.columns) and all(
+        abs(a - b) <= COLUMN_MATCH_TOLERANCE for a, b in zip(upper.columns, lower.columns, strict=True)
+    )
+
+
+def append_continuation(table: Table, continuation: Table) -> None:
+    rows = continuation.rows
+    if rows and table.rows and rows[0].text() == table.rows[0].text():
+        rows = rows[1:]  # the header row repeated on the new page
+    if rows and table.rows and row_goes_on(table.rows[-1], rows[0]):
+        for cell, more in zip(table.rows[-1].cells, rows[0].cells, strict=True):
+            cell.lines.extend(more.lines)
+        rows = rows[1:]
+    table.rows.extend(rows)
+    table.bottom = continuation.bottom
+
+
+def row_goes_on(upper: Row, lower: Row) -> bool:
+    """Was `upper` broken by the page break and `lower` its rest?"""
+    if upper.is_header or len(upper.cells) != len(lower.cells):
+        return False
+    if any(cell.is_unfinished() for cell in upper.cells):
+        return True
+    # the rest of a broken row has nothing in the name column but text in others
+    return len(lower.cells) > 1 and lower.cells[0].is_empty and not upper.cells[0].is_empty
+
+
+def body_line_text(line: Line) -> str:
+    """A body line: chunks far apart (tab stops) joined by TAB, others by a space."""
+    pieces = [line.chunks[0].text.strip()]
+    for left, right in zip(line.chunks, line.chunks[1:], strict=False):
+        gap = right.x0 - left.x1
+        pieces.append("\t" if gap > BODY_TAB_GAP_EM * min(left.size, right.size) else " ")
+        pieces.append(right.text.strip())
+    return "".join(pieces).strip()
+
+
+def item_texts(item: Item) -> Iterator[tuple[int, str]]:
+    if isinstance(item, BodyLine):
+        yield item.page, body_line_text(item.line)
+        return
+    for row in item.rows:
+        text = row.text()
+        if text.strip():
+            yield row.page, text
+
+
+def pdf_to_lines(path: str) -> list[TextLine]:
+    """Every line of the PDF's text in reading order, table rows as TAB-separated cells."""
+    pages = []
+    for number, layout in enumerate(iter_page_layouts(path), start=1):
+        page = read_page(number, layout)
+        lay_out_page(page)
+        pages.append(page)
+    drop_running_lines(pages)
+    carried: BorderlessTable | None = None
+    for page in pages:
+        carried = build_page_items(page, carried)
+    join_tables_across_pages(pages)
+
+    lines: list[TextLine] = []
+    line_numbers: dict[int, int] = defaultdict(int)
+    for page in pages:
+        for item in page.items:
+            for page_number, text in item_texts(item):
+                line_numbers[page_number] += 1
+                lines.append(TextLine(page=page_number, line_no=line_numbers[page_number], text=text))
+    return lines

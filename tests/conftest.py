@@ -1,0 +1,53 @@
+"""Shared helpers: the sample reports in raw/, parsed once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.discover import sha256_of
+from pipeline.extract import read_txt
+from pipeline.models import ExtractedText, SourceFile
+from pipeline.parse import parse_report
+
+ROOT = Path(__file__).parent.parent
+RAW = ROOT / "raw"
+SAMPLE_TEXTS = Path(__file__).parent / "fixtures" / "samples"
+
+SAMPLE_FILES = {
+    "000": "000_3e9cf77e5c646f75",
+    "001": "001_e413b7b4eec749f1",
+    "002": "002_80d6a2513fda4bdc",
+    "003": "003_130f0561e7be4d6d",
+    "004": "004_05871d331dd0cb08",
+}
+
+
+def sample_txt(key: str) -> Path:
+    """The sample's .txt: in raw/ while it is the input there, else in the test fixtures."""
+    name = SAMPLE_FILES[key] + ".txt"
+    return RAW / name if (RAW / name).exists() else SAMPLE_TEXTS / name
+
+
+def extracted_txt(path: Path) -> ExtractedText:
+    source = SourceFile(str(path), path.name, sha256_of(path), path.stat().st_size, "txt")
+    return ExtractedText(source, read_txt(str(path)))
+
+
+@pytest.fixture(scope="session")
+def parsed_txt():
+    cache = {}
+
+    def get(key: str):
+        if key not in cache:
+            cache[key] = parse_report(extracted_txt(sample_txt(key)))
+        return cache[key]
+
+    return get
+
+
+def row_named(report, name: str):
+    rows = [r for r in report.rows if r.indicator_as_printed == name]
+    assert rows, f"no row named {name!r}"
+    return rows[0]

@@ -1,0 +1,59 @@
+"""Swedish numbers, units and text cells."""
+
+import polars as pl
+import pytest
+
+from pipeline.normalize import normalize_name, normalize_report, swedish_number
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "unit"),
+    [
+        ("5,79 %", 5.79, "%"),
+        ("9 000 st", 9000.0, "st"),
+        ("9\u00a0000 st", 9000.0, "st"),
+        ("1 123", 1123.0, None),
+        ("1600 st", 1600.0, "st"),
+        ("-1 %", -1.0, "%"),
+        ("0", 0.0, None),
+        ("17,2 barn/avd.", 17.2, "barn/avd."),
+        ("62 kwh/kv m", 62.0, "kwh/kvm"),
+        ("1,58 kg CO2 per kg livsmedel", 1.58, "kg co2 per kg livsmedel"),
+        ("Tas fram av nämnd", None, None),
+        ("+/- 1 %", None, None),
+        ("-", None, None),
+        ("", None, None),
+    ],
+)
+def test_swedish_number(cell, value, unit):
+    value_expr, unit_expr = swedish_number(pl.col("c"))
+    got = pl.DataFrame({"c": [cell]}).select(value_expr.alias("v"), unit_expr.alias("u")).row(0)
+    assert got == (value, unit)
+
+
+def test_normalize_name_folds_spaces_and_final_stop():
+    assert normalize_name("  Andel  personer\u00a0med  insatser. ") == "Andel personer med insatser"
+
+
+def test_normalized_sample_000_rows(parsed_txt):
+    frame = normalize_report(parsed_txt("000"))
+    row = frame.filter(pl.col("indicator") == "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd").row(
+        0, named=True
+    )
+    assert (row["outcome"], row["previous_outcome"], row["forecast"], row["target"], row["city_target"]) == (
+        5.79, 5.77, 5.6, 5.5, 4.0,
+    )
+    assert row["unit"] == "%" and row["quality_flag"] is None
+    dubb = frame.filter(pl.col("indicator") == "Andel dubbdäck").row(0, named=True)
+    assert dubb["city_target"] is None and dubb["city_target_text"] == "tas fram av nämnde n/styrels en"
+    assert dubb["text_cells"] == 1
+    el = frame.filter(pl.col("indicator") == "Elanvändning per kvadratmeter").row(0, named=True)
+    assert el["quality_flag"] == "mixed_units"  # "62 kwh/kv m" against "33 kWh": kept, flagged
+
+
+def test_normalized_sample_001_gender_columns(parsed_txt):
+    frame = normalize_report(parsed_txt("001"))
+    row = frame.filter(pl.col("indicator") == "Antal ungdomar som fått feriejobb i stadens regi").row(0, named=True)
+    assert (row["outcome"], row["outcome_men"], row["outcome_women"], row["previous_outcome"], row["forecast"],
+            row["target"], row["city_target"]) == (0.0, 0.0, 0.0, 369.0, 350.0, 400.0, 9000.0)
+    assert row["unit"] == "st"
