@@ -817,6 +817,10 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
         return False
     if any(cell.is_unfinished() for cell in upper.cells):
         return True
+    if len(upper.cells) == 1:
+        # a full-width row at the top of a page that is not a new Kommentar/Analys row is the rest
+        # of the one above (its text went on after a line break in the cell)
+        return not FULL_WIDTH_ROW.match(lower.cells[0].text())
     # the rest of a broken row has nothing in the name column but text in others
     return len(lower.cells) > 1 and lower.cells[0].is_empty and not upper.cells[0].is_empty
 
