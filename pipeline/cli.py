@@ -35,7 +35,10 @@ def _root_cause(err) -> str:
     """Dagster wraps the stage's exception; the user needs the innermost message."""
     while err is not None and getattr(err, "cause", None) is not None:
         err = err.cause
-    return err.message.strip().splitlines()[-1] if err is not None else "unknown error"
+    if err is None:
+        return "unknown error"
+    lines = [ln.strip() for ln in err.message.strip().splitlines() if ln.strip().strip("^~ ")]
+    return " ".join(lines[:3])
 
 
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:

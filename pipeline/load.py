@@ -9,6 +9,7 @@ never sees a half-built warehouse and a failed build leaves the previous one in 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -31,11 +32,9 @@ def _quote(text: str) -> str:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";\n") if s.strip() and not _only_comments(s)]
-
-
-def _only_comments(statement: str) -> bool:
-    return all(not ln.strip() or ln.strip().startswith("--") for ln in statement.splitlines())
+    """Statements of a SQL file: split at a ';' that ends a line, once comments are dropped."""
+    code = "\n".join(re.sub(r"\s*--.*$", "", ln) for ln in script.splitlines())
+    return [s.strip() for s in re.split(r";\s*\n", code + "\n") if s.strip()]
 
 
 def _substitute(statement: str, params: Mapping[str, str]) -> str:

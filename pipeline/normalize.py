@@ -13,7 +13,9 @@ import re
 
 import polars as pl
 
+from pipeline.catalog import load_catalog
 from pipeline.models import MEASURES, ParsedReport
+from pipeline.periods import parse_period_cell, previous_year
 
 # sign, integer part with optional thousands groups, optional decimals, then the unit
 SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
@@ -118,14 +120,42 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
     ).drop(unit_cols)
 
 
+CATALOG_SCHEMA = {
+    "indicator": pl.String, "indicator_key": pl.String, "catalog_status": pl.String, "better": pl.String,
+    "proposed_key": pl.String, "proposed_score": pl.Float64,
+}
+PERIOD_SCHEMA = {
+    "period_kind": pl.String, "period_year": pl.Int32, "period_start": pl.Date, "period_end": pl.Date,
+    "frequency": pl.String, "previous_year": pl.Int32,
+}
+
+
+def _catalog_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    catalog = load_catalog()
+    records = []
+    for printed in frame["indicator_as_printed"].to_list():
+        m = catalog.lookup(normalize_name(printed))
+        records.append({"indicator": m.indicator, "indicator_key": m.indicator_key, "catalog_status": m.status,
+                        "better": m.better, "proposed_key": m.proposed_key, "proposed_score": m.proposed_score})
+    return pl.concat([frame, pl.DataFrame(records, schema=CATALOG_SCHEMA)], how="horizontal")
+
+
+def _period_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    records = []
+    for cell, label in zip(frame["period"].to_list(), frame["previous_label"].to_list(), strict=True):
+        p = parse_period_cell(cell)
+        records.append({"period_kind": p.kind, "period_year": p.year, "period_start": p.start, "period_end": p.end,
+                        "frequency": p.frequency, "previous_year": previous_year(label)})
+    return pl.concat([frame, pl.DataFrame(records, schema=PERIOD_SCHEMA)], how="horizontal")
+
+
 def normalize_report(report: ParsedReport) -> pl.DataFrame:
     frame = rows_frame(report)
     frame = _measure_columns(frame)
     frame = _row_unit_and_flags(frame)
-    return frame.with_columns(
-        pl.col("indicator_as_printed").map_elements(normalize_name, return_dtype=pl.String).alias("indicator"),
-        pl.col("comment").str.strip_chars(),
-    )
+    frame = _catalog_columns(frame)
+    frame = _period_columns(frame)
+    return frame.with_columns(pl.col("comment").str.strip_chars())
 
 
 def goals_frame(report: ParsedReport) -> pl.DataFrame:

@@ -71,6 +71,8 @@ OVERPRINT_DISTANCE = 0.6
 # edge less this slack (the border's own width eats into the text area): the word was broken inside
 # the cell and must be re-joined without a space.
 FULL_LINE_SLACK = 0.5
+# Two lines of a left-aligned cell start within this of each other.
+SAME_INDENT_TOLERANCE = 0.5
 
 # Running headers/footers live in these top/bottom fractions of the page height.
 PAGE_MARGIN_FRACTION = 0.1
@@ -283,6 +285,8 @@ def separator_between(upper: Line, lower: Line, inner_right: float) -> str:
         return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
     if " " in upper_text.strip():
         return " "  # several words: the line was wrapped between words
+    if abs(upper.x0 - lower.x0) > SAME_INDENT_TOLERANCE:
+        return " "  # right-aligned or centred text: its lines end at the edge whether full or not
     next_glyph = lower.glyphs[0]
     if upper.x1 + (next_glyph.x1 - next_glyph.x0) > inner_right - FULL_LINE_SLACK:
         return ""  # a lone word with no room for one more glyph: broken at the cell edge
@@ -495,7 +499,10 @@ def find_grids(horizontals: list[Segment], verticals: list[Segment]) -> list[Gri
 
     for hi, h in enumerate(hs):
         for vi, v in enumerate(vs):
-            if h.lo - EDGE_SNAP <= v.pos <= h.hi + EDGE_SNAP and v.lo - EDGE_SNAP <= h.pos <= v.hi + EDGE_SNAP:
+            if (
+                h.lo - EDGE_SNAP <= v.pos <= h.hi + EDGE_SNAP
+                and v.lo - EDGE_SNAP <= h.pos <= v.hi + EDGE_SNAP
+            ):
                 parent[root(hi)] = root(len(hs) + vi)
 
     components: dict[int, tuple[list[Segment], list[Segment]]] = defaultdict(lambda: ([], []))
@@ -643,7 +650,10 @@ class BorderlessTable:
 
     def fits(self, line: Line) -> bool:
         """Can `line` be a row of this table: same text size, chunks start inside the columns."""
-        if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
+        if (
+            abs(line.size - self.size) > FONT_SIZE_TOLERANCE
+            or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE
+        ):
             return False
         if FULL_WIDTH_ROW.match(line.text):
             return True
@@ -843,6 +853,9 @@ def item_texts(item: Item) -> Iterator[tuple[int, str]]:
         text = row.text()
         if text.strip():
             yield row.page, text
+    # An empty line marks where the table ends, as in the .txt files: text right under a table
+    # (a heading, a paragraph) is then not read as more of its last row or comment.
+    yield item.rows[-1].page, ""
 
 
 def pdf_to_lines(path: str) -> list[TextLine]:

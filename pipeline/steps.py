@@ -21,6 +21,7 @@ from pipeline.extract import Extracted, load_extracted
 from pipeline.models import LoadError, ParsedReport, ReportMeta, SourceFile
 from pipeline.normalize import goals_frame, normalize_report
 from pipeline.parse import parse_report
+from pipeline.periods import report_period_dates, report_period_key, report_period_label
 from pipeline.reference import district_by_name
 from pipeline.validate import ExpectationOutcome, validate_frame
 
@@ -105,20 +106,27 @@ def parse_all(discovery: Discovery, extracted: list[Extracted], stage_dir: Path,
 # --- normalize -------------------------------------------------------------------------------
 
 
+def _report_record(p: ParsedFile) -> dict:
+    rtype, year = p.meta.report_type, p.meta.year
+    assert rtype is not None and year is not None  # rejected in parse_all otherwise
+    start, end = report_period_dates(rtype, year)
+    return {
+        "report_key": p.file.sha256, "report_file": p.file.name, "source_kind": p.file.kind,
+        "report_type": rtype, "year": year, "tertial": p.meta.tertial,
+        "district_code": p.district_code, "org_unit": p.meta.org_unit,
+        "metadata_source": ",".join(sorted(set(p.meta.evidence.values()))) or None,
+        "period_key": report_period_key(rtype, year), "period_label": report_period_label(rtype, year),
+        "period_start": start, "period_end": end,
+    }
+
+
 def _reports_frame(parsed: ParseStep) -> pl.DataFrame:
     return pl.DataFrame(
-        [
-            {
-                "report_key": p.file.sha256, "report_file": p.file.name, "source_kind": p.file.kind,
-                "report_type": p.meta.report_type, "year": p.meta.year, "tertial": p.meta.tertial,
-                "district_code": p.district_code, "org_unit": p.meta.org_unit,
-                "metadata_source": ",".join(sorted(set(p.meta.evidence.values()))) or None,
-            }
-            for p in parsed.files
-        ],
+        [_report_record(p) for p in parsed.files],
         schema={"report_key": pl.String, "report_file": pl.String, "source_kind": pl.String,
                 "report_type": pl.String, "year": pl.Int32, "tertial": pl.Int32, "district_code": pl.String,
-                "org_unit": pl.String, "metadata_source": pl.String},
+                "org_unit": pl.String, "metadata_source": pl.String, "period_key": pl.String,
+                "period_label": pl.String, "period_start": pl.Date, "period_end": pl.Date},
     )
 
 

@@ -41,10 +41,21 @@ CREATE TABLE dim_report (
 );
 
 CREATE TABLE dim_indicator (
-    indicator_key   VARCHAR PRIMARY KEY,   -- md5 of the canonical name, stable across builds
+    indicator_key   VARCHAR PRIMARY KEY,   -- from the catalog (pipeline/data/indicators.csv), or new-<hash>
     indicator       VARCHAR NOT NULL,      -- canonical name
     unit            VARCHAR,               -- most common unit of its rows
-    by_gender       BOOLEAN NOT NULL       -- some table marks it with ♀ or reports men/women
+    by_gender       BOOLEAN NOT NULL,      -- some table marks it with ♀ or reports men/women
+    better          VARCHAR,               -- 'higher' | 'lower' | NULL where the catalog does not say
+    catalog_status  VARCHAR NOT NULL,      -- 'curated' | 'unmatched' (listed by `indicators catalog --unmatched`)
+    proposed_key    VARCHAR,               -- for an unmatched name: the closest catalog indicator
+    proposed_score  DOUBLE,                -- its similarity, 0-100
+    name_variants   INTEGER NOT NULL       -- distinct printed names loaded for it
+);
+
+-- Kolada-style gender codes, so queries can filter or pivot on gender.
+CREATE TABLE dim_gender (
+    gender_code     VARCHAR PRIMARY KEY,   -- T total, K women/girls, M men/boys
+    label           VARCHAR NOT NULL
 );
 
 CREATE TABLE dim_goal (
@@ -86,13 +97,48 @@ CREATE TABLE fact_indicator_value (
     target_text           VARCHAR,
     city_target_text      VARCHAR,
     period                VARCHAR,       -- the row's Period / Periodicitet cell as printed
+    period_kind           VARCHAR,       -- what the Period cell means: tertial | half_year | year | frequency | unknown
+    period_start          DATE,          -- the span the outcome refers to ('Tertial 1 2014': 2014-01-01 ..
+    period_end            DATE,          --   2014-04-30); NULL for plans and unreadable cells
+    frequency             VARCHAR,       -- plans: how often it is measured (yearly, tertial, half-yearly)
     previous_label        VARCHAR,       -- 'VB 2013'
+    previous_year         INTEGER,       -- 2013: the year whose annual outcome previous_outcome is
     comment               VARCHAR,
     source_page           INTEGER,
     source_line           INTEGER NOT NULL,
     quality_flag          VARCHAR,
     raw_text              VARCHAR NOT NULL,
     PRIMARY KEY (report_key, row_no)
+);
+
+-- Long form of the facts: one value per measure and gender, with the period the value refers to.
+-- previous_outcome becomes an outcome of the previous year (value_source 'previous_year_column').
+CREATE TABLE fact_observation (
+    report_key      VARCHAR NOT NULL REFERENCES dim_report (report_key),
+    row_no          INTEGER NOT NULL,
+    indicator_key   VARCHAR NOT NULL REFERENCES dim_indicator (indicator_key),
+    district_code   VARCHAR NOT NULL REFERENCES dim_district (district_code),
+    org_unit_key    VARCHAR REFERENCES dim_org_unit (org_unit_key),
+    gender_code     VARCHAR NOT NULL REFERENCES dim_gender (gender_code),
+    measure         VARCHAR NOT NULL,      -- outcome | forecast | target | city_target
+    value           DOUBLE NOT NULL,
+    unit            VARCHAR,
+    ref_start       DATE NOT NULL,         -- the period the value is about
+    ref_end         DATE NOT NULL,
+    value_source    VARCHAR NOT NULL,      -- 'reported' | 'previous_year_column'
+    quality_flag    VARCHAR,
+    PRIMARY KEY (report_key, row_no, gender_code, measure, value_source)
+);
+
+-- Goal assessments ("Uppfylls helt / delvis / inte") as facts, one per goal of a report.
+CREATE TABLE fact_goal_assessment (
+    report_key      VARCHAR NOT NULL REFERENCES dim_report (report_key),
+    goal_ref        VARCHAR NOT NULL,
+    district_code   VARCHAR NOT NULL REFERENCES dim_district (district_code),
+    org_unit_key    VARCHAR REFERENCES dim_org_unit (org_unit_key),
+    period_key      VARCHAR NOT NULL REFERENCES dim_period (period_key),
+    assessment      VARCHAR NOT NULL,      -- helt | delvis | inte
+    PRIMARY KEY (report_key, goal_ref)
 );
 
 -- Rows that failed a validation expectation: kept for inspection, not loaded as facts.

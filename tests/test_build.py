@@ -35,7 +35,7 @@ VALUES = ("outcome, outcome_men, outcome_women, previous_outcome, previous_label
 def test_welfare_children_sample_000(built):
     wh, _, _ = built
     row = _one(wh, f"select district, report_type, year, tertial, {VALUES}, source_line, goal_ref from indicator_values "
-                   "where report_file = '000_3e9cf77e5c646f75.txt' and indicator = ?",
+                   "where report_file = '000_3e9cf77e5c646f75.txt' and indicator_as_printed = ?",
                "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd")
     assert row == ("Hässelby-Vällingby", "tertialrapport_1", 2014, 1, 5.79, None, None, 5.77, "VB 2013", 5.6, 5.5, 4.0,
                    "%", "Tertial 1 2014", None, 226, "1.2")
@@ -43,7 +43,7 @@ def test_welfare_children_sample_000(built):
 
 def test_summer_jobs_sample_001(built):
     wh, _, _ = built
-    row = _one(wh, f"select district, year, {VALUES} from indicator_values where indicator = ? and year = 2021",
+    row = _one(wh, f"select district, year, {VALUES} from indicator_values where indicator_as_printed = ? and year = 2021",
                "Antal ungdomar som fått feriejobb i stadens regi")
     assert row == ("Hägersten-Älvsjö", 2021, 0.0, 0.0, 0.0, 369.0, "VB 2020", 350.0, 400.0, 9000.0, "st",
                    "Tertial 1 2021", None)
@@ -51,7 +51,7 @@ def test_summer_jobs_sample_001(built):
 
 def test_text_cell_and_comment_sample_001(built):
     wh, _, _ = built
-    row = _one(wh, "select target, city_target, comment from indicator_values where indicator = ?",
+    row = _one(wh, "select target, city_target, comment from indicator_values where indicator_as_printed = ?",
                "Andel avhysningar som kunnat avvärjas efter inkommet meddelande till förvaltningen från "
                "kronofogdemyndigheten")
     assert row[0] == 50.0 and row[1] is None
@@ -62,7 +62,7 @@ def test_text_cell_and_comment_sample_001(built):
 def test_wrapped_name_and_comment_sample_004(built):
     wh, _, _ = built
     row = _one(wh, "select org_unit, outcome, previous_outcome, target, city_target, unit, comment "
-                   "from indicator_values where indicator = ? and district = 'Östermalm'",
+                   "from indicator_values where indicator_as_printed = ? and district = 'Östermalm'",
                "Antal ungdomar som fått sommarjobb i stadens regi")
     assert row[:6] == ("Försörjningsstödsenheten", 225.0, 335.0, 205.0, 5100.0, "st")
     assert row[6].startswith("Kungsholmen: 308 ansökningar")
@@ -71,7 +71,7 @@ def test_wrapped_name_and_comment_sample_004(built):
 def test_plan_targets_sample_003(built):
     wh, _, _ = built
     row = _one(wh, "select report_type, target, city_target, period, outcome, goal_ref from indicator_values "
-                   "where district = 'Rinkeby-Kista' and indicator = ?",
+                   "where district = 'Rinkeby-Kista' and indicator_as_printed = ?",
                "Andel vuxna med långvarigt ekonomiskt bistånd jämfört med samtliga vuxna invånare")
     assert row == ("verksamhetsplan", 3.0, 1.0, "Tertial", None, "1.1")
 

@@ -37,23 +37,23 @@ def test_normalize_name_folds_spaces_and_final_stop():
 
 def test_normalized_sample_000_rows(parsed_txt):
     frame = normalize_report(parsed_txt("000"))
-    row = frame.filter(pl.col("indicator") == "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd").row(
+    row = frame.filter(pl.col("indicator_as_printed") == "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd").row(
         0, named=True
     )
     assert (row["outcome"], row["previous_outcome"], row["forecast"], row["target"], row["city_target"]) == (
         5.79, 5.77, 5.6, 5.5, 4.0,
     )
     assert row["unit"] == "%" and row["quality_flag"] is None
-    dubb = frame.filter(pl.col("indicator") == "Andel dubbdäck").row(0, named=True)
+    dubb = frame.filter(pl.col("indicator_as_printed") == "Andel dubbdäck").row(0, named=True)
     assert dubb["city_target"] is None and dubb["city_target_text"] == "tas fram av nämnde n/styrels en"
     assert dubb["text_cells"] == 1
-    el = frame.filter(pl.col("indicator") == "Elanvändning per kvadratmeter").row(0, named=True)
+    el = frame.filter(pl.col("indicator_as_printed") == "Elanvändning per kvadratmeter").row(0, named=True)
     assert el["quality_flag"] == "mixed_units"  # "62 kwh/kv m" against "33 kWh": kept, flagged
 
 
 def test_normalized_sample_001_gender_columns(parsed_txt):
     frame = normalize_report(parsed_txt("001"))
-    row = frame.filter(pl.col("indicator") == "Antal ungdomar som fått feriejobb i stadens regi").row(0, named=True)
+    row = frame.filter(pl.col("indicator_as_printed") == "Antal ungdomar som fått feriejobb i stadens regi").row(0, named=True)
     assert (row["outcome"], row["outcome_men"], row["outcome_women"], row["previous_outcome"], row["forecast"],
             row["target"], row["city_target"]) == (0.0, 0.0, 0.0, 369.0, 350.0, 400.0, 9000.0)
     assert row["unit"] == "st"
