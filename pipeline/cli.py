@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from pipeline.assets import BuildSettings
+from pipeline.load import connect_read_only
 
 log = logging.getLogger("indicators")
 
@@ -86,8 +87,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from pipeline.load import connect_read_only
-
     warehouse = _settings(args).warehouse
     if not warehouse.exists():
         print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
@@ -106,6 +105,67 @@ def cmd_query(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback
         print(f"query failed: {exc}", file=sys.stderr)
         return 1
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline.export import export_relations
+
+    warehouse = _settings(args).warehouse
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+        return 1
+    for path in export_relations(warehouse, Path(args.dir), args.format):
+        print(path)
+    return 0
+
+
+UNMATCHED_SQL = """
+select i.indicator_key, f.indicator_as_printed as name, i.proposed_key, p.indicator as proposed_indicator,
+       i.proposed_score, count(*) as rows
+from dim_indicator i
+join fact_indicator_value f using (indicator_key)
+left join dim_indicator p on p.indicator_key = i.proposed_key
+where i.catalog_status = 'unmatched'
+group by all
+order by i.proposed_score desc nulls last, name
+"""
+
+CATALOG_SUMMARY_SQL = """
+select count(*) filter (where catalog_status = 'curated') as curated_indicators,
+       count(*) filter (where catalog_status = 'unmatched') as unmatched_indicators,
+       sum(name_variants) filter (where catalog_status = 'curated') as curated_names_loaded
+from dim_indicator
+"""
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from pipeline.catalog import load_catalog
+
+    warehouse = _settings(args).warehouse
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+        return 1
+    con = connect_read_only(warehouse)
+    try:
+        if args.unmatched:
+            rel = con.sql(UNMATCHED_SQL)
+            if args.csv:
+                # rows to review, then paste into pipeline/data/indicator_names.csv (name, indicator_key)
+                writer = csv.writer(sys.stdout, lineterminator="\n")
+                writer.writerow(["name", "indicator_key", "proposed_indicator", "proposed_score"])
+                for key, name, proposed, proposed_name, score, _ in rel.fetchall():
+                    writer.writerow([name, proposed or key, proposed_name or "", score or ""])
+            else:
+                rel.show(max_rows=1000, max_width=10_000)
+            return 0
+        catalog = load_catalog()
+        curated, unmatched, names_loaded = con.execute(CATALOG_SUMMARY_SQL).fetchall()[0]
+        print(f"catalog: {len(catalog.entries)} canonical indicators, {len(catalog.names)} known names")
+        print(f"warehouse: {curated} curated indicators ({names_loaded} printed names), "
+              f"{unmatched} unmatched (see --unmatched)")
     finally:
         con.close()
     return 0
@@ -131,6 +191,18 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     q.add_argument("--max-rows", type=int, default=100, help="rows to show in a table (default: 100)")
     q.set_defaults(func=cmd_query)
+
+    c = sub.add_parser("catalog", help="indicator catalog: counts, and names waiting for review")
+    common(c)
+    c.add_argument("--unmatched", action="store_true", help="list printed names the catalog does not know")
+    c.add_argument("--csv", action="store_true", help="with --unmatched: CSV rows for indicator_names.csv")
+    c.set_defaults(func=cmd_catalog)
+
+    e = sub.add_parser("export", help="write the published views and tables as Parquet or CSV files")
+    common(e)
+    e.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    e.add_argument("dir", help="output folder")
+    e.set_defaults(func=cmd_export)
     return p
 
 

@@ -20,7 +20,7 @@ from pipeline.reference import DATA_DIR
 
 SQL_DIR = Path(__file__).parent.parent / "sql"
 # BI drivers bundle older DuckDB releases; write a storage format 1.x readers can open.
-STORAGE_VERSION = "v1.2.0"
+STORAGE_VERSION = "v1.0.0"
 
 
 def read_sql(name: str) -> str:

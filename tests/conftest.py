@@ -51,3 +51,23 @@ def row_named(report, name: str):
     rows = [r for r in report.rows if r.indicator_as_printed == name]
     assert rows, f"no row named {name!r}"
     return rows[0]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The warehouse built from raw/ once per test session: (path, summary, load errors)."""
+    from pipeline.assets import BuildSettings
+    from pipeline.cli import run_build
+
+    out = tmp_path_factory.mktemp("wh")
+    settings = BuildSettings(raw_dir=str(RAW), warehouse_path=str(out / "indicators.duckdb"), workers=2)
+    ok, summary, errors = run_build(settings)
+    assert ok
+    return settings.warehouse, summary, errors
+
+
+def query(warehouse: Path, sql: str, *params) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params).fetchall()

@@ -12,15 +12,6 @@ from pipeline.cli import main, run_build
 from .conftest import RAW
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wh")
-    settings = BuildSettings(raw_dir=str(RAW), warehouse_path=str(out / "indicators.duckdb"), workers=2)
-    ok, summary, errors = run_build(settings)
-    assert ok
-    return settings.warehouse, summary, errors
-
-
 def _one(warehouse: Path, sql: str, *params):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(sql, params).fetchall()
