@@ -941,7 +941,9 @@ def _placed(values: Sequence[str], columns: Sequence[str]) -> dict[str, str]:
     return dict(zip(columns, values, strict=True))
 
 
-def possible_placements(values: Sequence[str], columns: Sequence[str], ctx: RowContext) -> list[dict[str, str]]:
+def possible_placements(
+    values: Sequence[str], columns: Sequence[str], ctx: RowContext
+) -> list[dict[str, str]]:
     """Every order-keeping placement of the values under the columns that breaks no hard rule."""
     out = []
     for combo in combinations(columns, len(values)):
@@ -1026,7 +1028,8 @@ def place_rows(raw_rows: Sequence[RawRow], meta: ReportMeta) -> list[IndicatorRo
         if placement.flag == PLACEMENT_UNCERTAIN:
             seen = table_columns.get(p.raw.table_no)
             ctx = _context(p, tertial_report, frozenset(seen) if seen is not None else None)
-            placement = place_values(p.values, p.columns, ctx, references.get((_name_key(p.raw.name), p.raw.period), []))
+            same_indicator = references.get((_name_key(p.raw.name), p.raw.period), [])
+            placement = place_values(p.values, p.columns, ctx, same_indicator)
         rows.append(_indicator_row(number, p, placement))
     return rows
 
@@ -1087,7 +1090,8 @@ def fill_meta_from_periods(meta: ReportMeta, periods: Sequence[str], file_name: 
         filled.append("year")
     if not filled:
         return []
-    return [f"{file_name}: {', '.join(filled)} read from the Period cells (Tertial {tertial} {year} in {n} rows)"]
+    cells = f"Tertial {tertial} {year} in {n} rows"
+    return [f"{file_name}: {', '.join(filled)} read from the Period cells ({cells})"]
 
 
 # --- entry point -----------------------------------------------------------------------------

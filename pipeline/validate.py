@@ -1,9 +1,16 @@
-"""Validate normalized indicator rows with Great Expectations.
+"""Validate indicator data with Great Expectations suites kept as JSON in expectations/.
 
-Takes a facts frame (Polars), gives it split in two: rows that meet every row-level expectation
-(loaded as facts) and the rest (quarantined, with the reason), plus a summary per expectation for
-the Dagster asset checks. Suites are JSON files in expectations/, loaded into an ephemeral GX
-context; GX reads pandas, so the frame is converted at this boundary only.
+Takes a frame (Polars for the normalized facts, pandas for a table read from a new warehouse) and
+the name of a suite; gives one ExpectationOutcome per expectation (success, counts, a sample of the
+unexpected rows, whether it is blocking) and, for the facts suite, the frame split in two: rows that
+meet every quarantining expectation (loaded as facts) and the rest (quarantined with the reason).
+
+Each expectation's `meta` says what a failure means:
+  blocking: true    a failure stops the new warehouse from replacing the old one (pipeline/gates.py)
+  quarantine: true  (facts suite) the failing rows go to the quarantine table instead of the facts
+  why               one line for the person reading validation_results
+
+Also here: the rule for two different reports claiming the same district, unit and period.
 """
 
 from __future__ import annotations
@@ -11,17 +18,26 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+
+from pipeline.models import LoadError
 
 log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = Path(os.environ.get("INDICATORS_EXPECTATIONS", Path(__file__).parent.parent / "expectations"))
 FACTS_SUITE = "indicator_facts"
 ROW_ID = "_row_id"
+# Columns that name a facts row in a sample, so a person can find it in the report.
+FACTS_ROW_NAME = ("report_file", "row_no")
+# How many unexpected rows an outcome keeps as a sample for validation_results and the asset checks.
+SAMPLE_ROWS = 10
+SUPERSEDED = "superseded by"
 
 
 @dataclass
@@ -32,6 +48,25 @@ class ExpectationOutcome:
     unexpected_count: int
     element_count: int
     blocking: bool
+    suite: str = FACTS_SUITE
+    detail: str = ""  # the expectation with its arguments, e.g. expect_column_values_to_be_between(year, ...)
+    why: str = ""
+    sample: list[dict[str, Any]] = field(default_factory=list)  # some unexpected rows or values
+    observed: str | None = None  # table-level expectations: the observed value
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.suite, self.detail
+
+    @property
+    def failed_blocking(self) -> bool:
+        return self.blocking and not self.success
+
+    def line(self) -> str:
+        """One line for a log or an error message."""
+        counts = (f"{self.unexpected_count} of {self.element_count} rows unexpected"
+                  if self.observed is None else f"observed {self.observed}")
+        return f"{self.suite}: {self.detail}: {counts}"
 
 
 @dataclass
@@ -44,6 +79,10 @@ class Validation:
 def load_suite_json(name: str) -> dict:
     with open(EXPECTATIONS_DIR / f"{name}.json", encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
 
 
 @cache
@@ -71,40 +110,103 @@ def _suite(name: str):
 
 
 def _describe(config) -> str:
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id")}
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id") and v is not None}
+    if "row_condition" in kwargs:
+        kwargs["row_condition"] = _condition_text(kwargs["row_condition"])
     detail = ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
-    column = config.kwargs.get("column")
-    return f"{config.type}({column}{', ' + detail if detail else ''})"
+    column = config.kwargs.get("column") or ""
+    return f"{config.type}({column}{', ' if column and detail else ''}{detail})"
+
+
+def _condition_text(condition) -> str:
+    if isinstance(condition, dict):  # serialized: {"column": {"name": ...}, "operator": ..., "parameter": ...}
+        return f"{condition['column']['name']} {condition['operator']} {condition['parameter']!r}"
+    return repr(condition)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and NaN as plain JSON values."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _sample(res: dict, limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+    rows = res.get("unexpected_index_list") or res.get("partial_unexpected_index_list") or []
+    if rows:
+        return [{k: _plain(v) for k, v in row.items() if k != ROW_ID} if isinstance(row, dict) else {"row": _plain(row)}
+                for row in rows[:limit]]
+    values = res.get("partial_unexpected_list") or []
+    return [{"value": _plain(v)} if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
+            for v in values[:limit]]
+
+
+def _outcome(suite_name: str, r, element_count: int) -> ExpectationOutcome:
+    cfg = r.expectation_config
+    meta = cfg.meta or {}
+    res = r.result or {}
+    observed = res.get("observed_value")
+    if r.exception_info and r.exception_info.get("raised_exception"):
+        # An expectation that could not run (missing column, wrong type) is a failed one.
+        message = str(r.exception_info.get("exception_message", ""))[:200]
+        log.error("expectation %s of suite %s raised: %s", cfg.type, suite_name, message)
+        observed = f"error: {message}"
+    return ExpectationOutcome(
+        expectation=cfg.type,
+        column=cfg.kwargs.get("column"),
+        success=bool(r.success),
+        unexpected_count=int(res.get("unexpected_count") or 0),
+        element_count=int(res.get("element_count") if res.get("element_count") is not None else element_count),
+        blocking=bool(meta.get("blocking", False)),
+        suite=suite_name,
+        detail=_describe(cfg),
+        why=str(meta.get("why", "")),
+        sample=_sample(res),
+        observed=None if observed is None else str(_plain(observed)),
+    )
+
+
+def run_suite(frame, suite_name: str, id_columns: Sequence[str] = (), complete: bool = False):
+    """Run a suite over a pandas frame; gives (outcomes, raw GX results)."""
+    _, batch_definition = _context()
+    index_columns = [c for c in id_columns if c in frame.columns]
+    result_format: dict[str, Any] = {"result_format": "COMPLETE" if complete else "SUMMARY"}
+    if index_columns:
+        result_format["unexpected_index_column_names"] = index_columns
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        _suite(suite_name), result_format=result_format
+    )
+    outcomes = [_outcome(suite_name, r, len(frame)) for r in result.results]
+    return outcomes, result.results
+
+
+def merge_outcome(totals: dict[tuple[str, str], ExpectationOutcome], outcome: ExpectationOutcome) -> None:
+    """Add one file's outcome to the build's totals (a suite run per file, counted once per build)."""
+    total = totals.get(outcome.key)
+    if total is None:
+        totals[outcome.key] = ExpectationOutcome(**{**vars(outcome), "sample": list(outcome.sample)})
+        return
+    total.success &= outcome.success
+    total.unexpected_count += outcome.unexpected_count
+    total.element_count += outcome.element_count
+    total.sample = (total.sample + outcome.sample)[:SAMPLE_ROWS]
 
 
 def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Validation:
-    """Run a suite over one frame; rows failing an expectation go to quarantine with its name."""
+    """Run a suite over one frame; rows failing a quarantining expectation go to quarantine with its name."""
     if frame.is_empty():
         return Validation(frame, frame.with_columns(pl.lit(None, pl.String).alias("reason")), [])
-    _, batch_definition = _context()
     indexed = frame.with_row_index(ROW_ID)
-    pandas_frame = indexed.to_pandas()
-    result = batch_definition.get_batch(batch_parameters={"dataframe": pandas_frame}).validate(
-        _suite(suite_name),
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
-    )
+    outcomes, results = run_suite(indexed.to_pandas(), suite_name, (ROW_ID, *FACTS_ROW_NAME), complete=True)
     reasons: dict[int, list[str]] = {}
-    outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        meta = cfg.meta or {}
-        blocking = bool(meta.get("blocking", False))
-        res = r.result or {}
-        outcomes.append(
-            ExpectationOutcome(cfg.type, cfg.kwargs.get("column"), bool(r.success),
-                               int(res.get("unexpected_count") or 0), int(res.get("element_count") or len(frame)),
-                               blocking)
-        )
-        if not meta.get("quarantine", False):
+    for outcome, r in zip(outcomes, results, strict=True):
+        if not (r.expectation_config.meta or {}).get("quarantine", False):
             continue  # a warning: counted in the outcome, the rows still load
-        for item in res.get("unexpected_index_list") or []:
+        for item in (r.result or {}).get("unexpected_index_list") or []:
             row_id = int(item[ROW_ID]) if isinstance(item, dict) else int(item)
-            reasons.setdefault(row_id, []).append(_describe(cfg))
+            reasons.setdefault(row_id, []).append(outcome.detail)
     bad = pl.DataFrame(
         {ROW_ID: list(reasons), "reason": ["; ".join(v) for v in reasons.values()]},
         schema={ROW_ID: pl.UInt32, "reason": pl.String},
@@ -112,3 +214,44 @@ def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Valida
     quarantined = indexed.join(bad, on=ROW_ID, how="inner").drop(ROW_ID)
     valid = indexed.join(bad, on=ROW_ID, how="anti").drop(ROW_ID)
     return Validation(valid, quarantined, outcomes)
+
+
+# --- two reports for one district, unit and period ------------------------------------------
+
+
+def report_scope(meta) -> tuple:
+    """What a report reports on: the same scope twice would count every indicator twice."""
+    return meta.district, meta.org_unit, meta.report_type, meta.year, meta.tertial
+
+
+def keep_one_report_per_scope(files: list) -> tuple[list, list[LoadError]]:
+    """Of reports (steps.ParsedFile) with the same scope, keep the one with the most indicator rows.
+
+    Two different files that claim the same district, unit, report type and period are two versions
+    of one report (a re-issue, a mislabelled manifest row): loading both would double every figure
+    a BI query sums. The fuller one wins (more rows read), a tie goes to the name that sorts first;
+    the other is named in load_errors with the winner, so a person can swap them if they disagree.
+    """
+    by_scope: dict[tuple, list] = {}
+    for parsed in files:
+        by_scope.setdefault(report_scope(parsed.meta), []).append(parsed)
+    kept, errors = [], []
+    for group in by_scope.values():
+        ranked = sorted(group, key=lambda p: (-p.rows, p.file.name))
+        winner = ranked[0]
+        kept.append(winner)
+        for loser in ranked[1:]:
+            errors.append(LoadError(
+                loser.file.name, "parse",
+                f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; "
+                f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} (the fuller one loads; "
+                "remove or correct the other file to choose)"))
+    order = {id(p): i for i, p in enumerate(files)}
+    kept.sort(key=lambda p: order[id(p)])
+    return kept, errors
+
+
+def _scope_text(meta) -> str:
+    unit = f" / {meta.org_unit}" if meta.org_unit else ""
+    tertial = f" T{meta.tertial}" if meta.tertial else ""
+    return f"{meta.district}{unit}, {meta.report_type} {meta.year}{tertial}"
