@@ -114,7 +114,7 @@ _GOAL_MARKER = re.compile(
     r"^(?:KF:s inriktningsmål|Inriktningsmål|KF:s mål för verksamhetsområdet|Nämndmål|Åtagande):$",
     re.IGNORECASE,
 )
-_COMMENT_HEAD = re.compile(r"^(Kommentar|Analys)\b[:.]?\s*", re.IGNORECASE)
+_COMMENT_HEAD = re.compile(r"^(?:Kommentar|Analys)(?=$|[\s:.])[:.]?\s*", re.IGNORECASE)
 
 # Header words, each a piece of one of these; a header column starts at a capitalised keyword.
 _HEADER_VOCABULARY = (
@@ -223,10 +223,8 @@ def is_goal_marker(text: str) -> bool:
 
 
 def is_comment_head(text: str) -> bool:
-    return bool(_COMMENT_HEAD.match(text.strip())) and _first_word(text).rstrip(":.").lower() in (
-        "analys",
-        "kommentar",
-    )
+    """'Analys' or 'Kommentar' (alone or before the comment), not 'Analysen visar ...'."""
+    return bool(_COMMENT_HEAD.match(text.strip()))
 
 
 def _starts_block(text: str) -> bool:

@@ -88,7 +88,8 @@ outcomes as (
         max(value) filter (where "measure" = 'outcome' and gender_code = 'T') as outcome,
         max(value) filter (where "measure" = 'outcome' and gender_code = 'M') as outcome_men,
         max(value) filter (where "measure" = 'outcome' and gender_code = 'K') as outcome_women,
-        max(report_file) filter (where "measure" = 'outcome' and gender_code = 'T') as outcome_report
+        max(report_file) filter (where "measure" = 'outcome' and gender_code = 'T') as outcome_report,
+        max(quality_flag) filter (where "measure" = 'outcome') as quality_flag
     from latest
     where "measure" = 'outcome'
     group by all
@@ -107,7 +108,8 @@ select
     o.indicator_key, o.indicator, o.district, o.org_unit, o.ref_start, o.ref_end,
     case when month(o.ref_start) = 1 and month(o.ref_end) = 12 then 'year'
          else strftime(o.ref_start, '%Y-%m') || '..' || strftime(o.ref_end, '%Y-%m') end as span,
-    o.outcome, o.outcome_men, o.outcome_women, t.forecast, t.target, t.city_target, o.unit, o.outcome_report
+    o.outcome, o.outcome_men, o.outcome_women, t.forecast, t.target, t.city_target, o.unit, o.outcome_report,
+    o.quality_flag
 from outcomes o
 left join targets t
     on t.indicator_key = o.indicator_key and t.district_code = o.district_code
@@ -127,7 +129,8 @@ select
     case better when 'higher' then outcome >= target when 'lower' then outcome <= target end as target_met,
     case better when 'higher' then outcome >= city_target when 'lower' then outcome <= city_target end
         as city_target_met,
-    outcome - target as gap_to_target
+    outcome - target as gap_to_target,
+    quality_flag
 from series
 order by indicator, district, ref_start;
 
