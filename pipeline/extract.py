@@ -43,6 +43,7 @@ class Extracted:
     cache_path: Path
     pages: int | None
     from_cache: bool
+    worker_peak_mb: float | None = None  # largest resident set of the worker process that extracted it
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs i
         sys.setrecursionlimit(5000)
         lines = read_lines(file)
         write_cache(Path(out), lines)
-        conn.send(("ok", _page_count(lines)))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        conn.send(("ok", (_page_count(lines), peak_mb)))
     except ExtractionFailed as exc:
         conn.send(("error", str(exc)))
     except MemoryError:
@@ -212,8 +214,9 @@ def _run_workers(todo, settings, done, errors, report) -> None:
             status, value = outcome
             elapsed = time.monotonic() - r.started
             if status == "ok":
-                done.append(Extracted(r.file, cache_path(settings.cache_dir, r.file), value, from_cache=False))
-                report(f"[{finished}/{total}] extracted {r.file.name} ({value or '-'} pages, {elapsed:.1f} s)")
+                pages, peak_mb = value
+                done.append(Extracted(r.file, cache_path(settings.cache_dir, r.file), pages, False, peak_mb))
+                report(f"[{finished}/{total}] extracted {r.file.name} ({pages or '-'} pages, {elapsed:.1f} s)")
             else:
                 errors.append(LoadError(r.file.name, "extract", value))
                 report(f"[{finished}/{total}] rejected {r.file.name}: {value}")

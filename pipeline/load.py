@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.faults import fault_point
 from pipeline.models import LoadError
 from pipeline.reference import DATA_DIR
 
@@ -38,21 +39,26 @@ def _statements(script: str) -> list[str]:
 
 
 def _substitute(statement: str, params: Mapping[str, str]) -> str:
-    for name, value in params.items():
-        statement = statement.replace("{" + name + "}", value)
-    return statement
+    """Put the (already quoted) config values in for {name}; one pass, so a value is never rescanned."""
+    return re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), m.group(0)), statement)
 
 
 def building_path(warehouse: Path) -> Path:
     return warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
 
 
-def load_warehouse(
+def leftover_building_files(warehouse: Path) -> list[Path]:
+    """Half-built files (and their WALs) of builds that were killed; only safe to remove under the build lock."""
+    return sorted(warehouse.parent.glob(f".{warehouse.name}.building-*"))
+
+
+def build_candidate(
     stage_dir: Path,
     warehouse: Path,
     load_errors: Iterable[LoadError],
     summary: Mapping[str, int],
 ) -> Path:
+    """Write a complete new warehouse beside the current one; gives its path. Nothing is swapped yet."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     tmp = building_path(warehouse)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -63,8 +69,12 @@ def load_warehouse(
         con.execute("USE wh")
         for stmt in _statements(read_sql("schema.sql")):
             con.execute(stmt)
+        fault_point("load:schema")
         params = {"stage": _quote(str(stage_dir)), "districts_csv": _quote(str(DATA_DIR / "districts.csv"))}
-        for stmt in _statements(read_sql("load.sql")):
+        statements = _statements(read_sql("load.sql"))
+        for i, stmt in enumerate(statements):
+            if i == len(statements) // 2:
+                fault_point("load:midway")
             con.execute(_substitute(stmt, params))
         errors = [(e.file, e.stage, e.reason) for e in sorted(load_errors, key=lambda e: (e.file, e.stage, e.reason))]
         if errors:
@@ -81,8 +91,49 @@ def load_warehouse(
         tmp.unlink(missing_ok=True)
         raise
     con.close()
-    os.replace(tmp, warehouse)  # atomic on one filesystem: readers see the old or the new file
+    return tmp
+
+
+def record_validation(candidate: Path, rows: list[tuple], summary: Mapping[str, int]) -> None:
+    """Add the build's validation results and gate figures to the new warehouse (still unpublished)."""
+    con = duckdb.connect(str(candidate))
+    try:
+        if rows:
+            placeholders = ", ".join("?" * len(rows[0]))
+            con.executemany(f"INSERT INTO validation_results VALUES ({placeholders})", rows)
+        if summary:
+            con.executemany("INSERT OR REPLACE INTO build_summary VALUES (?, ?)", sorted(summary.items()))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def publish(candidate: Path, warehouse: Path) -> Path:
+    """Swap the new warehouse in: one atomic rename, readers see the old file or the new one."""
+    fault_point("publish")
+    _fsync(candidate)
+    os.replace(candidate, warehouse)  # atomic on one filesystem: readers see the old or the new file
+    _fsync(warehouse.parent)  # the rename itself survives a power cut
+    fault_point("published")
     return warehouse
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_warehouse(
+    stage_dir: Path,
+    warehouse: Path,
+    load_errors: Iterable[LoadError],
+    summary: Mapping[str, int],
+) -> Path:
+    """Build and publish without the quality gate (pipeline/gates.py runs the gate in between)."""
+    return publish(build_candidate(stage_dir, warehouse, load_errors, summary), warehouse)
 
 
 def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:

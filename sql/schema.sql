@@ -164,3 +164,21 @@ CREATE TABLE build_summary (
     metric  VARCHAR PRIMARY KEY,
     value   BIGINT NOT NULL
 );
+
+-- One row per expectation of every Great Expectations suite the build ran (pipeline/gates.py):
+-- indicator_facts on each report before the load, the table suites on this file before the swap.
+CREATE TABLE validation_results (
+    run_id            VARCHAR,               -- the Dagster run that built this file
+    run_at            TIMESTAMP,             -- when the suites ran (UTC)
+    suite             VARCHAR NOT NULL,      -- expectations/<suite>.json
+    expectation       VARCHAR NOT NULL,      -- the expectation type, e.g. expect_column_values_to_be_between
+    column_name       VARCHAR,
+    detail            VARCHAR NOT NULL,      -- the expectation with its arguments
+    success           BOOLEAN NOT NULL,
+    blocking          BOOLEAN NOT NULL,      -- a failure keeps the previous warehouse in place
+    unexpected_count  BIGINT NOT NULL,
+    element_count     BIGINT NOT NULL,
+    observed_value    VARCHAR,               -- table-level expectations: what was seen
+    unexpected_sample VARCHAR,               -- JSON: keys or values of some unexpected rows
+    why               VARCHAR                -- what a failure means, from the suite
+);

@@ -1,0 +1,30 @@
+"""Named points in a build where a test can stop it, to prove a crash there leaves the warehouse intact.
+
+Takes the environment: INDICATORS_FAULT_AT names one or more points (comma-separated); when the build
+reaches one, it prints `fault point <name> reached` to stderr and sleeps INDICATORS_FAULT_PAUSE_S
+seconds, so a test can kill -9 the process exactly there (or read the old warehouse meanwhile).
+Unset in production: then each point is one dictionary lookup.
+
+Points: load:schema (new file has its tables), load:midway (half of load.sql ran), gate (the new
+file is complete, not yet checked), publish (checked and recorded, not yet renamed), published
+(renamed, the rejected/leftover clean-up not yet done).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+FAULT_AT_ENV = "INDICATORS_FAULT_AT"
+FAULT_PAUSE_ENV = "INDICATORS_FAULT_PAUSE_S"
+DEFAULT_PAUSE_S = 60.0
+
+
+def fault_point(name: str) -> None:
+    """Pause here when a test asked for it; otherwise do nothing."""
+    wanted = os.environ.get(FAULT_AT_ENV)
+    if not wanted or name not in {w.strip() for w in wanted.split(",")}:
+        return
+    print(f"fault point {name} reached (pid {os.getpid()})", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get(FAULT_PAUSE_ENV, DEFAULT_PAUSE_S)))
