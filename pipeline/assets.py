@@ -14,9 +14,17 @@ import dagster as dg
 
 from pipeline.discover import Discovery, discover_reports
 from pipeline.extract import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Extracted, ExtractSettings, extract_all
-from pipeline.load import load_warehouse
+from pipeline.gates import (
+    DEFAULT_RETRY_WAIT_S,
+    TRANSIENT_RETRIES,
+    WAREHOUSE_SUITES,
+    build_and_publish,
+    check_metadata,
+    is_transient,
+)
 from pipeline.models import LoadError
 from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
+from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
 
@@ -29,6 +37,10 @@ class BuildSettings(dg.ConfigurableResource):
     workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
     timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
     memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
+    # A real drop in a report's rows (a shorter re-issue) blocks the swap until someone accepts it.
+    accept_row_drops: bool = os.environ.get("INDICATORS_ACCEPT_ROW_DROPS", "") not in ("", "0")
+    # Wait before the load step retries a transient failure (lock held by another build, I/O error).
+    retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
 
     @property
     def warehouse(self) -> Path:
@@ -88,20 +100,22 @@ def validated_indicators(context: dg.AssetExecutionContext, normalized_indicator
     failed = [o for o in step.outcomes if not o.success]
     yield dg.Output(step, metadata={"valid": step.rows_valid, "quarantined": step.rows_quarantined,
                                      "flagged": step.rows_flagged})
-    yield dg.AssetCheckResult(
-        check_name="indicator_facts_suite",
+    result = _check_result("indicator_facts_suite", step.outcomes)
+    yield dg.AssetCheckResult(  # failing rows are quarantined, not loaded: a warning here, the gate decides
+        check_name=result.check_name,
         passed=not any(o.blocking for o in failed),
-        severity=dg.AssetCheckSeverity.ERROR if any(o.blocking for o in failed) else dg.AssetCheckSeverity.WARN,
-        metadata={
-            "expectations": len(step.outcomes),
-            "failed": len(failed),
-            "rows_quarantined": step.rows_quarantined,
-            "failures": "; ".join(f"{o.expectation}({o.column}): {o.unexpected_count}" for o in failed) or "none",
-        },
+        severity=result.severity,
+        metadata={**result.metadata, "rows_quarantined": step.rows_quarantined},
     )
 
 
-@dg.asset(description="The DuckDB star schema, built into a new file and swapped in atomically.")
+@dg.asset(
+    description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
+                "in atomically only when no blocking expectation failed (pipeline/gates.py).",
+    check_specs=[dg.AssetCheckSpec(f"{suite}_suite", asset="warehouse", blocking=True,
+                                   description=f"expectations/{suite}.json on the new file, before the swap")
+                 for suite in WAREHOUSE_SUITES],
+)
 def warehouse(
     context: dg.AssetExecutionContext,
     settings: BuildSettings,
@@ -109,7 +123,7 @@ def warehouse(
     extracted_texts: tuple[list[Extracted], list[LoadError]],
     parsed_reports: ParseStep,
     validated_indicators: ValidateStep,
-) -> dict[str, int]:
+):
     errors = report_files.errors + extracted_texts[1] + parsed_reports.errors
     rejected = {e.file for e in errors if not e.reason.startswith("warning:")}
     summary = {
@@ -123,13 +137,40 @@ def warehouse(
         "rows_flagged": validated_indicators.rows_flagged,
         "rows_quarantined": validated_indicators.rows_quarantined,
     }
-    stage = settings.stage_dir(context.run.run_id)
+    stage = validated_indicators.stage_dir
+    present = [(f.name, f.sha256) for f in report_files.files]
     try:
-        load_warehouse(stage, settings.warehouse, errors, summary)
-    finally:
+        outcome = build_and_publish(stage, settings.warehouse, errors, summary, present,
+                                    validated_indicators.outcomes, context.run.run_id, settings.accept_row_drops)
+    except Exception as exc:
+        if is_transient(exc):  # the staging folder stays for the retry
+            context.log.warning(f"transient failure, retrying in {settings.retry_wait_s:.0f} s: {exc}")
+            raise dg.RetryRequested(TRANSIENT_RETRIES, seconds_to_wait=settings.retry_wait_s) from exc
         shutil.rmtree(stage, ignore_errors=True)
-    context.add_output_metadata({**summary, "path": str(settings.warehouse)})
-    return summary
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+    for suite, outcomes in outcome.gate.by_suite().items():
+        if suite in WAREHOUSE_SUITES:
+            yield _check_result(f"{suite}_suite", outcomes)
+    for o in outcome.gate.warnings:
+        context.log.warning(f"check warned: {o.line()}")
+    if not outcome.published:
+        context.log.error(f"{outcome.reason}; rejected warehouse kept at {outcome.rejected_path}")
+        raise dg.Failure(description=f"{outcome.reason} (rejected warehouse kept at {outcome.rejected_path}; "
+                                     f"{settings.warehouse} unchanged)",
+                         metadata={**outcome.figures, "rejected_path": str(outcome.rejected_path)},
+                         allow_retries=False)  # the same input fails the same way
+    yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
+
+
+def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.AssetCheckResult:
+    blocking = [o for o in outcomes if o.failed_blocking]
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=all(o.success for o in outcomes),
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata=check_metadata(outcomes),
+    )
 
 
 ALL_ASSETS = [report_files, extracted_texts, parsed_reports, normalized_indicators, validated_indicators, warehouse]

@@ -29,6 +29,8 @@ def _settings(args: argparse.Namespace) -> BuildSettings:
         fields["workers"] = args.workers
     if getattr(args, "timeout", None):
         fields["timeout_s"] = args.timeout
+    if getattr(args, "accept_row_drops", False):
+        fields["accept_row_drops"] = True
     return BuildSettings(**fields)
 
 
@@ -66,8 +68,10 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
     print(f"warehouse: {warehouse}")
     for key in ("reports_found", "reports_loaded", "files_rejected", "files_extracted", "files_from_cache",
-                "rows_parsed", "rows_loaded", "rows_flagged", "rows_quarantined"):
+                "rows_parsed", "rows_loaded", "rows_flagged", "rows_quarantined", "checks_run", "checks_warned"):
         print(f"  {key.replace('_', ' '):<18} {summary.get(key, 0)}")
+    if summary.get("checks_warned"):
+        print("  checks that warned: select * from validation_results where not success")
     rejected = [e for e in errors if not e.reason.startswith("warning:")]
     warnings = [e for e in errors if e.reason.startswith("warning:")]
     for e in rejected:
@@ -183,6 +187,8 @@ def parser() -> argparse.ArgumentParser:
     common(b)
     b.add_argument("--workers", type=int, help="extraction worker processes (default: all cores)")
     b.add_argument("--timeout", type=float, help="seconds one file may take to extract (default: 180)")
+    b.add_argument("--accept-row-drops", action="store_true",
+                   help="publish even if a report gives far fewer rows than in the current warehouse")
     b.set_defaults(func=cmd_build)
 
     q = sub.add_parser("query", help="run SQL against the warehouse, opened read-only")

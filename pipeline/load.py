@@ -48,7 +48,7 @@ def building_path(warehouse: Path) -> Path:
 
 
 def leftover_building_files(warehouse: Path) -> list[Path]:
-    """Half-built files (and their WALs) of builds that were killed; only safe to remove under the build lock."""
+    """Half-built files (and WALs) of killed builds; only safe to remove with the build lock held."""
     return sorted(warehouse.parent.glob(f".{warehouse.name}.building-*"))
 
 
@@ -76,7 +76,7 @@ def build_candidate(
             if i == len(statements) // 2:
                 fault_point("load:midway")
             con.execute(_substitute(stmt, params))
-        errors = [(e.file, e.stage, e.reason) for e in sorted(load_errors, key=lambda e: (e.file, e.stage, e.reason))]
+        errors = sorted((e.file, e.stage, e.reason) for e in load_errors)
         if errors:
             con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
         if summary:

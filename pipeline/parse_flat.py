@@ -18,16 +18,17 @@ What the flattened text does, and where it is handled:
 - page furniture ("Sid 18 (84)", running titles, "stockholm.se")            -> page_furniture
 - a header repeated at a page break, with the rest of a name, a cell or a comment after it
                                                                            -> FlatTableReader._fragment
-- the table of contents and activity tables (Aktivitet / Startdatum / ...)  -> not indicator tables
+- the table of contents, and activity tables (Aktivitet / Startdatum / ...), are no indicator
+  tables                                                       -> table_of_contents, is_activity_header
 - empty cells leave no trace, so a row with fewer values than the table has columns is placed by
   evidence: hard rules decide which placements are possible (a text cell "Tas fram av nämnd" is a
   KF target; gender parts come in pairs, with the total, and must fit it; no gender parts for an
   indicator about things, not people; the same indicator placed with certainty in another table of
-  the report). A row is certain only when exactly one placement is possible. Otherwise soft evidence
-  (annual indicators in a tertial report rarely have an outcome or forecast, a target is almost
-  always given, forecast usually equals target, council goals have no KF target, the columns other
-  rows of the table fill, the analysis saying the outcome comes later) only picks the best reading,
-  and the row is flagged.
+  the report). A row is certain when it has one value per column or when exactly one placement is
+  possible. Otherwise soft evidence (annual indicators in a tertial report rarely have an outcome or
+  forecast, a target is almost always given, forecast usually equals target, council goals have no
+  KF target, the columns other rows of the table fill, the analysis saying the outcome comes later)
+  only picks the best reading, and the row is flagged.
 
 Flags (IndicatorRow.quality_flag; one code per row, the first that applies in this order). A flagged
 row keeps all its source lines in raw_text:
@@ -148,7 +149,6 @@ _THOUSANDS_GROUP = re.compile(r"^(?P<group>\d{3})(?:,\d+)?(?:\s|%|$)")
 
 # --- evidence --------------------------------------------------------------------------------
 
-_BARE_YEAR_PERIOD = re.compile(r"^(?:19|20)\d{2}$")
 _TERTIAL_PERIOD = re.compile(r"^Tertial\s+([12])\s+((?:19|20)\d{2})$")
 _REPORTED_LATER = re.compile(
     r"redovisas\s+(?:därmed\s+)?(?:i\s+samband\s+med\s+)?(?:i\s+)?(?:tertialrapport|T2|VB|tertial\s*2)"
@@ -685,7 +685,7 @@ class FlatTableReader:
             self.comment_open = block.page_break_after
             return
         self.comment_open = False
-        if self._fragment(block, carried):
+        if self._fragment(block, carried, following):
             return
         if is_row_start:
             self._start_row(block, name)
@@ -743,7 +743,7 @@ class FlatTableReader:
         if row is not None and row.has_period_column and not row.complete:
             row.flags.append(PERIOD_MISSING)
 
-    def _fragment(self, block: Block, carried: bool) -> bool:
+    def _fragment(self, block: Block, carried: bool, following: Block | None) -> bool:
         """The rest of a name or a cell, carried over a page break (or a wrapped name over a gap)."""
         text = block.joined()
         if not _starts_lower(text):
@@ -753,16 +753,18 @@ class FlatTableReader:
             pending.name = f"{pending.name} {text}"
             pending.add_lines(block)
             return True
-        if not carried:
-            return False
         row = pending or self.last_row
         if row is None:
-            if self.table is None:
+            if not self._row_follows(block, following):
                 return False
+            # The start of this name is not in the text (lost before a page break): keep the row,
+            # flagged, so its values and comment are not lost.
             self._start_row(block, text)
             assert self.pending is not None
             self.pending.flags.append(NAME_FRAGMENT)
             return True
+        if not carried:
+            return False
         unfinished = _unfinished_text_cell(row.values)
         if unfinished is not None:
             row.values[unfinished] = join_fragment(row.values[unfinished], text)
@@ -964,6 +966,9 @@ def place_values(
 ) -> Placement:
     if len(values) > len(columns):
         return Placement({}, TOO_MANY_VALUES)
+    if len(values) == len(columns):
+        # One value per column: there is only one placement, whatever the numbers say.
+        return Placement(_placed(values, columns), None)
     possible = possible_placements(values, columns, ctx)
     if len(possible) == 1:
         return Placement(possible[0], None)
@@ -998,7 +1003,7 @@ def _prepare(raw: RawRow) -> _Prepared:
 
 def _context(p: _Prepared, tertial_report: bool, table_columns: frozenset[str] | None) -> RowContext:
     return RowContext(
-        annual=bool(_BARE_YEAR_PERIOD.match(p.raw.period)),
+        annual=bool(_YEAR.match(p.raw.period)),
         tertial_report=tertial_report,
         goal_kind=p.raw.goal_kind,
         about_people=about_people(p.raw.name),

@@ -71,6 +71,10 @@ OVERPRINT_DISTANCE = 0.6
 # edge less this slack (the border's own width eats into the text area): the word was broken inside
 # the cell and must be re-joined without a space.
 FULL_LINE_SLACK = 0.5
+# Width of a space (in em) in a font whose space glyph the document never shows.
+SPACE_WIDTH_EM = 0.25
+# Words at least this long that the document prints whole elsewhere decide an ambiguous line break.
+MIN_VOCABULARY_WORD = 3
 # Two lines of a left-aligned cell start within this of each other.
 SAME_INDENT_TOLERANCE = 0.5
 
@@ -94,12 +98,25 @@ COLUMN_ALIGN_TOLERANCE = 2.0
 BORDERLESS_COLUMN_GAP = 3.0
 # Tables without borders: a line more than this far below the previous one is not part of the table.
 BORDERLESS_TABLE_END_GAP_EM = 1.6
-# Tables without borders: a wrapped cell continues on a line at most this far below the previous one.
-BORDERLESS_WRAP_GAP_EM = 0.8
+# Tables without borders: a wrapped cell continues on a line at most this far below the previous one
+# (line spacing leaves ~0.15 em between lines; cell padding puts more between rows).
+BORDERLESS_WRAP_GAP_EM = 0.35
+# Lines of a paragraph are at most this far apart (paragraph spacing puts more between paragraphs).
+PARAGRAPH_LINE_GAP_EM = 0.35
+# Tables without borders: a cell whose last line ends this close to its column edge may go on below.
+NEAR_FULL_EM = 1.0
 # Tables without borders: text of another size than the table's is not part of it.
 FONT_SIZE_TOLERANCE = 0.6
 
 TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
+# Whole words of the report tables' headers and standard cells. A header cell prints each of them
+# once, often alone on a wrapped line, so the document itself may never show them whole.
+TABLE_WORDS = frozenset(
+    "indikator periodens utfall män/pojkar kvinnor/flickor vb prognos helår årsmål kf:s period "
+    "periodicitet aktivitet startdatum slutdatum avvikelse tertial halvår tas fram av nämnd nämnden "
+    "styrelse styrelsen fastställs kommentar analys".split()
+)
+WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
 FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
 # Glyphs that mark an indicator/activity and precede the first cell's text.
 MARKER_GLYPHS = "♀▶✓●◆■🟢"
@@ -118,6 +135,7 @@ class Glyph:
     top: float
     bottom: float
     size: float
+    space: float  # width of a space in this glyph's font and size
 
     @property
     def mid_y(self) -> float:
@@ -250,7 +268,7 @@ class Cell:
     # x where a line of this cell is full (cell edge less padding): used to spot words broken inside it
     inner_right: float = 0.0
 
-    def text(self) -> str:
+    def text(self, vocabulary: Vocabulary = frozenset()) -> str:
         text = ""
         previous: Line | None = None
         for line in self.lines:
@@ -258,7 +276,8 @@ class Cell:
             if previous is None:
                 text = piece
             else:
-                text = text.rstrip() + separator_between(previous, line, self.inner_right) + piece
+                joint = separator_between(previous, line, self.inner_right, vocabulary)
+                text = text.rstrip() + joint + piece
             previous = line
         return re.sub(r"\s{2,}", " ", text).strip()
 
@@ -271,26 +290,45 @@ class Cell:
         return bool(self.lines) and line_was_wrapped(self.lines[-1])
 
 
-def separator_between(upper: Line, lower: Line, inner_right: float) -> str:
+def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: Vocabulary) -> str:
     """What joins two wrapped lines of a cell: a space, or nothing inside a broken word.
 
     LibreOffice keeps the space it wrapped at as a trailing space glyph, or drops it when even the
     space does not fit; it breaks inside a word only when the word is wider than the cell, and then the
-    fragment stands alone on its line, filling it.
+    fragment stands alone on its line, filling it. A lone word that fills its line with no trailing
+    space is either a broken word or a whole word whose space did not fit: geometry cannot tell, so
+    the words the document prints elsewhere decide ("Prognos" / "helår" vs "Progno" / "s helår").
     """
     if upper.ends_with_space:
         return " "
-    upper_text = upper.text
-    if len(upper_text) >= 2 and upper_text[-1] in "-/" and upper_text[-2].isalnum():
+    upper_text = upper.text.strip()
+    if ends_in_break_after(upper_text):
         return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
-    if " " in upper_text.strip():
+    if " " in upper_text:
         return " "  # several words: the line was wrapped between words
     if abs(upper.x0 - lower.x0) > SAME_INDENT_TOLERANCE:
         return " "  # right-aligned or centred text: its lines end at the edge whether full or not
+    room = inner_right - FULL_LINE_SLACK - upper.x1
     next_glyph = lower.glyphs[0]
-    if upper.x1 + (next_glyph.x1 - next_glyph.x0) > inner_right - FULL_LINE_SLACK:
-        return ""  # a lone word with no room for one more glyph: broken at the cell edge
-    return " "
+    if next_glyph.x1 - next_glyph.x0 <= room:
+        return " "  # the next glyph would have fitted: a line break inside the cell, not a wrap
+    if upper.glyphs[-1].space <= room:
+        return ""  # a space would have fitted and been kept: the word was broken at the cell edge
+    return "" if is_broken_word(upper_text, lower.text.split()[0], vocabulary) else " "
+
+
+def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
+    """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
+    if vocabulary_key(head + tail) in vocabulary:
+        return True
+    word = vocabulary_key(tail)
+    # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
+    return not (len(word) >= MIN_VOCABULARY_WORD and word in vocabulary)
+
+
+def ends_in_break_after(text: str) -> bool:
+    """Ends in a hyphen or slash stuck to a word: a place where lines break without a space."""
+    return len(text) >= 2 and text[-1] in "-/" and not text[-2].isspace()
 
 
 def line_was_wrapped(line: Line) -> bool:
@@ -305,8 +343,8 @@ class Row:
     top: float
     bottom: float
 
-    def text(self) -> str:
-        return "\t".join(cell.text() for cell in self.cells)
+    def text(self, vocabulary: Vocabulary = frozenset()) -> str:
+        return "\t".join(cell.text(vocabulary) for cell in self.cells)
 
     @property
     def is_empty(self) -> bool:
@@ -329,15 +367,24 @@ class Table:
 
 @dataclass
 class BodyLine:
+    """A line of running text, and the lines of the same paragraph wrapped below it."""
+
     line: Line
     page: int
+    wrapped: list[Line] = field(default_factory=list)
 
     @property
     def top(self) -> float:
         return self.line.top
 
+    @property
+    def last(self) -> Line:
+        return self.wrapped[-1] if self.wrapped else self.line
+
 
 Item = BodyLine | Table
+# Words the document prints whole somewhere (lower case, no punctuation around them).
+Vocabulary = frozenset[str] | set[str]
 
 
 def starts_table_header(text: str) -> bool:
@@ -377,26 +424,34 @@ def iter_page_layouts(path: str) -> Iterator[LTLayoutContainer]:
             yield device.get_result()
 
 
-def read_page(number: int, layout: LTLayoutContainer) -> Page:
+def read_page(number: int, layout: LTLayoutContainer, space_ems: dict[str, float]) -> Page:
+    """Glyphs and border edges of one page. `space_ems` (font -> width of its space, in em) grows
+    as spaces are seen; it tells how much room a wrapped line's dropped space needed."""
     page_top = layout.y1
-    glyphs: list[Glyph] = []
+    chars: list[LTChar] = []
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
 
     def visit(container: LTContainer) -> None:
         for obj in container:
             if isinstance(obj, LTChar):
-                text = obj.get_text()
-                if text:
-                    glyphs.append(
-                        Glyph(text, obj.x0, obj.x1, page_top - obj.y1, page_top - obj.y0, obj.size or 1.0)
-                    )
+                chars.append(obj)
             elif isinstance(obj, LTCurve):
                 add_edges(obj, page_top, horizontals, verticals)
             elif isinstance(obj, LTContainer):
                 visit(obj)  # figures (form XObjects) hold glyphs and graphics too
 
     visit(layout)
+    for char in chars:
+        if char.get_text() == " " and char.size and char.fontname not in space_ems:
+            space_ems[char.fontname] = (char.x1 - char.x0) / char.size
+    glyphs = []
+    for char in chars:
+        text = char.get_text()
+        if text:
+            size = char.size or 1.0
+            space = space_ems.get(char.fontname, SPACE_WIDTH_EM) * size
+            glyphs.append(Glyph(text, char.x0, char.x1, page_top - char.y1, page_top - char.y0, size, space))
     return Page(number, layout.width, layout.height, glyphs, horizontals, verticals)
 
 
@@ -677,21 +732,22 @@ class BorderlessTable:
             cells[column].lines.append(Line(glyphs))
 
     def continues_row(self, line: Line) -> bool:
-        """Is `line` more wrapped text of the current row: every cell it writes to was wrapped."""
+        """Is `line` more wrapped text of the current row? Only if it is close below, and either it
+        leaves the name column empty (every row has a name) or each cell it writes to was wrapped."""
         row = self.rows[-1]
         if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
             return False
         if len(row.cells) == 1:
-            return row.cells[0].is_unfinished() or self.is_full(row.cells[0], line)
+            return self.may_go_on(row.cells[0])
         columns = {self.column_of(chunk) for chunk in line.chunks}
-        return all(
-            not row.cells[c].is_empty and (row.cells[c].is_unfinished() or self.is_full(row.cells[c], line))
-            for c in columns
-        )
+        if 0 not in columns:
+            return True
+        return all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns)
 
-    @staticmethod
-    def is_full(cell: Cell, line: Line) -> bool:
-        return separator_between(cell.lines[-1], line, cell.inner_right) == ""
+    def may_go_on(self, cell: Cell) -> bool:
+        """Wrapped (trailing space, hyphen) or filled to the column edge (its space did not fit)."""
+        last = cell.lines[-1]
+        return cell.is_unfinished() or last.x1 > cell.inner_right - NEAR_FULL_EM * self.size
 
     def accept(self, line: Line) -> bool:
         """Add `line` to the table (as a new row or more of the last row); False if it ends the table."""
@@ -835,6 +891,36 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
     return len(lower.cells) > 1 and lower.cells[0].is_empty and not upper.cells[0].is_empty
 
 
+def vocabulary_key(word: str) -> str:
+    return word.strip(WORD_PUNCTUATION).lower()
+
+
+def document_vocabulary(pages: list[Page]) -> set[str]:
+    """Words printed whole somewhere in the document: not at a line end that may be a broken word,
+    not at a line start that may be the rest of one. Linear in the number of words."""
+    words: set[str] = set(TABLE_WORDS)
+    for page in pages:
+        add_whole_words([chunk for line in page.body for chunk in line.chunks], words)
+        for table in page.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    add_whole_words(cell.lines, words)
+    return words
+
+
+def add_whole_words(sequence: list[Line], words: set[str]) -> None:
+    for index, unit in enumerate(sequence):
+        previous = sequence[index - 1] if index > 0 else None
+        has_next = index + 1 < len(sequence)
+        unit_words = unit.text.split()
+        for position, word in enumerate(unit_words):
+            if position == len(unit_words) - 1 and has_next and not unit.ends_with_space:
+                continue  # may be the first part of a word broken at the line end
+            if position == 0 and previous is not None and not previous.ends_with_space and word[:1].islower():
+                continue  # may be the rest of a word broken at the end of the line above
+            words.add(vocabulary_key(word))
+
+
 def body_line_text(line: Line) -> str:
     """A body line: chunks far apart (tab stops) joined by TAB, others by a space."""
     pieces = [line.chunks[0].text.strip()]
@@ -845,12 +931,54 @@ def body_line_text(line: Line) -> str:
     return "".join(pieces).strip()
 
 
-def item_texts(item: Item) -> Iterator[tuple[int, str]]:
+def paragraph_text(item: BodyLine) -> str:
+    text = body_line_text(item.line)
+    previous = item.line
+    for line in item.wrapped:
+        joint = " " if previous.ends_with_space or not ends_in_break_after(previous.text.strip()) else ""
+        text = text.rstrip() + joint + body_line_text(line)
+        previous = line
+    return text
+
+
+def join_paragraph_lines(pages: list[Page]) -> None:
+    """Lines of one paragraph -> one item, as in the .txt files (a heading, "Uppfylls helt" or a
+    cover title stays a line of its own). LibreOffice ends a wrapped line with the space it wrapped
+    at (or a hyphen), and the last line of a paragraph without one: that decides, plus the next line
+    being right below in the same size. A paragraph may go on on the next page."""
+    open_paragraph: BodyLine | None = None
+    for page in pages:
+        kept: list[Item] = []
+        for item in page.items:
+            if isinstance(item, BodyLine) and open_paragraph is not None:
+                if continues_paragraph(open_paragraph, item):
+                    open_paragraph.wrapped.append(item.line)
+                    continue
+            kept.append(item)
+            open_paragraph = item if isinstance(item, BodyLine) else None
+        page.items = kept
+
+
+def continues_paragraph(paragraph: BodyLine, item: BodyLine) -> bool:
+    upper, lower = paragraph.last, item.line
+    if len(upper.chunks) > 1 or len(lower.chunks) > 1:
+        return False  # tab stops: a table of contents line or a table without borders
+    if not (upper.ends_with_space or ends_in_break_after(upper.text.strip())):
+        return False
+    if abs(upper.size - lower.size) > FONT_SIZE_TOLERANCE:
+        return False
+    if item.page != paragraph.page and not (paragraph.wrapped or True):
+        return False
+    same_page = item.page == paragraph.page and lower.top > upper.top
+    return not same_page or lower.top - upper.bottom <= PARAGRAPH_LINE_GAP_EM * lower.size
+
+
+def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str]]:
     if isinstance(item, BodyLine):
-        yield item.page, body_line_text(item.line)
+        yield item.page, paragraph_text(item)
         return
     for row in item.rows:
-        text = row.text()
+        text = row.text(vocabulary)
         if text.strip():
             yield row.page, text
     # An empty line marks where the table ends, as in the .txt files: text right under a table
@@ -861,21 +989,24 @@ def item_texts(item: Item) -> Iterator[tuple[int, str]]:
 def pdf_to_lines(path: str) -> list[TextLine]:
     """Every line of the PDF's text in reading order, table rows as TAB-separated cells."""
     pages = []
+    space_ems: dict[str, float] = {}
     for number, layout in enumerate(iter_page_layouts(path), start=1):
-        page = read_page(number, layout)
+        page = read_page(number, layout, space_ems)
         lay_out_page(page)
         pages.append(page)
     drop_running_lines(pages)
+    vocabulary = document_vocabulary(pages)
     carried: BorderlessTable | None = None
     for page in pages:
         carried = build_page_items(page, carried)
     join_tables_across_pages(pages)
+    join_paragraph_lines(pages)
 
     lines: list[TextLine] = []
     line_numbers: dict[int, int] = defaultdict(int)
     for page in pages:
         for item in page.items:
-            for page_number, text in item_texts(item):
+            for page_number, text in item_texts(item, vocabulary):
                 line_numbers[page_number] += 1
                 lines.append(TextLine(page=page_number, line_no=line_numbers[page_number], text=text))
     return lines

@@ -97,7 +97,8 @@ def _from_body(lines: Sequence[TextLine], meta: ReportMeta) -> None:
             meta.district = counts.most_common(1)[0][0]
             meta.evidence["district"] = "text"
     if meta.report_type is None:
-        periods = Counter((m.group(1), m.group(2)) for t in texts for m in _PERIOD_CELL.finditer(t))
+        # One pass over the joined text: a Period cell may wrap ("Tertial 1" / "2019").
+        periods = Counter((m.group(1), m.group(2)) for m in _PERIOD_CELL.finditer("\n".join(texts)))
         if periods:
             (tertial, year), _ = periods.most_common(1)[0]
             meta.report_type, meta.tertial, meta.year = f"tertialrapport_{tertial}", int(tertial), int(year)

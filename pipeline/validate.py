@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,7 +30,9 @@ from pipeline.models import LoadError
 
 log = logging.getLogger(__name__)
 
-EXPECTATIONS_DIR = Path(os.environ.get("INDICATORS_EXPECTATIONS", Path(__file__).parent.parent / "expectations"))
+EXPECTATIONS_DIR = Path(
+    os.environ.get("INDICATORS_EXPECTATIONS", Path(__file__).parent.parent / "expectations")
+)
 FACTS_SUITE = "indicator_facts"
 ROW_ID = "_row_id"
 # Columns that name a facts row in a sample, so a person can find it in the report.
@@ -38,6 +40,10 @@ FACTS_ROW_NAME = ("report_file", "row_no")
 # How many unexpected rows an outcome keeps as a sample for validation_results and the asset checks.
 SAMPLE_ROWS = 10
 SUPERSEDED = "superseded by"
+# Facts validated per suite run: bounded memory, and few runs (each costs ~0.5 s of GX overhead).
+VALIDATE_BATCH_ROWS = 50_000
+# A value set longer than this is shown by its size in an expectation's one-line description.
+SHOWN_SET_VALUES = 6
 
 
 @dataclass
@@ -113,13 +119,15 @@ def _describe(config) -> str:
     kwargs = {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id") and v is not None}
     if "row_condition" in kwargs:
         kwargs["row_condition"] = _condition_text(kwargs["row_condition"])
+    if len(kwargs.get("value_set") or ()) > SHOWN_SET_VALUES:
+        kwargs["value_set"] = f"<{len(kwargs['value_set'])} values>"
     detail = ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
     column = config.kwargs.get("column") or ""
     return f"{config.type}({column}{', ' if column and detail else ''}{detail})"
 
 
 def _condition_text(condition) -> str:
-    if isinstance(condition, dict):  # serialized: {"column": {"name": ...}, "operator": ..., "parameter": ...}
+    if isinstance(condition, dict):  # as in the suite JSON: column.name, operator, parameter
         return f"{condition['column']['name']} {condition['operator']} {condition['parameter']!r}"
     return repr(condition)
 
@@ -133,11 +141,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_row(row: Any) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return {k: _plain(v) for k, v in row.items() if k != ROW_ID}
+    return {"row": _plain(row)}
+
+
 def _sample(res: dict, limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
     rows = res.get("unexpected_index_list") or res.get("partial_unexpected_index_list") or []
     if rows:
-        return [{k: _plain(v) for k, v in row.items() if k != ROW_ID} if isinstance(row, dict) else {"row": _plain(row)}
-                for row in rows[:limit]]
+        return [_plain_row(row) for row in rows[:limit]]
     values = res.get("partial_unexpected_list") or []
     return [{"value": _plain(v)} if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
             for v in values[:limit]]
@@ -158,7 +171,7 @@ def _outcome(suite_name: str, r, element_count: int) -> ExpectationOutcome:
         column=cfg.kwargs.get("column"),
         success=bool(r.success),
         unexpected_count=int(res.get("unexpected_count") or 0),
-        element_count=int(res.get("element_count") if res.get("element_count") is not None else element_count),
+        element_count=int(element_count if res.get("element_count") is None else res["element_count"]),
         blocking=bool(meta.get("blocking", False)),
         suite=suite_name,
         detail=_describe(cfg),
@@ -192,6 +205,20 @@ def merge_outcome(totals: dict[tuple[str, str], ExpectationOutcome], outcome: Ex
     total.unexpected_count += outcome.unexpected_count
     total.element_count += outcome.element_count
     total.sample = (total.sample + outcome.sample)[:SAMPLE_ROWS]
+
+
+def in_batches(frames: Iterable[pl.DataFrame], max_rows: int) -> Iterator[pl.DataFrame]:
+    """Frames of one schema joined into batches of about `max_rows` rows (a frame is never split)."""
+    pending: list[pl.DataFrame] = []
+    rows = 0
+    for frame in frames:
+        pending.append(frame)
+        rows += frame.height
+        if rows >= max_rows:
+            yield pl.concat(pending, how="vertical_relaxed")
+            pending, rows = [], 0
+    if pending:
+        yield pl.concat(pending, how="vertical_relaxed")
 
 
 def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Validation:
@@ -244,8 +271,8 @@ def keep_one_report_per_scope(files: list) -> tuple[list, list[LoadError]]:
             errors.append(LoadError(
                 loser.file.name, "parse",
                 f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; "
-                f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} (the fuller one loads; "
-                "remove or correct the other file to choose)"))
+                f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} "
+                "(the fuller one loads; remove or correct the other file to choose)"))
     order = {id(p): i for i, p in enumerate(files)}
     kept.sort(key=lambda p: order[id(p)])
     return kept, errors
