@@ -1,4 +1,5 @@
-"""Dagster definitions: the assets, one job that builds everything, and the nightly schedule.
+"""Dagster definitions: the assets, one job that builds everything, the nightly schedule and the
+sensor that builds when the raw folder changes (pipeline/sensors.py).
 
 `dagster dev -m pipeline.definitions` shows the asset graph; `indicators build` runs the same job
 in-process.
@@ -7,6 +8,17 @@ in-process.
 import dagster as dg
 
 from pipeline.assets import ALL_ASSETS, BuildSettings
+from pipeline.sensors import raw_folder_sensor
+
+# Run-level retries (the daemon starts the run again; needs `run_retries: enabled` in dagster.yaml) are
+# for a run that died (killed, out of memory), not for a failed step: a step that failed for a transient
+# reason has retried itself (assets.py), and a failed quality gate fails the same way every time.
+BUILD_RUN_TAGS = {
+    "dagster/max_retries": "2",
+    "dagster/retry_strategy": "ALL_STEPS",  # staging folders are per run: start from the top
+    "dagster/retry_on_asset_or_op_failure": "false",
+    "indicators/build": "warehouse",  # dagster.yaml limits runs with this tag to one at a time
+}
 
 build_warehouse_job = dg.define_asset_job(
     "build_warehouse",
@@ -15,6 +27,7 @@ build_warehouse_job = dg.define_asset_job(
     # One process: the per-file work fans out inside the extract asset; a process per step
     # would cost seconds each on a small machine.
     executor_def=dg.in_process_executor,
+    tags=BUILD_RUN_TAGS,
 )
 
 nightly_build = dg.ScheduleDefinition(
@@ -22,6 +35,7 @@ nightly_build = dg.ScheduleDefinition(
     job=build_warehouse_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Stockholm",
+    default_status=dg.DefaultScheduleStatus.RUNNING,  # on as soon as a daemon runs: unattended nightly
 )
 
 
@@ -31,6 +45,7 @@ def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
         assets=ALL_ASSETS,
         jobs=[build_warehouse_job],
         schedules=[nightly_build],
+        sensors=[raw_folder_sensor],
         resources={"settings": settings or BuildSettings()},
     )
 

@@ -313,14 +313,13 @@ class TabTableParser:
         if _is_dash_line(cells):
             return
         first = clean_cell(cells[0])
-        if _COMMENT_WORD.match(first) and not any(clean_cell(c) for c in cells[1:2]) or (
-            _COMMENT_WORD.match(first) and len(cells) == 1
-        ):
-            self._comment(_comment_text(cells), line, new=True)
+        # A comment row has its text in the first cell; a name like "Analysförmåga" is not one.
+        if _COMMENT_WORD.match(first) and not clean_cell(cells[1] if len(cells) > 1 else ""):
+            self._comment(_comment_text(cells), line)
             return
         has_values = any(clean_cell(c) for c in cells[1:])
         if not has_values and st.comment_open:
-            self._comment(first, line, new=False)
+            self._comment(first, line)
             return
         if "\t" not in line.text and not has_values:
             # Plain text right under a table, with no blank line between: the table has ended.
@@ -383,7 +382,7 @@ class TabTableParser:
         row.indicator_as_printed = f"{row.indicator_as_printed} {name}"
         row.raw_text += "\n" + line.text
 
-    def _comment(self, text: str, line: TextLine, new: bool) -> None:
+    def _comment(self, text: str, line: TextLine) -> None:
         st = self.state
         st.comment_open = True
         st.repeated_header = False
@@ -394,8 +393,6 @@ class TabTableParser:
         if text:
             old = st.last_row.comment
             st.last_row.comment = f"{old} {text}" if old else text
-        elif new and st.last_row.comment is None:
-            st.last_row.comment = None
 
     @staticmethod
     def _where(line: TextLine) -> str:

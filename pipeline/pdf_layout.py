@@ -554,10 +554,7 @@ def find_grids(horizontals: list[Segment], verticals: list[Segment]) -> list[Gri
 
     for hi, h in enumerate(hs):
         for vi, v in enumerate(vs):
-            if (
-                h.lo - EDGE_SNAP <= v.pos <= h.hi + EDGE_SNAP
-                and v.lo - EDGE_SNAP <= h.pos <= v.hi + EDGE_SNAP
-            ):
+            if h.lo - EDGE_SNAP <= v.pos <= h.hi + EDGE_SNAP and v.lo - EDGE_SNAP <= h.pos <= v.hi + EDGE_SNAP:
                 parent[root(hi)] = root(len(hs) + vi)
 
     components: dict[int, tuple[list[Segment], list[Segment]]] = defaultdict(lambda: ([], []))
@@ -613,9 +610,7 @@ def split_glyphs_by_grid(
     return in_cells, outside
 
 
-def locate_in_grids(
-    glyph: Glyph, grids: list[Grid], band_tops: list[list[float]]
-) -> tuple[int, int, int] | None:
+def locate_in_grids(glyph: Glyph, grids: list[Grid], band_tops: list[list[float]]) -> tuple[int, int, int] | None:
     x, y = glyph.mid_x, glyph.mid_y
     for gi, grid in enumerate(grids):
         if not (grid.left <= x <= grid.right and grid.top <= y <= grid.bottom):
@@ -631,9 +626,7 @@ def locate_in_grids(
     return None
 
 
-def table_from_grid(
-    grid: Grid, gi: int, in_cells: dict[tuple[int, int, int], list[Glyph]], page_number: int
-) -> Table:
+def table_from_grid(grid: Grid, gi: int, in_cells: dict[tuple[int, int, int], list[Glyph]], page_number: int) -> Table:
     rows = []
     for bi, band in enumerate(grid.bands):
         cells = [
@@ -705,10 +698,7 @@ class BorderlessTable:
 
     def fits(self, line: Line) -> bool:
         """Can `line` be a row of this table: same text size, chunks start inside the columns."""
-        if (
-            abs(line.size - self.size) > FONT_SIZE_TOLERANCE
-            or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE
-        ):
+        if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
             return False
         if FULL_WIDTH_ROW.match(line.text):
             return True
@@ -831,9 +821,7 @@ def drop_running_lines(pages: list[Page]) -> None:
         if PAGE_NUMBER_LINE.match(line.text.strip()):
             return True
         pages_here = {
-            number
-            for number, top in seen[running_key(line.text)]
-            if abs(top - line.top) <= RUNNING_LINE_Y_TOLERANCE
+            number for number, top in seen[running_key(line.text)] if abs(top - line.top) <= RUNNING_LINE_Y_TOLERANCE
         }
         return len(pages_here) >= needed
 
@@ -950,8 +938,9 @@ def join_paragraph_lines(pages: list[Page]) -> None:
     for page in pages:
         kept: list[Item] = []
         for item in page.items:
+            first_on_page = not kept
             if isinstance(item, BodyLine) and open_paragraph is not None:
-                if continues_paragraph(open_paragraph, item):
+                if continues_paragraph(open_paragraph.last, item.line, first_on_page):
                     open_paragraph.wrapped.append(item.line)
                     continue
             kept.append(item)
@@ -959,18 +948,16 @@ def join_paragraph_lines(pages: list[Page]) -> None:
         page.items = kept
 
 
-def continues_paragraph(paragraph: BodyLine, item: BodyLine) -> bool:
-    upper, lower = paragraph.last, item.line
+def continues_paragraph(upper: Line, lower: Line, first_on_page: bool) -> bool:
     if len(upper.chunks) > 1 or len(lower.chunks) > 1:
         return False  # tab stops: a table of contents line or a table without borders
     if not (upper.ends_with_space or ends_in_break_after(upper.text.strip())):
         return False
     if abs(upper.size - lower.size) > FONT_SIZE_TOLERANCE:
         return False
-    if item.page != paragraph.page and not (paragraph.wrapped or True):
-        return False
-    same_page = item.page == paragraph.page and lower.top > upper.top
-    return not same_page or lower.top - upper.bottom <= PARAGRAPH_LINE_GAP_EM * lower.size
+    if first_on_page:
+        return True  # the paragraph goes on at the top of the next page
+    return 0 <= lower.top - upper.bottom <= PARAGRAPH_LINE_GAP_EM * lower.size
 
 
 def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str]]:

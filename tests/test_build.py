@@ -4,7 +4,6 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from pipeline.assets import BuildSettings
 from pipeline.cli import main, run_build
