@@ -20,6 +20,7 @@ from pipeline.gates import (
     WAREHOUSE_SUITES,
     build_and_publish,
     check_metadata,
+    failure_text,
     is_transient,
 )
 from pipeline.models import LoadError
@@ -153,7 +154,9 @@ def warehouse(
         if suite in WAREHOUSE_SUITES:
             yield _check_result(f"{suite}_suite", outcomes)
     for o in outcome.gate.warnings:
-        context.log.warning(f"check warned: {o.line()}")
+        context.log.warning(f"check warned: {failure_text(o)}")
+    for o in outcome.gate.blocking_failures:
+        context.log.error(f"blocking check failed: {failure_text(o)}")
     if not outcome.published:
         context.log.error(f"{outcome.reason}; rejected warehouse kept at {outcome.rejected_path}")
         raise dg.Failure(description=f"{outcome.reason} (rejected warehouse kept at {outcome.rejected_path}; "

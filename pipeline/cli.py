@@ -41,7 +41,8 @@ def _root_cause(err) -> str:
     if err is None:
         return "unknown error"
     lines = [ln.strip() for ln in err.message.strip().splitlines() if ln.strip().strip("^~ ")]
-    return " ".join(lines[:3])
+    # A dg.Failure carries a sentence for the user; its class name is noise to them.
+    return " ".join(lines[:3]).removeprefix("dagster._core.definitions.events.Failure: ")
 
 
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:

@@ -110,7 +110,7 @@ class GateReport:
     def reason(self) -> str:
         """One line: what blocked the swap."""
         failures = self.blocking_failures
-        named = "; ".join(_failure_text(o) for o in failures[:REASON_FAILURES])
+        named = "; ".join(failure_text(o) for o in failures[:REASON_FAILURES])
         more = f"; and {len(failures) - REASON_FAILURES} more" if len(failures) > REASON_FAILURES else ""
         return f"quality gate failed ({len(failures)} blocking): {named}{more}"
 
@@ -124,12 +124,13 @@ class GateReport:
         ]
 
 
-def _failure_text(o: ExpectationOutcome) -> str:
-    where = ""
-    if o.sample:
-        rows = o.sample[:REASON_FAILURES]
-        where = " e.g. " + ", ".join("/".join(str(v) for v in row.values()) for row in rows)
-    return f"{o.line()}{where}"
+def failure_text(o: ExpectationOutcome) -> str:
+    rows = "; ".join(_row_text(row) for row in o.sample[:REASON_FAILURES])
+    return f"{o.line()}{f' (e.g. {rows})' if rows else ''}"
+
+
+def _row_text(row: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
 
 
 def check_metadata(outcomes: Sequence[ExpectationOutcome]) -> dict[str, Any]:
@@ -219,22 +220,30 @@ def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = K
 # --- check frames and the gate ----------------------------------------------------------------
 
 
-def previous_counts(warehouse: Path) -> pd.DataFrame:
-    """Facts per report in the current warehouse; empty when there is none or it cannot be read."""
+def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
+    """Facts per report in the current warehouse (empty when there is none), and why it could not be read."""
     empty = pd.DataFrame({"report_key": pd.Series(dtype="str"), "report_file": pd.Series(dtype="str"),
                           "rows_before": pd.Series(dtype="int64")})
     if not warehouse.exists():
-        return empty
+        return empty, None
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             return con.sql(
                 "select r.report_key, r.report_file, count(f.row_no) as rows_before "
                 "from dim_report r left join fact_indicator_value f using (report_key) "
                 "group by all order by r.report_file"
-            ).df()
+            ).df(), None
     except duckdb.Error as exc:  # a broken previous warehouse must not stop its own replacement
         log.warning("cannot read the previous warehouse %s (%s); row counts not compared", warehouse, exc)
-        return empty
+        return empty, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+
+
+def _previous_unreadable(error: str) -> ExpectationOutcome:
+    """Said out loud: without the previous warehouse the row counts were not compared."""
+    return ExpectationOutcome("previous_warehouse_readable", None, False, 0, 0, False, suite=ROW_COUNT_SUITE,
+                              detail="previous_warehouse_readable()",
+                              why="row counts per report are compared with the previous warehouse",
+                              observed=error)
 
 
 def present_frame(present: Iterable[tuple[str, str]]) -> pd.DataFrame:
@@ -279,8 +288,11 @@ def run_gate(
 ) -> GateReport:
     """Run every warehouse suite on the new file; `warn_only` suites count but do not block."""
     demoted = set(warn_only)
-    frames = check_frames(candidate, previous_counts(previous_warehouse), present_frame(present))
+    previous, unreadable = previous_counts(previous_warehouse)
+    frames = check_frames(candidate, previous, present_frame(present))
     report = GateReport(list(facts_outcomes))
+    if unreadable:
+        report.outcomes.append(_previous_unreadable(unreadable))
     for suite in WAREHOUSE_SUITES:
         frame = frames[suite]
         if isinstance(frame, str):
@@ -292,9 +304,9 @@ def run_gate(
             o.blocking = o.blocking and suite not in demoted
         report.outcomes += outcomes
     for o in report.blocking_failures:
-        log.error("blocking check failed: %s", _failure_text(o))
+        log.info("blocking check failed: %s", failure_text(o))
     for o in report.warnings:
-        log.warning("check warned: %s", _failure_text(o))
+        log.info("check warned: %s", failure_text(o))
     return report
 
 
@@ -325,7 +337,7 @@ def build_and_publish(
             record_validation(candidate, report.rows(run_id, run_at), report.figures())
             if report.blocking_failures:
                 kept = keep_rejected(candidate, warehouse, run_at)
-                log.error("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)
+                log.info("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)
                 return BuildOutcome(False, warehouse, report, figures, report.reason(), kept)
             publish(candidate, warehouse)
         except BaseException:

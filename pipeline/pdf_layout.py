@@ -25,6 +25,7 @@ a text layer gives an empty list.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
@@ -84,7 +85,7 @@ PAGE_MARGIN_FRACTION = 0.1
 RUNNING_LINE_Y_TOLERANCE = 3.0
 # ... on at least this many pages, and on at least this share of the pages.
 RUNNING_LINE_MIN_PAGES = 2
-RUNNING_LINE_MIN_SHARE = 0.3
+RUNNING_LINE_MIN_SHARE = 0.5
 PAGE_NUMBER_LINE = re.compile(
     r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
 )
@@ -807,13 +808,15 @@ def lay_out_page(page: Page) -> None:
 
 
 def drop_running_lines(pages: list[Page]) -> None:
-    """Remove page numbers and lines repeated at the same height in the page margins of many pages."""
+    """Remove page numbers and running headers/footers: lines repeated at the same height in the
+    page margins of many pages. They are peeled off from the page edge inwards, so a body line that
+    happens to open several pages ("Uppfylls helt") stays: it is inside the running header."""
     seen: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for page in pages:
         for line in page.body:
             if page.in_margin(line):
                 seen[running_key(line.text)].append((page.number, line.top))
-    needed = max(RUNNING_LINE_MIN_PAGES, int(RUNNING_LINE_MIN_SHARE * len(pages)))
+    needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_MIN_SHARE * len(pages)))
 
     def is_running(page: Page, line: Line) -> bool:
         if not page.in_margin(line):
@@ -826,7 +829,13 @@ def drop_running_lines(pages: list[Page]) -> None:
         return len(pages_here) >= needed
 
     for page in pages:
-        page.body = [line for line in page.body if not is_running(page, line)]
+        lines = page.body  # top to bottom
+        start, end = 0, len(lines)
+        while start < end and is_running(page, lines[start]) and lines[start].top < page.height / 2:
+            start += 1
+        while end > start and is_running(page, lines[end - 1]) and lines[end - 1].top > page.height / 2:
+            end -= 1
+        page.body = lines[start:end]
 
 
 def running_key(text: str) -> str:
@@ -935,12 +944,16 @@ def join_paragraph_lines(pages: list[Page]) -> None:
     at (or a hyphen), and the last line of a paragraph without one: that decides, plus the next line
     being right below in the same size. A paragraph may go on on the next page."""
     open_paragraph: BodyLine | None = None
+    right_edges = right_text_edges(pages)
+    text_right = 0.0
     for page in pages:
         kept: list[Item] = []
-        for item in page.items:
-            first_on_page = not kept
+        previous_right, text_right = text_right, right_edges[round(page.width)]
+        for index, item in enumerate(page.items):
+            first_on_page = index == 0
+            right = previous_right if first_on_page else text_right
             if isinstance(item, BodyLine) and open_paragraph is not None:
-                if continues_paragraph(open_paragraph.last, item.line, first_on_page):
+                if continues_paragraph(open_paragraph.last, item.line, first_on_page, right):
                     open_paragraph.wrapped.append(item.line)
                     continue
             kept.append(item)
@@ -948,12 +961,32 @@ def join_paragraph_lines(pages: list[Page]) -> None:
         page.items = kept
 
 
-def continues_paragraph(upper: Line, lower: Line, first_on_page: bool) -> bool:
+def right_text_edges(pages: list[Page]) -> dict[int, float]:
+    """Where running text ends on the right, per page width (portrait and landscape pages have
+    their own): the longest lines of the document reach the margin."""
+    edges: dict[int, float] = {}
+    for page in pages:
+        key = round(page.width)
+        for line in page.body:
+            if len(line.chunks) == 1:
+                edges[key] = max(edges.get(key, 0.0), line.x1)
+        edges.setdefault(key, page.width)
+    return edges
+
+
+def continues_paragraph(upper: Line, lower: Line, first_on_page: bool, text_right: float) -> bool:
+    """Is `lower` the next line of the paragraph whose last line (so far) is `upper`?"""
     if len(upper.chunks) > 1 or len(lower.chunks) > 1:
         return False  # tab stops: a table of contents line or a table without borders
-    if not (upper.ends_with_space or ends_in_break_after(upper.text.strip())):
-        return False
     if abs(upper.size - lower.size) > FONT_SIZE_TOLERANCE:
+        return False
+    wrapped = (
+        upper.ends_with_space
+        or ends_in_break_after(upper.text.strip())
+        # the space it wrapped at did not fit before the margin, so it was dropped
+        or upper.x1 + upper.glyphs[-1].space + FULL_LINE_SLACK > text_right
+    )
+    if not wrapped:
         return False
     if first_on_page:
         return True  # the paragraph goes on at the top of the next page
