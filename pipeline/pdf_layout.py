@@ -4,13 +4,17 @@ Takes: the path of a PDF file (with a text layer).
 Gives: ``list[TextLine]`` in reading order, page by page (``page`` 1-based, ``line_no`` 1-based within
 the page), in the same shape as the report .txt files, so one parser reads both:
 
-* body text: one line per printed text line;
+* body text: one line per paragraph, as in the .txt (lines the PDF wrapped are joined again; a
+  heading, "Uppfylls helt" or the cover title is a paragraph, so a line, of its own); a table of
+  contents line keeps its page number after a TAB;
 * tables: one line per table ROW, cells joined by TAB, text wrapped inside a cell joined by single
   spaces (or by nothing when a word was broken inside the cell: "Periode" / "ns utfall" ->
   "Periodens utfall"); empty cells are kept so that columns line up with the header; a cell that
   spans the whole table (a "Kommentar ..." / "Analys ..." row) gives a one-cell line;
 * a table split across pages is joined again: the header row repeated on the next page is dropped and
   a row broken over the page break becomes one row, its fragments put back into their cells;
+* an empty line follows each table, as in the .txt, so that text right under a table is not read as
+  more of its last row;
 * running page headers (the report title) and footers ("Sida N (M)") are left out.
 
 How: pdfminer.six without its layout analysis (``laparams=None``) gives every glyph and every drawn
@@ -68,9 +72,8 @@ CHUNK_GAP_EM = 0.35
 BODY_TAB_GAP_EM = 1.5
 # The same glyph drawn twice this close is overprinting ("fake bold"), kept once.
 OVERPRINT_DISTANCE = 0.6
-# A wrapped line counts as full when its next glyph would have ended beyond the cell's inner right
-# edge less this slack (the border's own width eats into the text area): the word was broken inside
-# the cell and must be re-joined without a space.
+# Room a wrapped line must leave before the cell's inner right edge (or the text margin) for a glyph
+# to count as fitting: the border's own width eats into the text area.
 FULL_LINE_SLACK = 0.5
 # Width of a space (in em) in a font whose space glyph the document never shows.
 SPACE_WIDTH_EM = 0.25
@@ -81,6 +84,8 @@ SAME_INDENT_TOLERANCE = 0.5
 
 # Running headers/footers live in these top/bottom fractions of the page height.
 PAGE_MARGIN_FRACTION = 0.1
+# ... but at least this deep (a landscape page is low, its footer sits as high as a portrait one's).
+PAGE_MARGIN_MIN = 85.0
 # A running header/footer repeats at the same height (within this) on several pages.
 RUNNING_LINE_Y_TOLERANCE = 3.0
 # ... on at least this many pages, and on at least this share of the pages.
@@ -298,7 +303,8 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
     space does not fit; it breaks inside a word only when the word is wider than the cell, and then the
     fragment stands alone on its line, filling it. A lone word that fills its line with no trailing
     space is either a broken word or a whole word whose space did not fit: geometry cannot tell, so
-    the words the document prints elsewhere decide ("Prognos" / "helår" vs "Progno" / "s helår").
+    the words the document prints whole elsewhere, and the standard table words, decide
+    ("Prognos" / "helår" vs "Progno" / "s helår").
     """
     if upper.ends_with_space:
         return " "
@@ -410,7 +416,7 @@ class Page:
     items: list[Item] = field(default_factory=list)
 
     def in_margin(self, line: Line) -> bool:
-        margin = PAGE_MARGIN_FRACTION * self.height
+        margin = max(PAGE_MARGIN_FRACTION * self.height, PAGE_MARGIN_MIN)
         return line.bottom < margin or line.top > self.height - margin
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.models import LoadError
+from pipeline.models import MEASURES, LoadError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ FACTS_ROW_NAME = ("report_file", "row_no")
 # How many unexpected rows an outcome keeps as a sample for validation_results and the asset checks.
 SAMPLE_ROWS = 10
 SUPERSEDED = "superseded by"
+PERCENT, COUNT = "%", "st"
+# Added to the facts for the suite (with_check_columns), dropped before the load.
+CHECK_COLUMNS = ("percent_min", "percent_max", "count_min")
 # Facts validated per suite run: bounded memory, and few runs (each costs ~0.5 s of GX overhead).
 VALIDATE_BATCH_ROWS = 50_000
 # A value set longer than this is shown by its size in an expectation's one-line description.
@@ -225,7 +228,7 @@ def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Valida
     """Run a suite over one frame; rows failing a quarantining expectation go to quarantine with its name."""
     if frame.is_empty():
         return Validation(frame, frame.with_columns(pl.lit(None, pl.String).alias("reason")), [])
-    indexed = frame.with_row_index(ROW_ID)
+    indexed = with_check_columns(frame).with_row_index(ROW_ID)
     outcomes, results = run_suite(indexed.to_pandas(), suite_name, (ROW_ID, *FACTS_ROW_NAME), complete=True)
     reasons: dict[int, list[str]] = {}
     for outcome, r in zip(outcomes, results, strict=True):
@@ -238,9 +241,24 @@ def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Valida
         {ROW_ID: list(reasons), "reason": ["; ".join(v) for v in reasons.values()]},
         schema={ROW_ID: pl.UInt32, "reason": pl.String},
     )
-    quarantined = indexed.join(bad, on=ROW_ID, how="inner").drop(ROW_ID)
-    valid = indexed.join(bad, on=ROW_ID, how="anti").drop(ROW_ID)
+    quarantined = indexed.join(bad, on=ROW_ID, how="inner").drop(ROW_ID, *CHECK_COLUMNS, strict=False)
+    valid = indexed.join(bad, on=ROW_ID, how="anti").drop(ROW_ID, *CHECK_COLUMNS, strict=False)
     return Validation(valid, quarantined, outcomes)
+
+
+def with_check_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """The facts with what the suite checks across a row's measures: its smallest and largest value
+    when the row is in percent, its smallest when it counts (st). One expectation then covers all seven
+    measures, where a row condition per measure would cost GX a filter each."""
+    measures = [m for m in MEASURES if m in frame.columns]
+    if not measures or "unit" not in frame.columns:
+        return frame
+    unit = pl.col("unit")
+    return frame.with_columns(
+        pl.when(unit == PERCENT).then(pl.min_horizontal(measures)).alias("percent_min"),
+        pl.when(unit == PERCENT).then(pl.max_horizontal(measures)).alias("percent_max"),
+        pl.when(unit == COUNT).then(pl.min_horizontal(measures)).alias("count_min"),
+    )
 
 
 # --- two reports for one district, unit and period ------------------------------------------

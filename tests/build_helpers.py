@@ -37,6 +37,13 @@ def make_raw(folder: Path, *keys: str) -> Path:
     return folder
 
 
+def copy_build(template: Path, target: Path) -> tuple[Path, Path]:
+    """A copy of a built raw folder and warehouse folder (with its extraction cache): (raw, warehouse)."""
+    shutil.copytree(template / "raw", target / "raw")
+    shutil.copytree(template / "wh", target / "wh")
+    return target / "raw", target / "wh" / "indicators.duckdb"
+
+
 def sample_name(key: str) -> str:
     return f"{SAMPLE_FILES[key]}.txt"
 

@@ -8,7 +8,7 @@ import duckdb
 from pipeline.assets import BuildSettings
 from pipeline.cli import main, run_build
 
-from .conftest import RAW
+from .conftest import RAW, sample_txt
 
 
 def _one(warehouse: Path, sql: str, *params):
@@ -24,11 +24,11 @@ VALUES = ("outcome, outcome_men, outcome_women, previous_outcome, previous_label
 
 def test_welfare_children_sample_000(built):
     wh, _, _ = built
-    row = _one(wh, f"select district, report_type, year, tertial, {VALUES}, source_line, goal_ref from indicator_values "
-                   "where report_file = '000_3e9cf77e5c646f75.txt' and indicator_as_printed = ?",
+    row = _one(wh, f"select district, report_type, year, tertial, {VALUES}, source_page, source_line, goal_ref "
+                   "from indicator_values where report_file = '000_3e9cf77e5c646f75.pdf' and indicator_as_printed = ?",
                "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd")
     assert row == ("Hässelby-Vällingby", "tertialrapport_1", 2014, 1, 5.79, None, None, 5.77, "VB 2013", 5.6, 5.5, 4.0,
-                   "%", "Tertial 1 2014", None, 226, "1.2")
+                   "%", "Tertial 1 2014", None, 6, 9, "1.2")
 
 
 def test_summer_jobs_sample_001(built):
@@ -70,10 +70,10 @@ def test_row_counts_per_report(built):
     wh, summary, _ = built
     with duckdb.connect(str(wh), read_only=True) as con:
         counts = dict(con.execute("select report_file, count(*) from indicator_values group by 1").fetchall())
-    assert counts["000_3e9cf77e5c646f75.txt"] == 67
-    assert counts["001_e413b7b4eec749f1.txt"] == 67
-    assert counts["003_130f0561e7be4d6d.txt"] == 78
-    assert counts["004_05871d331dd0cb08.txt"] == 10
+    assert counts["000_3e9cf77e5c646f75.pdf"] == 67
+    assert counts["001_e413b7b4eec749f1.pdf"] == 67
+    assert counts["003_130f0561e7be4d6d.pdf"] == 78
+    assert counts["004_05871d331dd0cb08.pdf"] == 10
     assert summary["rows_loaded"] == sum(counts.values())
 
 
@@ -104,8 +104,8 @@ def test_summary_table_matches_build(built):
 def test_bad_files_are_reported_and_the_rest_loads(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    shutil.copy(RAW / "004_05871d331dd0cb08.txt", raw)
-    shutil.copy(RAW / "004_05871d331dd0cb08.txt", raw / "copy_of_004.txt")
+    shutil.copy(sample_txt("004"), raw)
+    shutil.copy(sample_txt("004"), raw / "copy_of_004.txt")
     (raw / "empty.pdf").write_bytes(b"")
     (raw / "latin1.txt").write_bytes("Tertialrapport 1 2014 för Farsta stadsdelsnämnd\nÅrsmål".encode("latin-1"))
     (raw / "notes.docx").write_bytes(b"PK\x03\x04")
@@ -130,7 +130,7 @@ def test_bad_files_are_reported_and_the_rest_loads(tmp_path):
 def test_failed_build_keeps_previous_warehouse(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     raw.mkdir()
-    shutil.copy(RAW / "004_05871d331dd0cb08.txt", raw)
+    shutil.copy(sample_txt("004"), raw)
     wh = tmp_path / "indicators.duckdb"
     settings = BuildSettings(raw_dir=str(raw), warehouse_path=str(wh), workers=1)
     assert run_build(settings)[0]
@@ -151,7 +151,7 @@ def test_failed_build_keeps_previous_warehouse(tmp_path, monkeypatch):
 def test_cli_build_and_query(tmp_path, capsys):
     raw = tmp_path / "raw"
     raw.mkdir()
-    shutil.copy(RAW / "004_05871d331dd0cb08.txt", raw)
+    shutil.copy(sample_txt("004"), raw)
     wh = tmp_path / "indicators.duckdb"
     assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1"]) == 0
     out = capsys.readouterr().out

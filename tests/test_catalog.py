@@ -54,8 +54,8 @@ def test_warehouse_series_joins_years(built):
                      "order by district, ref_start", WELFARE_CHILDREN)
     assert rows == [
         # the 2013 annual outcome of Hässelby-Vällingby is known from the previous-year column of T1 2014
-        ("Hässelby-Vällingby", None, 2013, "year", 5.77, None, None, "000_3e9cf77e5c646f75.txt"),
-        ("Hässelby-Vällingby", None, 2014, "2014-01..2014-04", 5.79, 5.5, 4.0, "000_3e9cf77e5c646f75.txt"),
-        ("Östermalm", "Försörjningsstödsenheten", 2012, "year", 0.5, None, None, "004_05871d331dd0cb08.txt"),
-        ("Östermalm", "Försörjningsstödsenheten", 2013, "year", 0.45, 0.5, 4.4, "004_05871d331dd0cb08.txt"),
+        ("Hässelby-Vällingby", None, 2013, "year", 5.77, None, None, "000_3e9cf77e5c646f75.pdf"),
+        ("Hässelby-Vällingby", None, 2014, "2014-01..2014-04", 5.79, 5.5, 4.0, "000_3e9cf77e5c646f75.pdf"),
+        ("Östermalm", "Försörjningsstödsenheten", 2012, "year", 0.5, None, None, "004_05871d331dd0cb08.pdf"),
+        ("Östermalm", "Försörjningsstödsenheten", 2013, "year", 0.45, 0.5, 4.4, "004_05871d331dd0cb08.pdf"),
     ]

@@ -103,11 +103,13 @@ def test_out_of_range_percentage_is_quarantined_with_its_reason(parsed_txt):
                                 .alias("outcome"))
     result = validate_frame(broken)
     assert result.quarantined["row_no"].to_list() == [row]
-    assert "outcome" in result.quarantined["reason"][0] and "-100" in result.quarantined["reason"][0]
+    assert result.quarantined["reason"][0] == ("expect_column_values_to_be_between(percent_max, max_value=1000.0, "
+                                               "min_value=-100.0)")
     assert result.valid.height == facts.height - 1
+    assert result.valid.columns == facts.columns  # the check columns are not loaded
     failed = [o for o in result.outcomes if not o.success]
-    assert [(o.column, o.unexpected_count) for o in failed] == [("outcome", 1)]
-    assert failed[0].sample == [{"outcome": 12345.0, "report_file": "004_05871d331dd0cb08.txt", "row_no": row}]
+    assert [(o.column, o.unexpected_count) for o in failed] == [("percent_max", 1)]
+    assert failed[0].sample == [{"percent_max": 12345.0, "report_file": "004_05871d331dd0cb08.txt", "row_no": row}]
 
 
 def test_negative_count_warns_but_loads(parsed_txt):
@@ -117,7 +119,7 @@ def test_negative_count_warns_but_loads(parsed_txt):
     result = validate_frame(broken)
     assert result.quarantined.is_empty()
     warned = [o for o in result.outcomes if not o.success]
-    assert [(o.column, o.blocking) for o in warned] == [("target", False)]
+    assert [(o.column, o.blocking) for o in warned] == [("count_min", False)]
 
 
 def test_batches_keep_every_row():

@@ -28,7 +28,7 @@ def test_plan_targets_sit_under_their_goals(built):
 def test_unit_report_belongs_to_its_council(built):
     wh, _, _ = built
     rows = query(wh, "select distinct district, org_unit, report_type, year from indicator_values "
-                     "where report_file = '004_05871d331dd0cb08.txt'")
+                     "where report_file = '004_05871d331dd0cb08.pdf'")
     assert rows == [("Östermalm", "Försörjningsstödsenheten", "verksamhetsberattelse", 2013)]
     assert query(wh, "select district_code, org_unit from dim_org_unit") == [
         ("ostermalm", "Försörjningsstödsenheten")]
@@ -47,7 +47,7 @@ def test_one_series_per_indicator_and_district(built):
 def test_gender_dimension(built):
     wh, _, _ = built
     rows = query(wh, "select gender_code, value from indicator_observations where report_file = "
-                     "'001_e413b7b4eec749f1.txt' and indicator = 'Sjukfrånvaro' and measure = 'outcome' "
+                     "'001_e413b7b4eec749f1.pdf' and indicator = 'Sjukfrånvaro' and measure = 'outcome' "
                      "and value_source = 'reported' order by gender_code")
     assert rows == [("K", 10.5), ("M", 7.2), ("T", 10.0)]
 

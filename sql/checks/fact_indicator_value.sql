@@ -1,9 +1,16 @@
 -- The frame the fact_indicator_value suite checks: one row per fact with its keys, measures, unit,
--- whether each key finds its dimension row, and its Period cell read against the report.
+-- the smallest and largest measure of a percent or count row, whether each key finds its dimension
+-- row, and its Period cell read against the report.
 select
     f.report_key, r.report_file, f.row_no, f.indicator_key, f.district_code, f.period_key, f.org_unit_key,
     f.unit, f.source_line, f.raw_text, f.period,
     f.outcome, f.outcome_men, f.outcome_women, f.previous_outcome, f.forecast, f.target, f.city_target,
+    case when f.unit = '%' then least(f.outcome, f.outcome_men, f.outcome_women, f.previous_outcome, f.forecast,
+                                      f.target, f.city_target) end as percent_min,
+    case when f.unit = '%' then greatest(f.outcome, f.outcome_men, f.outcome_women, f.previous_outcome, f.forecast,
+                                         f.target, f.city_target) end as percent_max,
+    case when f.unit = 'st' then least(f.outcome, f.outcome_men, f.outcome_women, f.previous_outcome, f.forecast,
+                                       f.target, f.city_target) end as count_min,
     r.report_key is not null as has_report,
     i.indicator_key is not null as has_indicator,
     d.district_code is not null as has_district,
