@@ -125,6 +125,7 @@ class GateReport:
 
 
 def failure_text(o: ExpectationOutcome) -> str:
+    """One line for a log: the suite, the expectation, its counts and a few of the rows that failed it."""
     rows = "; ".join(_row_text(row) for row in o.sample[:REASON_FAILURES])
     return f"{o.line()}{f' (e.g. {rows})' if rows else ''}"
 

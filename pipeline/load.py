@@ -4,6 +4,8 @@ Takes the staging folder (reports.parquet, facts/, goals/, quarantine/), the loa
 build summary; gives the warehouse file. The new warehouse is written beside the old one under a
 temporary name and moved over it with one atomic rename only when it is complete, so a reader
 never sees a half-built warehouse and a failed build leaves the previous one in place.
+build_candidate writes the new file, record_validation adds the gate's results to it, publish
+renames it; pipeline/gates.py runs the quality gate between them. These are the only writers.
 """
 
 from __future__ import annotations

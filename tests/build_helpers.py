@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline.assets import BuildSettings
 
-from .conftest import RAW, SAMPLE_FILES
+from .conftest import SAMPLE_FILES, sample_txt
 
 ROOT = Path(__file__).parent.parent
 INDICATORS = ROOT / ".venv" / "bin" / "indicators"
@@ -30,10 +30,10 @@ SUBPROCESS_TIMEOUT_S = 120
 
 
 def make_raw(folder: Path, *keys: str) -> Path:
-    """A raw folder with the named samples ("004", "000", ...)."""
+    """A raw folder with the named samples ("004", "000", ...) as text files."""
     folder.mkdir(parents=True, exist_ok=True)
     for key in keys:
-        shutil.copy(RAW / f"{SAMPLE_FILES[key]}.txt", folder)
+        shutil.copy(sample_txt(key), folder)
     return folder
 
 

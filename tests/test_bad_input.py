@@ -13,7 +13,7 @@ from pipeline.cli import run_build
 from pipeline.discover import MANIFEST_FIELDS
 
 from .build_helpers import make_pdf, make_raw, query, sample_name, settings_for, write_t1_report
-from .conftest import RAW
+from .conftest import sample_txt
 
 SICK_LEAVE_ROW = " Sjukfrånvaro\t5,7 %\t6 %\t6 %\t4,4 %\tVB 2013"
 PDF_LINES_PER_PAGE = 60
@@ -21,7 +21,7 @@ PDF_LINES_PER_PAGE = 60
 
 def _reissue_without_one_row(raw) -> None:
     """Sample 004 again, one indicator row shorter: a second report of the same unit and year."""
-    text = (RAW / sample_name("004")).read_text(encoding="utf-8")
+    text = sample_txt("004").read_text(encoding="utf-8")
     assert SICK_LEAVE_ROW in text
     (raw / "004_reissue.txt").write_text(text.replace(SICK_LEAVE_ROW + "\n", ""), encoding="utf-8")
 
@@ -45,7 +45,7 @@ def _out_of_range(raw) -> None:
 
 
 def _pdf_cut_in_half(raw) -> None:
-    lines = (RAW / sample_name("004")).read_text(encoding="utf-8").splitlines()
+    lines = sample_txt("004").read_text(encoding="utf-8").splitlines()
     pdf = make_pdf([lines[i:i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)])
     (raw / "cut.pdf").write_bytes(pdf[: len(pdf) // 2])
 
@@ -105,8 +105,8 @@ def test_values_out_of_range_are_quarantined_the_rest_of_the_report_loads(build)
     assert "percent_max" in quarantined[0][1] and "max_value=1000" in quarantined[0][1]
     assert "expect_column_values_to_be_between(outcome" in quarantined[1][1]
     assert summary["rows_quarantined"] == 2
-    loaded = query(wh, "select indicator_as_printed, outcome from indicator_values where report_file = 'bromma_t1_2015.txt' "
-                       "order by source_line")
+    loaded = query(wh, "select indicator_as_printed, outcome from indicator_values "
+                       "where report_file = 'bromma_t1_2015.txt' order by source_line")
     assert loaded == [("Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen", 3.34),
                       ("Sjukfrånvaro", 5.7)]
 

@@ -23,15 +23,16 @@ from pipeline.validate import (
     validate_frame,
 )
 
-from .build_helpers import query, settings_for
-from .conftest import RAW
+from .build_helpers import make_raw, query, settings_for
+from .conftest import SAMPLE_FILES
 
 
 @pytest.fixture(scope="module")
 def real_build(tmp_path_factory):
-    """Every sample in raw/, built once: a suite that fails on real data is wrong."""
+    """Every sample report, built once: a suite that fails on real data is wrong. (Their text versions:
+    the PDFs in raw/ give the same rows, and take seconds each to extract.)"""
     out = tmp_path_factory.mktemp("real")
-    settings = settings_for(RAW, out / "indicators.duckdb")
+    settings = settings_for(make_raw(out / "raw", *SAMPLE_FILES), out / "indicators.duckdb")
     ok, summary, _ = run_build(settings)
     assert ok
     return settings.warehouse, summary
