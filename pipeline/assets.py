@@ -5,7 +5,6 @@ an asset (extract runs worker processes), not as one Dagster step per file: on t
 per-step overhead would cost more than the work.
 """
 
-
 import os
 import shutil
 from pathlib import Path
@@ -99,8 +98,9 @@ def normalized_indicators(
 def validated_indicators(context: dg.AssetExecutionContext, normalized_indicators: NormalizeStep):
     step = validate_all(normalized_indicators)
     failed = [o for o in step.outcomes if not o.success]
-    yield dg.Output(step, metadata={"valid": step.rows_valid, "quarantined": step.rows_quarantined,
-                                     "flagged": step.rows_flagged})
+    yield dg.Output(
+        step, metadata={"valid": step.rows_valid, "quarantined": step.rows_quarantined, "flagged": step.rows_flagged}
+    )
     result = _check_result("indicator_facts_suite", step.outcomes)
     yield dg.AssetCheckResult(  # failing rows are quarantined, not loaded: a warning here, the gate decides
         check_name=result.check_name,
@@ -112,10 +112,16 @@ def validated_indicators(context: dg.AssetExecutionContext, normalized_indicator
 
 @dg.asset(
     description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
-                "in atomically only when no blocking expectation failed (pipeline/gates.py).",
-    check_specs=[dg.AssetCheckSpec(f"{suite}_suite", asset="warehouse", blocking=True,
-                                   description=f"expectations/{suite}.json on the new file, before the swap")
-                 for suite in WAREHOUSE_SUITES],
+    "in atomically only when no blocking expectation failed (pipeline/gates.py).",
+    check_specs=[
+        dg.AssetCheckSpec(
+            f"{suite}_suite",
+            asset="warehouse",
+            blocking=True,
+            description=f"expectations/{suite}.json on the new file, before the swap",
+        )
+        for suite in WAREHOUSE_SUITES
+    ],
 )
 def warehouse(
     context: dg.AssetExecutionContext,
@@ -141,8 +147,16 @@ def warehouse(
     stage = validated_indicators.stage_dir
     present = [(f.name, f.sha256) for f in report_files.files]
     try:
-        outcome = build_and_publish(stage, settings.warehouse, errors, summary, present,
-                                    validated_indicators.outcomes, context.run.run_id, settings.accept_row_drops)
+        outcome = build_and_publish(
+            stage,
+            settings.warehouse,
+            errors,
+            summary,
+            present,
+            validated_indicators.outcomes,
+            context.run.run_id,
+            settings.accept_row_drops,
+        )
     except Exception as exc:
         if is_transient(exc):  # the staging folder stays for the retry
             context.log.warning(f"transient failure, retrying in {settings.retry_wait_s:.0f} s: {exc}")
@@ -159,10 +173,12 @@ def warehouse(
         context.log.error(f"blocking check failed: {failure_text(o)}")
     if not outcome.published:
         context.log.error(f"{outcome.reason}; rejected warehouse kept at {outcome.rejected_path}")
-        raise dg.Failure(description=f"{outcome.reason} (rejected warehouse kept at {outcome.rejected_path}; "
-                                     f"{settings.warehouse} unchanged)",
-                         metadata={**outcome.figures, "rejected_path": str(outcome.rejected_path)},
-                         allow_retries=False)  # the same input fails the same way
+        raise dg.Failure(
+            description=f"{outcome.reason} (rejected warehouse kept at {outcome.rejected_path}; "
+            f"{settings.warehouse} unchanged)",
+            metadata={**outcome.figures, "rejected_path": str(outcome.rejected_path)},
+            allow_retries=False,
+        )  # the same input fails the same way
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
 
 

@@ -40,7 +40,9 @@ def bench_extract(raw: Path, workers: int, scratch: Path) -> tuple[float, int, i
 def bench_build(raw: Path, workers: int, scratch: Path) -> tuple[float, float, dict[str, int]]:
     from pipeline.cli import run_build
 
-    settings = BuildSettings(raw_dir=str(raw), warehouse_path=str(scratch / "wh" / "indicators.duckdb"), workers=workers)
+    settings = BuildSettings(
+        raw_dir=str(raw), warehouse_path=str(scratch / "wh" / "indicators.duckdb"), workers=workers
+    )
     start = time.perf_counter()
     ok, summary, _ = run_build(settings)
     cold = time.perf_counter() - start
@@ -68,8 +70,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"whole build, cold cache:  {cold:6.2f} s  {pages / cold if cold else 0:7.1f} pages/s")
         print(f"whole build, warm cache:  {warm:6.2f} s  {pages / warm if warm else 0:7.1f} pages/s")
         print(f"rows loaded: {summary['rows_loaded']}, reports loaded: {summary['reports_loaded']}")
-        print(f"peak memory: build process {_peak_mb(resource.RUSAGE_SELF):.0f} MB, "
-              f"largest extraction worker {worker_peak:.0f} MB")
+        print(
+            f"peak memory: build process {_peak_mb(resource.RUSAGE_SELF):.0f} MB, "
+            f"largest extraction worker {worker_peak:.0f} MB"
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -57,19 +57,34 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"build failed in {event.step_key}: {_root_cause(event.step_failure_data.error)}",
-                      file=sys.stderr)
+                print(
+                    f"build failed in {event.step_key}: {_root_cause(event.step_failure_data.error)}", file=sys.stderr
+                )
         return False, {}, []
     summary = result.output_for_node("warehouse")
-    errors = (result.output_for_node("report_files").errors + result.output_for_node("extracted_texts")[1]
-              + result.output_for_node("parsed_reports").errors)
+    errors = (
+        result.output_for_node("report_files").errors
+        + result.output_for_node("extracted_texts")[1]
+        + result.output_for_node("parsed_reports").errors
+    )
     return True, summary, errors
 
 
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
     print(f"warehouse: {warehouse}")
-    for key in ("reports_found", "reports_loaded", "files_rejected", "files_extracted", "files_from_cache",
-                "rows_parsed", "rows_loaded", "rows_flagged", "rows_quarantined", "checks_run", "checks_warned"):
+    for key in (
+        "reports_found",
+        "reports_loaded",
+        "files_rejected",
+        "files_extracted",
+        "files_from_cache",
+        "rows_parsed",
+        "rows_loaded",
+        "rows_flagged",
+        "rows_quarantined",
+        "checks_run",
+        "checks_warned",
+    ):
         print(f"  {key.replace('_', ' '):<18} {summary.get(key, 0)}")
     if summary.get("checks_warned"):
         print("  checks that warned: select * from validation_results where not success")
@@ -91,10 +106,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_query(args: argparse.Namespace) -> int:
+def _existing_warehouse(args: argparse.Namespace) -> Path | None:
     warehouse = _settings(args).warehouse
     if not warehouse.exists():
         print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+        return None
+    return warehouse
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    warehouse = _existing_warehouse(args)
+    if warehouse is None:
         return 1
     con = connect_read_only(warehouse)
     try:
@@ -118,9 +140,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pipeline.export import export_relations
 
-    warehouse = _settings(args).warehouse
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+    warehouse = _existing_warehouse(args)
+    if warehouse is None:
         return 1
     for path in export_relations(warehouse, Path(args.dir), args.format):
         print(path)
@@ -149,9 +170,8 @@ from dim_indicator
 def cmd_catalog(args: argparse.Namespace) -> int:
     from pipeline.catalog import load_catalog
 
-    warehouse = _settings(args).warehouse
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+    warehouse = _existing_warehouse(args)
+    if warehouse is None:
         return 1
     con = connect_read_only(warehouse)
     try:
@@ -169,8 +189,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         catalog = load_catalog()
         curated, unmatched, names_loaded = con.execute(CATALOG_SUMMARY_SQL).fetchall()[0]
         print(f"catalog: {len(catalog.entries)} canonical indicators, {len(catalog.names)} known names")
-        print(f"warehouse: {curated} curated indicators ({names_loaded} printed names), "
-              f"{unmatched} unmatched (see --unmatched)")
+        print(
+            f"warehouse: {curated} curated indicators ({names_loaded} printed names), "
+            f"{unmatched} unmatched (see --unmatched)"
+        )
     finally:
         con.close()
     return 0
@@ -182,14 +204,19 @@ def parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--raw", help="folder with report files (default: raw/ or $INDICATORS_RAW)")
-        sp.add_argument("--warehouse", help="DuckDB file (default: warehouse/indicators.duckdb or $INDICATORS_WAREHOUSE)")
+        sp.add_argument(
+            "--warehouse", help="DuckDB file (default: warehouse/indicators.duckdb or $INDICATORS_WAREHOUSE)"
+        )
 
     b = sub.add_parser("build", help="build the warehouse from the report files and print a summary")
     common(b)
     b.add_argument("--workers", type=int, help="extraction worker processes (default: all cores)")
     b.add_argument("--timeout", type=float, help="seconds one file may take to extract (default: 180)")
-    b.add_argument("--accept-row-drops", action="store_true",
-                   help="publish even if a report gives far fewer rows than in the current warehouse")
+    b.add_argument(
+        "--accept-row-drops",
+        action="store_true",
+        help="publish even if a report gives far fewer rows than in the current warehouse",
+    )
     b.set_defaults(func=cmd_build)
 
     q = sub.add_parser("query", help="run SQL against the warehouse, opened read-only")

@@ -39,7 +39,6 @@ nightly_build = dg.ScheduleDefinition(
 )
 
 
-
 def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ALL_ASSETS,

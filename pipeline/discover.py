@@ -53,7 +53,9 @@ def read_manifest(raw_dir: Path) -> tuple[dict[str, dict[str, str]], list[LoadEr
             if not name:
                 continue
             if not (raw_dir / name).is_file():
-                errors.append(LoadError(name, "discover", f"named in {MANIFEST_NAME} but no such file in the raw folder"))
+                errors.append(
+                    LoadError(name, "discover", f"named in {MANIFEST_NAME} but no such file in the raw folder")
+                )
             entries[name] = {k: (v or "").strip() for k, v in row.items() if k != "file"}
     return entries, errors
 
@@ -71,7 +73,9 @@ def discover_reports(raw_dir: str | Path) -> Discovery:
             continue
         kind = REPORT_SUFFIXES.get(path.suffix.lower())
         if kind is None:
-            result.errors.append(LoadError(path.name, "discover", f"not a report file (extension {path.suffix or 'none'})"))
+            result.errors.append(
+                LoadError(path.name, "discover", f"not a report file (extension {path.suffix or 'none'})")
+            )
             continue
         digest = sha256_of(path)
         if digest in seen:

@@ -65,7 +65,7 @@ def read_txt(path: str) -> list[TextLine]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ExtractionFailed(
-            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); save it as UTF-8"
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); save it as UTF-8"
         ) from None
     if "\x00" in text:
         raise ExtractionFailed("binary content in a .txt file")

@@ -117,9 +117,21 @@ class GateReport:
     def rows(self, run_id: str, run_at: datetime) -> list[tuple]:
         """validation_results rows, in the column order of sql/schema.sql."""
         return [
-            (run_id, run_at, o.suite, o.expectation, o.column, o.detail, o.success, o.blocking,
-             o.unexpected_count, o.element_count, o.observed,
-             json.dumps(o.sample, ensure_ascii=False, default=str) if o.sample else None, o.why)
+            (
+                run_id,
+                run_at,
+                o.suite,
+                o.expectation,
+                o.column,
+                o.detail,
+                o.success,
+                o.blocking,
+                o.unexpected_count,
+                o.element_count,
+                o.observed,
+                json.dumps(o.sample, ensure_ascii=False, default=str) if o.sample else None,
+                o.why,
+            )
             for o in sorted(self.outcomes, key=lambda o: (o.suite, o.detail))
         ]
 
@@ -147,8 +159,13 @@ def check_metadata(outcomes: Sequence[ExpectationOutcome]) -> dict[str, Any]:
 
 
 def _failure_numbers(o: ExpectationOutcome) -> dict[str, Any]:
-    return {"unexpected": o.unexpected_count, "of": o.element_count, "blocking": o.blocking,
-            "observed": o.observed, "sample": o.sample[:REASON_FAILURES]}
+    return {
+        "unexpected": o.unexpected_count,
+        "of": o.element_count,
+        "blocking": o.blocking,
+        "observed": o.observed,
+        "sample": o.sample[:REASON_FAILURES],
+    }
 
 
 @dataclass
@@ -180,8 +197,9 @@ def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterat
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise WarehouseBusy(f"another build of {warehouse} is still running "
-                                        f"after {timeout_s:.0f} s") from None
+                    raise WarehouseBusy(
+                        f"another build of {warehouse} is still running after {timeout_s:.0f} s"
+                    ) from None
                 time.sleep(LOCK_POLL_S)
         try:
             yield
@@ -223,8 +241,13 @@ def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = K
 
 def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
     """Facts per report in the current warehouse (empty when there is none), and why it could not be read."""
-    empty = pd.DataFrame({"report_key": pd.Series(dtype="str"), "report_file": pd.Series(dtype="str"),
-                          "rows_before": pd.Series(dtype="int64")})
+    empty = pd.DataFrame(
+        {
+            "report_key": pd.Series(dtype="str"),
+            "report_file": pd.Series(dtype="str"),
+            "rows_before": pd.Series(dtype="int64"),
+        }
+    )
     if not warehouse.exists():
         return empty, None
     try:
@@ -241,10 +264,18 @@ def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
 
 def _previous_unreadable(error: str) -> ExpectationOutcome:
     """Said out loud: without the previous warehouse the row counts were not compared."""
-    return ExpectationOutcome("previous_warehouse_readable", None, False, 0, 0, False, suite=ROW_COUNT_SUITE,
-                              detail="previous_warehouse_readable()",
-                              why="row counts per report are compared with the previous warehouse",
-                              observed=error)
+    return ExpectationOutcome(
+        "previous_warehouse_readable",
+        None,
+        False,
+        0,
+        0,
+        False,
+        suite=ROW_COUNT_SUITE,
+        detail="previous_warehouse_readable()",
+        why="row counts per report are compared with the previous warehouse",
+        observed=error,
+    )
 
 
 def present_frame(present: Iterable[tuple[str, str]]) -> pd.DataFrame:
@@ -256,9 +287,7 @@ def check_frame_sql(suite: str) -> str:
     return (CHECKS_DIR / f"{suite}.sql").read_text(encoding="utf-8")
 
 
-def check_frames(
-    candidate: Path, previous: pd.DataFrame, present: pd.DataFrame
-) -> dict[str, pd.DataFrame | str]:
+def check_frames(candidate: Path, previous: pd.DataFrame, present: pd.DataFrame) -> dict[str, pd.DataFrame | str]:
     """Each suite's frame read from the new warehouse (read-only), or the error that prevented it."""
     frames: dict[str, pd.DataFrame | str] = {}
     with duckdb.connect(str(candidate), read_only=True) as con:
@@ -275,9 +304,18 @@ def check_frames(
 
 def _unreadable(suite: str, error: str) -> ExpectationOutcome:
     """A frame that cannot be built fails closed: nothing about that table is known."""
-    return ExpectationOutcome("check_frame", None, False, 0, 0, True, suite=suite,
-                              detail=f"check_frame({suite})", why="the check frame query must run",
-                              observed=error)
+    return ExpectationOutcome(
+        "check_frame",
+        None,
+        False,
+        0,
+        0,
+        True,
+        suite=suite,
+        detail=f"check_frame({suite})",
+        why="the check frame query must run",
+        observed=error,
+    )
 
 
 def run_gate(
@@ -331,8 +369,9 @@ def build_and_publish(
         candidate = build_candidate(stage_dir, warehouse, list(load_errors), summary)
         try:
             fault_point("gate")
-            report = run_gate(candidate, warehouse, present, facts_outcomes,
-                              warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else ())
+            report = run_gate(
+                candidate, warehouse, present, facts_outcomes, warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else ()
+            )
             run_at = datetime.now(UTC).replace(tzinfo=None)
             figures = {**summary, **report.figures()}
             record_validation(candidate, report.rows(run_id, run_at), report.figures())

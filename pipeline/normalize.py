@@ -69,10 +69,20 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
         for r in report.rows
     ]
     schema = {
-        "report_id": pl.String, "report_file": pl.String, "row_no": pl.Int32, "table_no": pl.Int32,
-        "goal_ref": pl.String, "indicator_as_printed": pl.String, "by_gender": pl.Boolean,
-        **{c: pl.String for c in FACT_TEXT_COLUMNS}, "period": pl.String, "previous_label": pl.String,
-        "comment": pl.String, "source_page": pl.Int32, "source_line": pl.Int32, "parse_flag": pl.String,
+        "report_id": pl.String,
+        "report_file": pl.String,
+        "row_no": pl.Int32,
+        "table_no": pl.Int32,
+        "goal_ref": pl.String,
+        "indicator_as_printed": pl.String,
+        "by_gender": pl.Boolean,
+        **{c: pl.String for c in FACT_TEXT_COLUMNS},
+        "period": pl.String,
+        "previous_label": pl.String,
+        "comment": pl.String,
+        "source_page": pl.Int32,
+        "source_line": pl.Int32,
+        "parse_flag": pl.String,
         "raw_text": pl.String,
     }
     frame = pl.DataFrame(records, schema=schema)
@@ -96,8 +106,10 @@ def _measure_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
     unit_cols = [f"_{m}_unit" for m in MEASURES]
-    units = pl.concat_list([pl.col(c) for c in unit_cols]).list.drop_nulls().list.eval(
-        pl.element().filter(pl.element() != "")
+    units = (
+        pl.concat_list([pl.col(c) for c in unit_cols])
+        .list.drop_nulls()
+        .list.eval(pl.element().filter(pl.element() != ""))
     )
     distinct = units.list.unique()
     # A cell that is neither empty, "-", nor a number is a text cell: NULL value, text kept.
@@ -107,12 +119,16 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
             for m in MEASURES
         ]
     )
-    flags = pl.concat_list(
-        [
-            pl.col("parse_flag"),
-            pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
-        ]
-    ).list.drop_nulls().list.join(",")
+    flags = (
+        pl.concat_list(
+            [
+                pl.col("parse_flag"),
+                pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
+            ]
+        )
+        .list.drop_nulls()
+        .list.join(",")
+    )
     return frame.with_columns(
         units.list.eval(pl.element().mode().sort().first()).list.first().alias("unit"),
         text_cells.alias("text_cells"),
@@ -121,12 +137,20 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 CATALOG_SCHEMA = {
-    "indicator": pl.String, "indicator_key": pl.String, "catalog_status": pl.String, "better": pl.String,
-    "proposed_key": pl.String, "proposed_score": pl.Float64,
+    "indicator": pl.String,
+    "indicator_key": pl.String,
+    "catalog_status": pl.String,
+    "better": pl.String,
+    "proposed_key": pl.String,
+    "proposed_score": pl.Float64,
 }
 PERIOD_SCHEMA = {
-    "period_kind": pl.String, "period_year": pl.Int32, "period_start": pl.Date, "period_end": pl.Date,
-    "frequency": pl.String, "previous_year": pl.Int32,
+    "period_kind": pl.String,
+    "period_year": pl.Int32,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "frequency": pl.String,
+    "previous_year": pl.Int32,
 }
 
 
@@ -135,8 +159,16 @@ def _catalog_columns(frame: pl.DataFrame) -> pl.DataFrame:
     records = []
     for printed in frame["indicator_as_printed"].to_list():
         m = catalog.lookup(normalize_name(printed))
-        records.append({"indicator": m.indicator, "indicator_key": m.indicator_key, "catalog_status": m.status,
-                        "better": m.better, "proposed_key": m.proposed_key, "proposed_score": m.proposed_score})
+        records.append(
+            {
+                "indicator": m.indicator,
+                "indicator_key": m.indicator_key,
+                "catalog_status": m.status,
+                "better": m.better,
+                "proposed_key": m.proposed_key,
+                "proposed_score": m.proposed_score,
+            }
+        )
     return pl.concat([frame, pl.DataFrame(records, schema=CATALOG_SCHEMA)], how="horizontal")
 
 
@@ -144,8 +176,16 @@ def _period_columns(frame: pl.DataFrame) -> pl.DataFrame:
     records = []
     for cell, label in zip(frame["period"].to_list(), frame["previous_label"].to_list(), strict=True):
         p = parse_period_cell(cell)
-        records.append({"period_kind": p.kind, "period_year": p.year, "period_start": p.start, "period_end": p.end,
-                        "frequency": p.frequency, "previous_year": previous_year(label)})
+        records.append(
+            {
+                "period_kind": p.kind,
+                "period_year": p.year,
+                "period_start": p.start,
+                "period_end": p.end,
+                "frequency": p.frequency,
+                "previous_year": previous_year(label),
+            }
+        )
     return pl.concat([frame, pl.DataFrame(records, schema=PERIOD_SCHEMA)], how="horizontal")
 
 
@@ -174,7 +214,13 @@ def goals_frame(report: ParsedReport) -> pl.DataFrame:
             for g in report.goals
         ],
         schema={
-            "report_id": pl.String, "goal_ref": pl.String, "goal_kind": pl.String, "goal_text": pl.String,
-            "parent_ref": pl.String, "assessment": pl.String, "source_page": pl.Int32, "source_line": pl.Int32,
+            "report_id": pl.String,
+            "goal_ref": pl.String,
+            "goal_kind": pl.String,
+            "goal_text": pl.String,
+            "parent_ref": pl.String,
+            "assessment": pl.String,
+            "source_page": pl.Int32,
+            "source_line": pl.Int32,
         },
     )

@@ -171,8 +171,14 @@ class GoalTracker:
         parent = next((self.current[k] for k in reversed(levels[: levels.index(kind)]) if k in self.current), None)
         number, title = self._number(text)
         ref = self._ref(kind, number, parent)
-        goal = Goal(ref=ref, kind=kind, text=title, parent_ref=parent.ref if parent else None,
-                    source_page=line.page, source_line=line.line_no)
+        goal = Goal(
+            ref=ref,
+            kind=kind,
+            text=title,
+            parent_ref=parent.ref if parent else None,
+            source_page=line.page,
+            source_line=line.line_no,
+        )
         self.goals.append(goal)
         self.current[kind] = goal
         self.assessable = goal

@@ -119,8 +119,20 @@ _COMMENT_HEAD = re.compile(r"^(?:Kommentar|Analys)(?=$|[\s:.])[:.]?\s*", re.IGNO
 
 # Header words, each a piece of one of these; a header column starts at a capitalised keyword.
 _HEADER_VOCABULARY = (
-    "indikator", "periodens", "utfall", "män/", "pojkar", "kvinnor/", "flickor", "vb", "prognos",
-    "helår", "årsmål", "arsmål", "kf:s", "periodicitet",
+    "indikator",
+    "periodens",
+    "utfall",
+    "män/",
+    "pojkar",
+    "kvinnor/",
+    "flickor",
+    "vb",
+    "prognos",
+    "helår",
+    "årsmål",
+    "arsmål",
+    "kf:s",
+    "periodicitet",
 )
 _HEADER_COLUMN_START = re.compile(r"(?=Periodens|Utfall|Prognos|Årsmål|Arsmål|KF:s|Period)")
 _HEADER_LAST_WORD = re.compile(r"Period(?:icitet)?$")
@@ -158,23 +170,91 @@ _REPORTED_LATER = re.compile(
 )
 _COMMENT_NUMBER = re.compile(r"(?<![\d,])\d+(?:,\d+)?(?![\d,])")
 _NUMBER_WORDS = {
-    "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9, "tio": 10,
-    "elva": 11, "tolv": 12,
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "fem": 5,
+    "sex": 6,
+    "sju": 7,
+    "åtta": 8,
+    "nio": 9,
+    "tio": 10,
+    "elva": 11,
+    "tolv": 12,
 }
 # Stems of words for people and for things: gender parts exist only for indicators about people.
 # An indicator is taken to be about things only when it names a thing and no person.
 _PEOPLE_STEMS = (
-    "barn", "ungdom", "unga", "vuxna", "person", "invånare", "medarbetare", "anställd", "aspirant",
-    "brukare", "omsorgstagare", "hemtjänsttagare", "boende", "föräldra", "vårdnadshavare", "stockholmare",
-    "elev", "nyanlända", "enskilda", "kvinnor", "flickor", "pojkar", "chefer", "personal", "förskollärare",
-    "deltagare", "sjukfrånvaro", "medskapande", "arbetsgivare", "hushåll", "individ", "klient", "patient",
-    "äldre", "migrant", "pappor", "mammor", "studerande", "människor", "män",
+    "barn",
+    "ungdom",
+    "unga",
+    "vuxna",
+    "person",
+    "invånare",
+    "medarbetare",
+    "anställd",
+    "aspirant",
+    "brukare",
+    "omsorgstagare",
+    "hemtjänsttagare",
+    "boende",
+    "föräldra",
+    "vårdnadshavare",
+    "stockholmare",
+    "elev",
+    "nyanlända",
+    "enskilda",
+    "kvinnor",
+    "flickor",
+    "pojkar",
+    "chefer",
+    "personal",
+    "förskollärare",
+    "deltagare",
+    "sjukfrånvaro",
+    "medskapande",
+    "arbetsgivare",
+    "hushåll",
+    "individ",
+    "klient",
+    "patient",
+    "äldre",
+    "migrant",
+    "pappor",
+    "mammor",
+    "studerande",
+    "människor",
+    "män",
 )
 _THING_STEMS = (
-    "inköp", "platser", "åtgärder", "bostäder", "förskolor", "avtal", "tjänsteutlåtanden", "energi",
-    "kostnader", "enheter", "ärenden", "utredningar", "anmälningar", "meddelanden", "hämtställen",
-    "entreprenader", "fordon", "verksamhet", "budget", "prognossäkerhet", "registreringar",
-    "beställningar", "ställen", "måltider", "livsmedel", "miljöbränsle", "vräkningar", "avhysningar",
+    "inköp",
+    "platser",
+    "åtgärder",
+    "bostäder",
+    "förskolor",
+    "avtal",
+    "tjänsteutlåtanden",
+    "energi",
+    "kostnader",
+    "enheter",
+    "ärenden",
+    "utredningar",
+    "anmälningar",
+    "meddelanden",
+    "hämtställen",
+    "entreprenader",
+    "fordon",
+    "verksamhet",
+    "budget",
+    "prognossäkerhet",
+    "registreringar",
+    "beställningar",
+    "ställen",
+    "måltider",
+    "livsmedel",
+    "miljöbränsle",
+    "vräkningar",
+    "avhysningar",
 )
 
 # Soft evidence: weights of the plausibility score that picks the best reading of a flagged row.
@@ -261,9 +341,7 @@ def page_furniture(lines: Sequence[TextLine]) -> set[int]:
     around: Counter[str] = Counter()
     for i in pages:
         around.update({texts[j] for j in _near(texts, i)})
-    furniture_texts = {
-        t for t, n in around.items() if n >= FURNITURE_MIN_PAGES and not _is_structural(t)
-    }
+    furniture_texts = {t for t, n in around.items() if n >= FURNITURE_MIN_PAGES and not _is_structural(t)}
     # A running title also stands alone where its page number was lost: every copy of it goes.
     return set(pages) | {i for i, t in enumerate(texts) if t in furniture_texts}
 
@@ -589,9 +667,7 @@ def looks_like_name(block: Block) -> bool:
     """A name is printed in the narrow first column: short lines, starting with a capital letter."""
     name, _ = strip_glyphs(block.first)
     return (
-        bool(name)
-        and not name[0].islower()
-        and all(len(ln.text.strip()) <= NAME_LINE_MAX_CHARS for ln in block.lines)
+        bool(name) and not name[0].islower() and all(len(ln.text.strip()) <= NAME_LINE_MAX_CHARS for ln in block.lines)
     )
 
 
@@ -728,9 +804,7 @@ class FlatTableReader:
         row = self.pending
         if row is None:
             where = block.lines[0].line_no
-            self.warnings.append(
-                f"{self.file_name}: line {where}: values with no indicator name above; left out"
-            )
+            self.warnings.append(f"{self.file_name}: line {where}: values with no indicator name above; left out")
             return
         if not lines_taken:
             row.add_lines(block)
@@ -941,9 +1015,7 @@ def _placed(values: Sequence[str], columns: Sequence[str]) -> dict[str, str]:
     return dict(zip(columns, values, strict=True))
 
 
-def possible_placements(
-    values: Sequence[str], columns: Sequence[str], ctx: RowContext
-) -> list[dict[str, str]]:
+def possible_placements(values: Sequence[str], columns: Sequence[str], ctx: RowContext) -> list[dict[str, str]]:
     """Every order-keeping placement of the values under the columns that breaks no hard rule."""
     out = []
     for combo in combinations(columns, len(values)):

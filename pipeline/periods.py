@@ -19,8 +19,13 @@ REPORT_PERIOD_CODES = {
     "verksamhetsberattelse": "VB",
     "verksamhetsplan": "VP",
 }
-FREQUENCIES = {"år": "yearly", "tertial": "tertial", "halvår": "half-yearly", "kvartal": "quarterly",
-               "månad": "monthly"}
+FREQUENCIES = {
+    "år": "yearly",
+    "tertial": "tertial",
+    "halvår": "half-yearly",
+    "kvartal": "quarterly",
+    "månad": "monthly",
+}
 
 _TERTIAL = re.compile(r"^Tertial\s*([123])\s*((?:19|20)\d{2})$", re.IGNORECASE)
 _HALF = re.compile(r"^Halvår\s*([12])\s*((?:19|20)\d{2})$", re.IGNORECASE)
@@ -47,8 +52,12 @@ def report_period_key(report_type: str, year: int) -> str:
 
 
 def report_period_label(report_type: str, year: int) -> str:
-    names = {"tertialrapport_1": "Tertialrapport 1", "tertialrapport_2": "Tertialrapport 2",
-             "verksamhetsberattelse": "Verksamhetsberättelse", "verksamhetsplan": "Verksamhetsplan"}
+    names = {
+        "tertialrapport_1": "Tertialrapport 1",
+        "tertialrapport_2": "Tertialrapport 2",
+        "verksamhetsberattelse": "Verksamhetsberättelse",
+        "verksamhetsplan": "Verksamhetsplan",
+    }
     return f"{names[report_type]} {year}"
 
 

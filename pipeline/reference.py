@@ -16,8 +16,29 @@ DATA_DIR = Path(__file__).parent / "data"
 
 # Units seen after numbers in indicator cells. Lower-cased; normalize.py maps variants onto these.
 KNOWN_UNITS: frozenset[str] = frozenset(
-    {"%", "st", "kr", "tkr", "mnkr", "dagar", "dag", "år", "timmar", "tim", "min", "kwh", "kwh/kvm",
-     "barn/avd.", "barn/avd", "poäng", "ggr", "personer", "barn", "hushåll", "månader"}
+    {
+        "%",
+        "st",
+        "kr",
+        "tkr",
+        "mnkr",
+        "dagar",
+        "dag",
+        "år",
+        "timmar",
+        "tim",
+        "min",
+        "kwh",
+        "kwh/kvm",
+        "barn/avd.",
+        "barn/avd",
+        "poäng",
+        "ggr",
+        "personer",
+        "barn",
+        "hushåll",
+        "månader",
+    }
 )
 
 # Glyphs printed before an indicator or activity name (status markers); never part of the name.

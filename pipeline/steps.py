@@ -72,8 +72,10 @@ class ValidateStep:
 def _reject_reason(report: ParsedReport) -> str | None:
     missing = report.meta.missing()
     if missing:
-        return (f"cannot tell {', '.join(missing)} from the text (no cover?); "
-                "add the file to manifest.csv in the raw folder")
+        return (
+            f"cannot tell {', '.join(missing)} from the text (no cover?); "
+            "add the file to manifest.csv in the raw folder"
+        )
     if report.meta.district and district_by_name(report.meta.district) is None:
         return f"unknown district '{report.meta.district}'"
     if not report.rows:
@@ -81,8 +83,9 @@ def _reject_reason(report: ParsedReport) -> str | None:
     return None
 
 
-def parse_all(discovery: Discovery, extracted: list[Extracted], stage_dir: Path,
-              progress: Callable[[str], None] = log.info) -> ParseStep:
+def parse_all(
+    discovery: Discovery, extracted: list[Extracted], stage_dir: Path, progress: Callable[[str], None] = log.info
+) -> ParseStep:
     step = ParseStep()
     out = stage_dir / "parsed"
     out.mkdir(parents=True, exist_ok=True)
@@ -120,22 +123,40 @@ def _report_record(p: ParsedFile) -> dict:
     assert rtype is not None and year is not None  # rejected in parse_all otherwise
     start, end = report_period_dates(rtype, year)
     return {
-        "report_key": p.file.sha256, "report_file": p.file.name, "source_kind": p.file.kind,
-        "report_type": rtype, "year": year, "tertial": p.meta.tertial,
-        "district_code": p.district_code, "org_unit": p.meta.org_unit,
+        "report_key": p.file.sha256,
+        "report_file": p.file.name,
+        "source_kind": p.file.kind,
+        "report_type": rtype,
+        "year": year,
+        "tertial": p.meta.tertial,
+        "district_code": p.district_code,
+        "org_unit": p.meta.org_unit,
         "metadata_source": ",".join(sorted(set(p.meta.evidence.values()))) or None,
-        "period_key": report_period_key(rtype, year), "period_label": report_period_label(rtype, year),
-        "period_start": start, "period_end": end,
+        "period_key": report_period_key(rtype, year),
+        "period_label": report_period_label(rtype, year),
+        "period_start": start,
+        "period_end": end,
     }
 
 
 def _reports_frame(parsed: ParseStep) -> pl.DataFrame:
     return pl.DataFrame(
         [_report_record(p) for p in parsed.files],
-        schema={"report_key": pl.String, "report_file": pl.String, "source_kind": pl.String,
-                "report_type": pl.String, "year": pl.Int32, "tertial": pl.Int32, "district_code": pl.String,
-                "org_unit": pl.String, "metadata_source": pl.String, "period_key": pl.String,
-                "period_label": pl.String, "period_start": pl.Date, "period_end": pl.Date},
+        schema={
+            "report_key": pl.String,
+            "report_file": pl.String,
+            "source_kind": pl.String,
+            "report_type": pl.String,
+            "year": pl.Int32,
+            "tertial": pl.Int32,
+            "district_code": pl.String,
+            "org_unit": pl.String,
+            "metadata_source": pl.String,
+            "period_key": pl.String,
+            "period_label": pl.String,
+            "period_start": pl.Date,
+            "period_end": pl.Date,
+        },
     )
 
 

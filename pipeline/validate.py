@@ -30,9 +30,7 @@ from pipeline.models import MEASURES, LoadError
 
 log = logging.getLogger(__name__)
 
-EXPECTATIONS_DIR = Path(
-    os.environ.get("INDICATORS_EXPECTATIONS", Path(__file__).parent.parent / "expectations")
-)
+EXPECTATIONS_DIR = Path(os.environ.get("INDICATORS_EXPECTATIONS", Path(__file__).parent.parent / "expectations"))
 FACTS_SUITE = "indicator_facts"
 ROW_ID = "_row_id"
 # Columns that name a facts row in a sample, so a person can find it in the report.
@@ -73,8 +71,11 @@ class ExpectationOutcome:
 
     def line(self) -> str:
         """One line for a log or an error message."""
-        counts = (f"{self.unexpected_count} of {self.element_count} rows unexpected"
-                  if self.observed is None else f"observed {self.observed}")
+        counts = (
+            f"{self.unexpected_count} of {self.element_count} rows unexpected"
+            if self.observed is None
+            else f"observed {self.observed}"
+        )
         return f"{self.suite}: {self.detail}: {counts}"
 
 
@@ -155,8 +156,10 @@ def _sample(res: dict, limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
     if rows:
         return [_plain_row(row) for row in rows[:limit]]
     values = res.get("partial_unexpected_list") or []
-    return [{"value": _plain(v)} if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
-            for v in values[:limit]]
+    return [
+        {"value": _plain(v)} if not isinstance(v, dict) else {k: _plain(x) for k, x in v.items()}
+        for v in values[:limit]
+    ]
 
 
 def _outcome(suite_name: str, r, element_count: int) -> ExpectationOutcome:
@@ -286,11 +289,15 @@ def keep_one_report_per_scope(files: list) -> tuple[list, list[LoadError]]:
         winner = ranked[0]
         kept.append(winner)
         for loser in ranked[1:]:
-            errors.append(LoadError(
-                loser.file.name, "parse",
-                f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; "
-                f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} "
-                "(the fuller one loads; remove or correct the other file to choose)"))
+            errors.append(
+                LoadError(
+                    loser.file.name,
+                    "parse",
+                    f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; "
+                    f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} "
+                    "(the fuller one loads; remove or correct the other file to choose)",
+                )
+            )
     order = {id(p): i for i, p in enumerate(files)}
     kept.sort(key=lambda p: order[id(p)])
     return kept, errors

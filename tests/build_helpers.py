@@ -60,8 +60,12 @@ def query(warehouse: Path, sql: str, *params) -> list[tuple]:
 def table_checksums(warehouse: Path) -> dict[str, str]:
     """md5 of every table's rows in a fixed order; run-dependent figures left out."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() order by 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = current_database() order by 1"
+            ).fetchall()
+        ]
         sums = {}
         for table in tables:
             columns = [r[0] for r in con.execute(f'describe "{table}"').fetchall()]
@@ -69,10 +73,11 @@ def table_checksums(warehouse: Path) -> dict[str, str]:
             where = ""
             if table == "build_summary":
                 where = "where metric not in (" + ", ".join(f"'{m}'" for m in RUN_DEPENDENT_METRICS) + ")"
-            row = "concat_ws('|', " + ", ".join(f'coalesce(cast("{c}" as varchar), \'<null>\')' for c in kept) + ")"
+            row = "concat_ws('|', " + ", ".join(f"coalesce(cast(\"{c}\" as varchar), '<null>')" for c in kept) + ")"
             sums[table] = con.execute(
-                f'select count(*) || \':\' || coalesce(md5(string_agg({row}, \'\\n\' order by {row})), \'\') '
-                f'from "{table}" {where}').fetchone()[0]
+                f"select count(*) || ':' || coalesce(md5(string_agg({row}, '\\n' order by {row})), '') "
+                f'from "{table}" {where}'
+            ).fetchone()[0]
     return sums
 
 
@@ -82,11 +87,16 @@ REPORT_HEADER = "Indikator\tPeriodens utfall\tPeriodens utfall VB {prev}\tProgno
 def write_t1_report(path: Path, district: str, year: int, rows: list[str]) -> Path:
     """A small tertial-1 report: cover, goals, one indicator table with the given TAB-separated rows."""
     lines = [
-        f"Tertialrapport 1 {year} för {district} stadsdelsnämnd", "",
-        "KF:s inriktningsmål:", "",
-        "1. Stockholm är en attraktiv, trygg, tillgänglig och växande stad för boende, företagande och besök", "",
-        "KF:s mål för verksamhetsområdet:", "",
-        "1.2 Invånare i Stockholm är självförsörjande", "",
+        f"Tertialrapport 1 {year} för {district} stadsdelsnämnd",
+        "",
+        "KF:s inriktningsmål:",
+        "",
+        "1. Stockholm är en attraktiv, trygg, tillgänglig och växande stad för boende, företagande och besök",
+        "",
+        "KF:s mål för verksamhetsområdet:",
+        "",
+        "1.2 Invånare i Stockholm är självförsörjande",
+        "",
         REPORT_HEADER.format(prev=year - 1),
         *rows,
     ]
@@ -102,7 +112,11 @@ def start_build(raw: Path, warehouse: Path, **env: str) -> subprocess.Popen:
     full_env = {**os.environ, "INDICATORS_WORKERS": "1", **env}
     return subprocess.Popen(
         [str(INDICATORS), "build", "--raw", str(raw), "--warehouse", str(warehouse)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        start_new_session=True,
     )
 
 
@@ -135,13 +149,17 @@ def run_cli_build(raw: Path, warehouse: Path, *args: str, **env: str) -> subproc
     full_env = {**os.environ, "INDICATORS_WORKERS": "1", **env}
     return subprocess.run(
         [str(INDICATORS), "build", "--raw", str(raw), "--warehouse", str(warehouse), *args],
-        capture_output=True, text=True, env=full_env, timeout=SUBPROCESS_TIMEOUT_S,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=SUBPROCESS_TIMEOUT_S,
     )
 
 
 def python_in_subprocess(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=SUBPROCESS_TIMEOUT_S, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, cwd=ROOT
+    )
 
 
 # --- a minimal PDF ----------------------------------------------------------------------------
@@ -182,8 +200,12 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     for lines in pages:
         stream = _page_stream(lines)
         content = add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] "
-                        b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (pages_id, font, content)))
+        kids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] "
+                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (pages_id, font, content)
+            )
+        )
     add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
     out = bytearray(b"%PDF-1.4\n")

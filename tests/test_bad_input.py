@@ -29,30 +29,38 @@ def _reissue_without_one_row(raw) -> None:
 def _empty_tables(raw) -> None:
     """A council report whose indicator tables have a header and nothing under it."""
     path = write_t1_report(raw / "farsta_t1_2015.txt", "Farsta", 2015, ["-----------\t-----\t-----"])
-    path.write_text(path.read_text(encoding="utf-8") + "\nAktivitet\tStartdatum\tSlutdatum\tAvvikelse\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\nAktivitet\tStartdatum\tSlutdatum\tAvvikelse\n", encoding="utf-8"
+    )
 
 
 def _out_of_range(raw) -> None:
-    write_t1_report(raw / "bromma_t1_2015.txt", "Bromma", 2015, [
-        " Andel barn som lever i familjer som är beroende av ekonomiskt bistånd\t12 345 %\t5,77 %\t5,6 %\t5,5 %"
-        "\t4,0 %\tTertial 1 2015",
-        " Antal ungdomar som fått feriejobb i stadens regi\t5 000 000 000 st\t335 st\t205 st\t205 st\t5100 st\t2015",
-        " Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen\t3,34 %\t3,34 %\t3,2 %"
-        "\t3 %\t2,0 %\tTertial 1 2015",
-        " Sjukfrånvaro\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
-    ])
+    write_t1_report(
+        raw / "bromma_t1_2015.txt",
+        "Bromma",
+        2015,
+        [
+            " Andel barn som lever i familjer som är beroende av ekonomiskt bistånd\t12 345 %\t5,77 %\t5,6 %\t5,5 %"
+            "\t4,0 %\tTertial 1 2015",
+            " Antal ungdomar som fått feriejobb i stadens regi\t5 000 000 000 st\t335 st\t205 st\t205 st"
+            "\t5100 st\t2015",
+            " Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen\t3,34 %\t3,34 %\t3,2 %"
+            "\t3 %\t2,0 %\tTertial 1 2015",
+            " Sjukfrånvaro\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
+        ],
+    )
 
 
 def _pdf_cut_in_half(raw) -> None:
     lines = sample_txt("004").read_text(encoding="utf-8").splitlines()
-    pdf = make_pdf([lines[i:i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)])
+    pdf = make_pdf([lines[i : i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)])
     (raw / "cut.pdf").write_bytes(pdf[: len(pdf) // 2])
 
 
 def _manifest_naming_a_missing_file(raw) -> None:
-    (raw / "manifest.csv").write_text(",".join(MANIFEST_FIELDS) + "\n"
-                                      "missing_report.txt,Farsta,tertialrapport_2,2015,2,\n", encoding="utf-8")
+    (raw / "manifest.csv").write_text(
+        ",".join(MANIFEST_FIELDS) + "\nmissing_report.txt,Farsta,tertialrapport_2,2015,2,\n", encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +94,8 @@ def test_two_reports_of_one_unit_and_year_the_fuller_one_loads(build):
     wh, _, reasons = build
     assert reasons["004_reissue.txt"].startswith(
         f"superseded by {sample_name('004')}: both report Östermalm / Försörjningsstödsenheten, "
-        "verksamhetsberattelse 2013;")
+        "verksamhetsberattelse 2013;"
+    )
     assert "has 10 indicator rows, this file 9" in reasons["004_reissue.txt"]
     assert query(wh, "select count(*) from dim_report where district_code = 'ostermalm'") == [(1,)]
 
@@ -101,14 +110,20 @@ def test_values_out_of_range_are_quarantined_the_rest_of_the_report_loads(build)
     quarantined = query(wh, "select indicator_as_printed, reason from quarantine order by row_no")
     assert [name for name, _ in quarantined] == [
         "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd",
-        "Antal ungdomar som fått feriejobb i stadens regi"]
+        "Antal ungdomar som fått feriejobb i stadens regi",
+    ]
     assert "percent_max" in quarantined[0][1] and "max_value=1000" in quarantined[0][1]
     assert "expect_column_values_to_be_between(outcome" in quarantined[1][1]
     assert summary["rows_quarantined"] == 2
-    loaded = query(wh, "select indicator_as_printed, outcome from indicator_values "
-                       "where report_file = 'bromma_t1_2015.txt' order by source_line")
-    assert loaded == [("Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen", 3.34),
-                      ("Sjukfrånvaro", 5.7)]
+    loaded = query(
+        wh,
+        "select indicator_as_printed, outcome from indicator_values "
+        "where report_file = 'bromma_t1_2015.txt' order by source_line",
+    )
+    assert loaded == [
+        ("Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen", 3.34),
+        ("Sjukfrånvaro", 5.7),
+    ]
 
 
 def test_a_pdf_cut_in_half_is_named(build):

@@ -33,8 +33,9 @@ def _old_duckdb_python() -> Path:
     python = ENV_DIR / "bin" / "python"
     if not (ENV_DIR / ".ok").exists():
         venv.create(ENV_DIR, with_pip=True, clear=True)
-        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", OLD_DUCKDB],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", OLD_DUCKDB], capture_output=True, text=True, timeout=600
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot install {OLD_DUCKDB} into a separate environment: {done.stderr.strip()[-300:]}")
         (ENV_DIR / ".ok").touch()
@@ -44,8 +45,12 @@ def _old_duckdb_python() -> Path:
 def test_warehouse_opens_with_duckdb_1x(built):
     wh, _, _ = built
     python = _old_duckdb_python()
-    out = subprocess.run([str(python), "-c", READER, str(wh), json.dumps(PUBLISHED_RELATIONS)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(python), "-c", READER, str(wh), json.dumps(PUBLISHED_RELATIONS)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["version"].startswith("1.")

@@ -8,7 +8,7 @@ import duckdb
 from pipeline.assets import BuildSettings
 from pipeline.cli import main, run_build
 
-from .conftest import RAW, sample_txt
+from .conftest import sample_txt
 
 
 def _one(warehouse: Path, sql: str, *params):
@@ -18,51 +18,100 @@ def _one(warehouse: Path, sql: str, *params):
     return rows[0]
 
 
-VALUES = ("outcome, outcome_men, outcome_women, previous_outcome, previous_label, forecast, target, city_target, "
-          "unit, period, quality_flag")
+VALUES = (
+    "outcome, outcome_men, outcome_women, previous_outcome, previous_label, forecast, target, city_target, "
+    "unit, period, quality_flag"
+)
 
 
 def test_welfare_children_sample_000(built):
     wh, _, _ = built
-    row = _one(wh, f"select district, report_type, year, tertial, {VALUES}, source_page, source_line, goal_ref "
-                   "from indicator_values where report_file = '000_3e9cf77e5c646f75.pdf' and indicator_as_printed = ?",
-               "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd")
-    assert row == ("Hässelby-Vällingby", "tertialrapport_1", 2014, 1, 5.79, None, None, 5.77, "VB 2013", 5.6, 5.5, 4.0,
-                   "%", "Tertial 1 2014", None, 6, 9, "1.2")
+    row = _one(
+        wh,
+        f"select district, report_type, year, tertial, {VALUES}, source_page, source_line, goal_ref "
+        "from indicator_values where report_file = '000_3e9cf77e5c646f75.pdf' and indicator_as_printed = ?",
+        "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd",
+    )
+    assert row == (
+        "Hässelby-Vällingby",
+        "tertialrapport_1",
+        2014,
+        1,
+        5.79,
+        None,
+        None,
+        5.77,
+        "VB 2013",
+        5.6,
+        5.5,
+        4.0,
+        "%",
+        "Tertial 1 2014",
+        None,
+        6,
+        9,
+        "1.2",
+    )
 
 
 def test_summer_jobs_sample_001(built):
     wh, _, _ = built
-    row = _one(wh, f"select district, year, {VALUES} from indicator_values where indicator_as_printed = ? and year = 2021",
-               "Antal ungdomar som fått feriejobb i stadens regi")
-    assert row == ("Hägersten-Älvsjö", 2021, 0.0, 0.0, 0.0, 369.0, "VB 2020", 350.0, 400.0, 9000.0, "st",
-                   "Tertial 1 2021", None)
+    row = _one(
+        wh,
+        f"select district, year, {VALUES} from indicator_values where indicator_as_printed = ? and year = 2021",
+        "Antal ungdomar som fått feriejobb i stadens regi",
+    )
+    assert row == (
+        "Hägersten-Älvsjö",
+        2021,
+        0.0,
+        0.0,
+        0.0,
+        369.0,
+        "VB 2020",
+        350.0,
+        400.0,
+        9000.0,
+        "st",
+        "Tertial 1 2021",
+        None,
+    )
 
 
 def test_text_cell_and_comment_sample_001(built):
     wh, _, _ = built
-    row = _one(wh, "select target, city_target, comment from indicator_values where indicator_as_printed = ?",
-               "Andel avhysningar som kunnat avvärjas efter inkommet meddelande till förvaltningen från "
-               "kronofogdemyndigheten")
+    row = _one(
+        wh,
+        "select target, city_target, comment from indicator_values where indicator_as_printed = ?",
+        "Andel avhysningar som kunnat avvärjas efter inkommet meddelande till förvaltningen från kronofogdemyndigheten",
+    )
     assert row[0] == 50.0 and row[1] is None
-    text = _one(wh, "select city_target_text from fact_indicator_value where indicator_as_printed like 'Andel avhysningar%'")
+    text = _one(
+        wh, "select city_target_text from fact_indicator_value where indicator_as_printed like 'Andel avhysningar%'"
+    )
     assert text == ("Tas fram av nämnd",)
 
 
 def test_wrapped_name_and_comment_sample_004(built):
     wh, _, _ = built
-    row = _one(wh, "select org_unit, outcome, previous_outcome, target, city_target, unit, comment "
-                   "from indicator_values where indicator_as_printed = ? and district = 'Östermalm'",
-               "Antal ungdomar som fått sommarjobb i stadens regi")
+    row = _one(
+        wh,
+        "select org_unit, outcome, previous_outcome, target, city_target, unit, comment "
+        "from indicator_values where indicator_as_printed = ? and district = 'Östermalm'",
+        "Antal ungdomar som fått sommarjobb i stadens regi",
+    )
     assert row[:6] == ("Försörjningsstödsenheten", 225.0, 335.0, 205.0, 5100.0, "st")
     assert row[6].startswith("Kungsholmen: 308 ansökningar")
 
 
 def test_plan_targets_sample_003(built):
     wh, _, _ = built
-    row = _one(wh, "select report_type, target, city_target, period, outcome, goal_ref from indicator_values "
-                   "where district = 'Rinkeby-Kista' and indicator_as_printed = ?",
-               "Andel vuxna med långvarigt ekonomiskt bistånd jämfört med samtliga vuxna invånare")
+    row = _one(
+        wh,
+        "select report_type, target, city_target, period, outcome, goal_ref from indicator_values "
+        "where district = 'Rinkeby-Kista' and indicator_as_printed = ?",
+        "Andel vuxna med långvarigt ekonomiskt bistånd jämfört med samtliga vuxna invånare",
+    )
     assert row == ("verksamhetsplan", 3.0, 1.0, "Tertial", None, "1.1")
 
 
@@ -88,9 +137,29 @@ def test_contract_view_columns(built):
     with duckdb.connect(str(wh), read_only=True) as con:
         cols = [r[0] for r in con.execute("describe indicator_values").fetchall()]
     assert cols[:23] == [
-        "report_file", "report_type", "district", "org_unit", "year", "tertial", "period", "goal_ref", "indicator",
-        "indicator_as_printed", "unit", "outcome", "outcome_men", "outcome_women", "previous_outcome",
-        "previous_label", "forecast", "target", "city_target", "comment", "source_page", "source_line", "quality_flag",
+        "report_file",
+        "report_type",
+        "district",
+        "org_unit",
+        "year",
+        "tertial",
+        "period",
+        "goal_ref",
+        "indicator",
+        "indicator_as_printed",
+        "unit",
+        "outcome",
+        "outcome_men",
+        "outcome_women",
+        "previous_outcome",
+        "previous_label",
+        "forecast",
+        "target",
+        "city_target",
+        "comment",
+        "source_page",
+        "source_line",
+        "quality_flag",
     ]
 
 
@@ -156,8 +225,18 @@ def test_cli_build_and_query(tmp_path, capsys):
     assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "reports loaded     1" in out and "rows loaded        10" in out
-    assert main(["query", "--warehouse", str(wh), "--csv",
-                 "select outcome from indicator_values where indicator = 'Sjukfrånvaro'"]) == 0
+    assert (
+        main(
+            [
+                "query",
+                "--warehouse",
+                str(wh),
+                "--csv",
+                "select outcome from indicator_values where indicator = 'Sjukfrånvaro'",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.split() == ["outcome", "5.7"]
     # read-only: a write is refused
     assert main(["query", "--warehouse", str(wh), "drop table fact_indicator_value"]) == 1

@@ -28,8 +28,10 @@ def test_name_drift_maps_to_one_indicator():
 def test_different_things_stay_apart():
     catalog = load_catalog()
     assert catalog.lookup("Sjukfrånvaro").indicator_key != catalog.lookup("Sjukfrånvaro dag 1-14").indicator_key
-    assert (catalog.lookup("Andel förskollärare av antal anställda").indicator_key
-            != catalog.lookup("Andel legitimerade förskollärare av totalt antal anställda (årsarbetare)").indicator_key)
+    assert (
+        catalog.lookup("Andel förskollärare av antal anställda").indicator_key
+        != catalog.lookup("Andel legitimerade förskollärare av totalt antal anställda (årsarbetare)").indicator_key
+    )
 
 
 def test_unknown_name_is_new_and_gets_a_proposal_not_a_merge():
@@ -41,17 +43,24 @@ def test_unknown_name_is_new_and_gets_a_proposal_not_a_merge():
 
 def test_every_sample_name_is_in_the_catalog(built):
     wh, _, _ = built
-    unmatched = query(wh, "select f.indicator_as_printed, f.quality_flag from fact_indicator_value f "
-                          "join dim_indicator i using (indicator_key) where i.catalog_status = 'unmatched'")
+    unmatched = query(
+        wh,
+        "select f.indicator_as_printed, f.quality_flag from fact_indicator_value f "
+        "join dim_indicator i using (indicator_key) where i.catalog_status = 'unmatched'",
+    )
     # only the row whose name start was lost at a page break (flagged) is left for review
     assert unmatched == [("och tagit del av arbetsmarknadsinsatser", "name_fragment")]
 
 
 def test_warehouse_series_joins_years(built):
     wh, _, _ = built
-    rows = query(wh, "select district, org_unit, year(ref_start), span, outcome, target, city_target, outcome_report "
-                     "from indicator_series where indicator_key = ? and year(ref_start) <= 2014 "
-                     "order by district, ref_start", WELFARE_CHILDREN)
+    rows = query(
+        wh,
+        "select district, org_unit, year(ref_start), span, outcome, target, city_target, outcome_report "
+        "from indicator_series where indicator_key = ? and year(ref_start) <= 2014 "
+        "order by district, ref_start",
+        WELFARE_CHILDREN,
+    )
     assert rows == [
         # the 2013 annual outcome of Hässelby-Vällingby is known from the previous-year column of T1 2014
         ("Hässelby-Vällingby", None, 2013, "year", 5.77, None, None, "000_3e9cf77e5c646f75.pdf"),

@@ -6,10 +6,18 @@ from pipeline.definitions import defs
 def test_asset_graph():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["extracted_texts", "normalized_indicators", "parsed_reports", "report_files",
-                    "validated_indicators", "warehouse"]
-    upstream = {k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
-                for k in graph.get_all_asset_keys()}
+    assert keys == [
+        "extracted_texts",
+        "normalized_indicators",
+        "parsed_reports",
+        "report_files",
+        "validated_indicators",
+        "warehouse",
+    ]
+    upstream = {
+        k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
+        for k in graph.get_all_asset_keys()
+    }
     assert upstream["extracted_texts"] == ["report_files"]
     assert upstream["parsed_reports"] == ["extracted_texts", "report_files"]
     assert upstream["normalized_indicators"] == ["parsed_reports"]

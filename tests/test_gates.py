@@ -61,8 +61,10 @@ def test_far_fewer_rows_from_the_same_file_blocks_the_swap(built, capsys):
     err = capsys.readouterr().err
     failed = [ln for ln in err.splitlines() if ln.startswith("build failed")]
     assert len(failed) == 1
-    assert failed[0].startswith("build failed in warehouse: quality gate failed (1 blocking): report_row_counts: "
-                                "expect_column_values_to_be_between(row_ratio, min_value=0.8): 1 of 2 rows unexpected")
+    assert failed[0].startswith(
+        "build failed in warehouse: quality gate failed (1 blocking): report_row_counts: "
+        "expect_column_values_to_be_between(row_ratio, min_value=0.8): 1 of 2 rows unexpected"
+    )
     assert f"report_file={sample_name('000')}" in failed[0]
     assert f"warehouse unchanged: {wh}" in err
     assert table_checksums(wh) == before  # the previous warehouse is untouched
@@ -74,8 +76,11 @@ def test_a_rejected_warehouse_is_kept_for_inspection(built):
     ok, _, _ = run_build(settings_for(raw, wh))
     assert not ok
     [rejected] = (wh.parent / REJECTED_DIR_NAME).glob("indicators-*.duckdb")
-    failing = query(rejected, "select suite, blocking, unexpected_count, unexpected_sample from validation_results "
-                              "where not success and blocking")
+    failing = query(
+        rejected,
+        "select suite, blocking, unexpected_count, unexpected_sample from validation_results "
+        "where not success and blocking",
+    )
     assert [(s, b, n) for s, b, n, _ in failing] == [("report_row_counts", True, 1)]
     assert sample_name("000") in failing[0][3]
     # the rows that made it fail are there to look at
@@ -91,10 +96,15 @@ def test_a_real_drop_can_be_accepted(built, capsys):
     assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1", "--accept-row-drops"]) == 0
     out = capsys.readouterr().out
     assert "checks warned" in out
-    warned = query(wh, "select detail, blocking from validation_results where suite = 'report_row_counts' "
-                       "and not success order by detail")
-    assert warned == [("expect_column_values_to_be_between(row_ratio, min_value=0.8)", False),
-                      ("expect_column_values_to_be_between(row_ratio, min_value=1.0)", False)]
+    warned = query(
+        wh,
+        "select detail, blocking from validation_results where suite = 'report_row_counts' "
+        "and not success order by detail",
+    )
+    assert warned == [
+        ("expect_column_values_to_be_between(row_ratio, min_value=0.8)", False),
+        ("expect_column_values_to_be_between(row_ratio, min_value=1.0)", False),
+    ]
 
 
 def test_the_same_content_under_a_new_name_is_compared_by_hash(built):
@@ -109,16 +119,22 @@ def test_the_same_content_under_a_new_name_is_compared_by_hash(built):
 def test_a_non_blocking_check_warns_and_publishes(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    write_t1_report(raw / "bromma_t1_2015.txt", "Bromma", 2015, [
-        " Antal ungdomar som fått feriejobb i stadens regi\t-5 st\t335 st\t205 st\t205 st\t5100 st\t2015",
-        " Sjukfrånvaro\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
-    ])
+    write_t1_report(
+        raw / "bromma_t1_2015.txt",
+        "Bromma",
+        2015,
+        [
+            " Antal ungdomar som fått feriejobb i stadens regi\t-5 st\t335 st\t205 st\t205 st\t5100 st\t2015",
+            " Sjukfrånvaro\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
+        ],
+    )
     wh = tmp_path / "wh" / "indicators.duckdb"
     ok, summary, _ = run_build(settings_for(raw, wh))
     assert ok
     assert summary["checks_warned"] >= 1 and summary["checks_failed_blocking"] == 0
     assert query(wh, "select outcome from indicator_values where indicator_as_printed like 'Antal ungdomar%'") == [
-        (-5.0,)]
+        (-5.0,)
+    ]
     warned = {r[0] for r in query(wh, "select detail from validation_results where not success")}
     assert "expect_column_values_to_be_between(count_min, min_value=0.0)" in warned
 
@@ -197,8 +213,11 @@ def test_a_failed_gate_is_not_retried_and_tells_dagster_why(built):
     assert not [e for e in events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     [failure] = [e for e in events if e.is_step_failure]
     assert "quality gate failed (1 blocking): report_row_counts" in failure.step_failure_data.error.message
-    checks = {e.event_specific_data.check_name: e.event_specific_data
-              for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    checks = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     row_counts = checks["report_row_counts_suite"]
     assert not row_counts.passed
     assert row_counts.metadata["failed_blocking"].value == 1

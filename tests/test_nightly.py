@@ -125,10 +125,12 @@ def failing_nightly(tmp_path):
 
 def test_a_failed_run_says_why_in_its_logs(failing_nightly):
     instance = dg.DagsterInstance.ephemeral()
-    result = build_definitions(failing_nightly).resolve_job_def("build_warehouse").execute_in_process(
-        raise_on_error=False, instance=instance)
+    result = (
+        build_definitions(failing_nightly)
+        .resolve_job_def("build_warehouse")
+        .execute_in_process(raise_on_error=False, instance=instance)
+    )
     assert not result.success
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert any(m.startswith("blocking check failed: report_row_counts") and sample_name("004") in m
-               for m in messages)
+    assert any(m.startswith("blocking check failed: report_row_counts") and sample_name("004") in m for m in messages)
     assert any("quality gate failed (1 blocking)" in m and "rejected warehouse kept at" in m for m in messages)

@@ -37,11 +37,15 @@ def test_normalize_name_folds_spaces_and_final_stop():
 
 def test_normalized_sample_000_rows(parsed_txt):
     frame = normalize_report(parsed_txt("000"))
-    row = frame.filter(pl.col("indicator_as_printed") == "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd").row(
-        0, named=True
-    )
+    row = frame.filter(
+        pl.col("indicator_as_printed") == "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd"
+    ).row(0, named=True)
     assert (row["outcome"], row["previous_outcome"], row["forecast"], row["target"], row["city_target"]) == (
-        5.79, 5.77, 5.6, 5.5, 4.0,
+        5.79,
+        5.77,
+        5.6,
+        5.5,
+        4.0,
     )
     assert row["unit"] == "%" and row["quality_flag"] is None
     dubb = frame.filter(pl.col("indicator_as_printed") == "Andel dubbdäck").row(0, named=True)
@@ -53,7 +57,16 @@ def test_normalized_sample_000_rows(parsed_txt):
 
 def test_normalized_sample_001_gender_columns(parsed_txt):
     frame = normalize_report(parsed_txt("001"))
-    row = frame.filter(pl.col("indicator_as_printed") == "Antal ungdomar som fått feriejobb i stadens regi").row(0, named=True)
-    assert (row["outcome"], row["outcome_men"], row["outcome_women"], row["previous_outcome"], row["forecast"],
-            row["target"], row["city_target"]) == (0.0, 0.0, 0.0, 369.0, 350.0, 400.0, 9000.0)
+    row = frame.filter(pl.col("indicator_as_printed") == "Antal ungdomar som fått feriejobb i stadens regi").row(
+        0, named=True
+    )
+    assert (
+        row["outcome"],
+        row["outcome_men"],
+        row["outcome_women"],
+        row["previous_outcome"],
+        row["forecast"],
+        row["target"],
+        row["city_target"],
+    ) == (0.0, 0.0, 0.0, 369.0, 350.0, 400.0, 9000.0)
     assert row["unit"] == "st"

@@ -18,9 +18,19 @@ def test_split_header_words_map_to_columns():
     h = header_columns(HEADER_T1.split("\t"))
     assert h.columns == ("outcome", "previous_outcome", "forecast", "target", "city_target", "period")
     assert h.previous_label == "VB 2013"
-    gender = "Indikator\tPeriodens utfall\tUtfall män/ pojkar\tUtfall kvinn or/ flickor\tPeriodens utfall VB 2020\tPrognos helår\tArsmål\tKF:s årsmål\tPeriod"
+    gender = (
+        "Indikator\tPeriodens utfall\tUtfall män/ pojkar\tUtfall kvinn or/ flickor\tPeriodens utfall VB 2020"
+        "\tPrognos helår\tArsmål\tKF:s årsmål\tPeriod"
+    )
     assert header_columns(gender.split("\t")).columns == (
-        "outcome", "outcome_men", "outcome_women", "previous_outcome", "forecast", "target", "city_target", "period",
+        "outcome",
+        "outcome_men",
+        "outcome_women",
+        "previous_outcome",
+        "forecast",
+        "target",
+        "city_target",
+        "period",
     )
     plan = "Indikator\tÅrsmål\tKF:s årsmål\tPeriodicitet"
     assert header_columns(plan.split("\t")).columns == ("target", "city_target", "period")
@@ -42,7 +52,9 @@ def test_sample_000_welfare_children_row(parsed_txt):
     assert row.previous_label == "VB 2013"
     assert row.goal_ref == "1.2"
     assert row.source_line == 226
-    assert row.comment.startswith("Andelen barn som lever i familjer som är beroende av ekonomiskt bistånd är fortsatt högt.")
+    assert row.comment.startswith(
+        "Andelen barn som lever i familjer som är beroende av ekonomiskt bistånd är fortsatt högt."
+    )
 
 
 def test_sample_000_text_cell_and_placeholder_table(parsed_txt):
@@ -65,7 +77,10 @@ def test_cell_carried_over_a_page_break_is_joined(parsed_txt):
 def test_name_carried_over_a_page_break_is_joined(parsed_txt):
     row = row_named(parsed_txt("004"), "Antal ungdomar som fått sommarjobb i stadens regi")
     assert (row.cells["outcome"], row.cells["previous_outcome"], row.cells["target"], row.cells["city_target"]) == (
-        "225 st", "335 st", "205 st", "5100",
+        "225 st",
+        "335 st",
+        "205 st",
+        "5100",
     )
     assert row.comment.startswith("Kungsholmen: 308 ansökningar")
     assert "Östermalm 8." in row.comment
@@ -73,9 +88,27 @@ def test_name_carried_over_a_page_break_is_joined(parsed_txt):
 
 def test_sample_001_youth_summer_jobs(parsed_txt):
     row = row_named(parsed_txt("001"), "Antal ungdomar som fått feriejobb i stadens regi")
-    assert [row.cells[c] for c in ("outcome", "outcome_men", "outcome_women", "previous_outcome", "forecast",
-                                   "target", "city_target", "period")] == [
-        "0 st", "0 st", "0 st", "369 st", "350", "400 st", "9 000 st", "Tertial 1 2021",
+    assert [
+        row.cells[c]
+        for c in (
+            "outcome",
+            "outcome_men",
+            "outcome_women",
+            "previous_outcome",
+            "forecast",
+            "target",
+            "city_target",
+            "period",
+        )
+    ] == [
+        "0 st",
+        "0 st",
+        "0 st",
+        "369 st",
+        "350",
+        "400 st",
+        "9 000 st",
+        "Tertial 1 2021",
     ]
     assert row.previous_label == "VB 2020"
     assert row.comment.startswith("På grund av pandemin")
@@ -119,7 +152,9 @@ def test_sample_003_plan_targets_and_goals(parsed_txt):
     report = parsed_txt("003")
     row = row_named(report, "Antal tillhandahållna platser för feriejobb")
     assert (row.cells["target"], row.cells["city_target"], row.cells["period"]) == (
-        "1 100 st", "Tas fram av nämnd", "Tertial",
+        "1 100 st",
+        "Tas fram av nämnd",
+        "Tertial",
     )
     assert row.goal_ref == "1.1"
     trygg = row_named(report, "Andel stockholmare som upplever trygghet i den stadsdel där man bor")
@@ -134,8 +169,11 @@ def test_sample_003_plan_targets_and_goals(parsed_txt):
 def test_sample_004_unit_report_goals(parsed_txt):
     report = parsed_txt("004")
     assert report.meta.org_unit == "Försörjningsstödsenheten"
-    row = row_named(report, "Andel personer med socialmedicinska rehabiliteringsskäl som går till egen eller "
-                            "annan försörjning efter insatser i förvaltningens verksamhet.")
+    row = row_named(
+        report,
+        "Andel personer med socialmedicinska rehabiliteringsskäl som går till egen eller "
+        "annan försörjning efter insatser i förvaltningens verksamhet.",
+    )
     assert (row.cells["outcome"], row.cells["previous_outcome"], row.cells["target"]) == ("34,67 %", "33,33 %", "25 %")
     kinds = {g.ref: g.kind for g in report.goals}
     assert row.goal_ref in kinds and kinds[row.goal_ref] == "namndmal"
@@ -151,13 +189,15 @@ def test_activity_tables_and_toc_are_not_indicators(parsed_txt):
 
 
 def test_wrapped_name_continuation_line():
-    text = "\n".join([
-        HEADER_T1,
-        " Andel vuxna som deltagit i aktiviteter\t12 %\t10 %\t11 %\t11 %\t9 %\tTertial 1 2014",
-        "och tagit del av arbetsmarknadsinsatser\t\t\t\t\t\t",
-        "Kommentar Ett första år.\t\t\t\t\t\t",
-        "",
-    ])
+    text = "\n".join(
+        [
+            HEADER_T1,
+            " Andel vuxna som deltagit i aktiviteter\t12 %\t10 %\t11 %\t11 %\t9 %\tTertial 1 2014",
+            "och tagit del av arbetsmarknadsinsatser\t\t\t\t\t\t",
+            "Kommentar Ett första år.\t\t\t\t\t\t",
+            "",
+        ]
+    )
     report = _report(text)
     assert len(report.rows) == 1
     row = report.rows[0]
@@ -166,12 +206,14 @@ def test_wrapped_name_continuation_line():
 
 
 def test_short_row_pads_trailing_cells_and_long_row_is_flagged():
-    text = "\n".join([
-        HEADER_T1,
-        " Antal hushåll\t1 123\t1 100",
-        " Antal besök\t1\t2\t3\t4\t5\t2014\t99",
-        "",
-    ])
+    text = "\n".join(
+        [
+            HEADER_T1,
+            " Antal hushåll\t1 123\t1 100",
+            " Antal besök\t1\t2\t3\t4\t5\t2014\t99",
+            "",
+        ]
+    )
     short, long_row = _report(text).rows
     assert short.cells["outcome"] == "1 123" and short.cells["previous_outcome"] == "1 100"
     assert short.cells["period"] == "" and short.quality_flag is None

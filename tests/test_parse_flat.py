@@ -35,8 +35,7 @@ from pipeline.report_meta import infer_report_meta
 from tests.conftest import sample_txt
 
 FLAT = Path(__file__).parent / "fixtures" / "flat"
-MEASURE_COLUMNS = ("outcome", "outcome_men", "outcome_women", "previous_outcome", "forecast", "target",
-                   "city_target")
+MEASURE_COLUMNS = ("outcome", "outcome_men", "outcome_women", "previous_outcome", "forecast", "target", "city_target")
 
 
 def read_lines(path: Path) -> list[TextLine]:
@@ -93,7 +92,11 @@ def test_002_row_counts(s002):
 def test_002_metadata_without_cover(s002):
     meta = s002.meta
     assert (meta.district, meta.report_type, meta.year, meta.tertial) == (
-        "Hässelby-Vällingby", "tertialrapport_1", 2019, 1)
+        "Hässelby-Vällingby",
+        "tertialrapport_1",
+        2019,
+        1,
+    )
     assert meta.missing() == []
 
 
@@ -106,9 +109,16 @@ def test_002_parse_report_dispatches_to_flat_parser():
 def test_002_certain_row_with_every_value(s002):
     row = rows_named(s002, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")[0]
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="2,15 %", outcome_men="2,07 %", outcome_women="2,27 %",
-                              previous_outcome="2,07 %", forecast="1,6 %", target="1,6 %",
-                              city_target="1,6 %", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="2,15 %",
+        outcome_men="2,07 %",
+        outcome_women="2,27 %",
+        previous_outcome="2,07 %",
+        forecast="1,6 %",
+        target="1,6 %",
+        city_target="1,6 %",
+        period="Tertial 1 2019",
+    )
     assert row.previous_label == "VB 2018"
     assert (row.source_line, row.source_page) == (158, None)
     assert row.goal_ref == "1.1"
@@ -118,21 +128,40 @@ def test_002_certain_row_with_every_value(s002):
 def test_002_thousands_and_units(s002):
     row = rows_named(s002, "Antal aspiranter som fått Stockholmsjobb")[0]
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="23 st", outcome_men="4 st", outcome_women="19 st",
-                              previous_outcome="40 st", forecast="40 st", target="40 st",
-                              city_target="1 050 st", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="23 st",
+        outcome_men="4 st",
+        outcome_women="19 st",
+        previous_outcome="40 st",
+        forecast="40 st",
+        target="40 st",
+        city_target="1 050 st",
+        period="Tertial 1 2019",
+    )
 
 
 def test_002_certain_from_gender_parts_that_cannot_fit(s002):
     # 0 / 822 / 700 cannot be a total and its gender parts: the five values fill the five other columns.
     row = rows_named(s002, "Antal tillhandahållna platser för feriejobb")[0]
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="0", previous_outcome="822", forecast="700", target="700 st",
-                              city_target="9 000 st", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="0",
+        previous_outcome="822",
+        forecast="700",
+        target="700 st",
+        city_target="9 000 st",
+        period="Tertial 1 2019",
+    )
     row = rows_named(s002, "Andel barn som lever i familjer som har ekonomiskt bistånd")[0]
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="3,3 %", previous_outcome="3,2 %", forecast="2,8 %", target="2,8 %",
-                              city_target="2,8 %", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="3,3 %",
+        previous_outcome="3,2 %",
+        forecast="2,8 %",
+        target="2,8 %",
+        city_target="2,8 %",
+        period="Tertial 1 2019",
+    )
     assert row.source_line == 151
 
 
@@ -141,15 +170,27 @@ def test_002_certain_for_an_indicator_about_things(s002):
     rows = rows_named(s002, "Andel elektroniska inköp")
     row = next(r for r in rows if r.cells["period"] == "Tertial 1 2019")
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="64 %", previous_outcome="54 %", forecast="65 %", target="65 %",
-                              city_target="tas fram av nämnden", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="64 %",
+        previous_outcome="54 %",
+        forecast="65 %",
+        target="65 %",
+        city_target="tas fram av nämnden",
+        period="Tertial 1 2019",
+    )
 
 
 def test_002_certain_from_the_same_indicator_in_another_table(s002):
     kf, council = rows_named(s002, "Antal ungdomar som fått feriejobb i stadens regi")
     assert kf.quality_flag is None and kf.goal_ref == "1.1"
-    assert kf.cells == cells(outcome="0 st", previous_outcome="1 082 st", forecast="950", target="950 st",
-                             city_target="9 000 st", period="Tertial 1 2019")
+    assert kf.cells == cells(
+        outcome="0 st",
+        previous_outcome="1 082 st",
+        forecast="950",
+        target="950 st",
+        city_target="9 000 st",
+        period="Tertial 1 2019",
+    )
     assert council.goal_ref == "1.1.N2"
     assert council.quality_flag is None
     assert council.cells == cells(outcome="0", forecast="950", target="950", period="Tertial 1 2019")
@@ -158,9 +199,16 @@ def test_002_certain_from_the_same_indicator_in_another_table(s002):
 def test_002_full_rows_with_text_cell(s002):
     row = rows_named(s002, "Sjukfrånvaro")[0]
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="6,9 %", outcome_men="3,8 %", outcome_women="7,4 %",
-                              previous_outcome="7 %", forecast="6,9 %", target="6,9 %",
-                              city_target="tas fram av nämnd", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="6,9 %",
+        outcome_men="3,8 %",
+        outcome_women="7,4 %",
+        previous_outcome="7 %",
+        forecast="6,9 %",
+        target="6,9 %",
+        city_target="tas fram av nämnd",
+        period="Tertial 1 2019",
+    )
     assert row.comment and row.comment.startswith("Skillnaden mellan kvinnor och mäns sjukfrånvaro")
 
 
@@ -172,8 +220,7 @@ def test_002_flagged_rows_keep_their_raw_text(s002):
     # The analysis under it goes on after a header repeated at the page break.
     assert row.comment and row.comment.startswith("Jämfört med föregående år")
 
-    row = rows_named(s002, "Andel nyanlända i anläggningsboende ( ABO) som deltar i den lokala "
-                           "samhällsvägledningen")[0]
+    row = rows_named(s002, "Andel nyanlända i anläggningsboende ( ABO) som deltar i den lokala samhällsvägledningen")[0]
     assert row.quality_flag == PLACEMENT_UNCERTAIN
     assert row.raw_text.endswith("100 % 2019")
     assert row.cells["period"] == "2019"
@@ -188,15 +235,20 @@ def test_002_flagged_rows_keep_their_raw_text(s002):
 def test_002_wrapped_period_and_cells(s002):
     row = rows_named(s002, "Andel miljöbränsle i stadens etanol- och biogasfordon")[0]
     assert row.cells["period"] == "Halvår 1 2019"
-    row = rows_named(s002, "Antal tillhandahållna praktikplatser för högskolestuderande samt platser för "
-                           "verksamhetsförlagd utbildning")[0]
+    row = rows_named(
+        s002,
+        "Antal tillhandahållna praktikplatser för högskolestuderande samt platser för verksamhetsförlagd utbildning",
+    )[0]
     assert row.cells["city_target"] == "Tas fram av nämnden"
     assert row.quality_flag == PLACEMENT_UNCERTAIN
 
 
 def test_002_rest_of_a_name_or_cell_after_a_repeated_header(s002):
-    row = rows_named(s002, "Andel personer med insatser inom socialpsykiatrin som är nöjda med hur "
-                           "utredningen av deras behov av stöd genomfördes")[0]
+    row = rows_named(
+        s002,
+        "Andel personer med insatser inom socialpsykiatrin som är nöjda med hur "
+        "utredningen av deras behov av stöd genomfördes",
+    )[0]
     assert row.source_line == 2130
     row = rows_named(s002, "Andel upphandlad verksamhet i konkurrens")[0]
     assert row.cells["city_target"] == "Tas fram av nämnd/styrelse"
@@ -204,18 +256,24 @@ def test_002_rest_of_a_name_or_cell_after_a_repeated_header(s002):
 
 def test_002_goals(s002):
     refs = {g.ref: g for g in s002.goals}
-    assert refs["1.1"].text == ("I Stockholm är människor självförsörjande och vägen till arbete och "
-                                "svenskkunskaper är kort")
+    assert refs["1.1"].text == (
+        "I Stockholm är människor självförsörjande och vägen till arbete och svenskkunskaper är kort"
+    )
     assert refs["1.1"].assessment == "helt"
     assert refs["1.1.N1"].text == "Nyanlända har kunskap om det svenska samhället"
     assert all(r.goal_ref in refs for r in s002.rows)
-    assert rows_named(s002, "Andel nyanlända i eget boende ( EBO) som deltar i den lokala "
-                            "samhällsvägledningen")[0].goal_ref == "1.1.N1"
+    assert (
+        rows_named(s002, "Andel nyanlända i eget boende ( EBO) som deltar i den lokala samhällsvägledningen")[
+            0
+        ].goal_ref
+        == "1.1.N1"
+    )
 
 
 def test_002_no_rows_from_activity_tables(s002):
-    assert not any(r.indicator_as_printed.startswith(("Arbetsmarknadsnämnden ska", "Inventera", "Genomföra"))
-                   for r in s002.rows)
+    assert not any(
+        r.indicator_as_printed.startswith(("Arbetsmarknadsnämnden ska", "Inventera", "Genomföra")) for r in s002.rows
+    )
     assert all(r.cells["period"] for r in s002.rows)
 
 
@@ -237,16 +295,22 @@ def test_page_breaks_rows(page_breaks):
         "Antal tillhandahållna praktikplatser för högskolestuderande",
     ]
     assert {r.table_no for r in page_breaks.rows} == {1}  # one table over three pages
-    assert [r.quality_flag for r in page_breaks.rows] == [None, None, None, PLACEMENT_UNCERTAIN,
-                                                          PLACEMENT_UNCERTAIN]
+    assert [r.quality_flag for r in page_breaks.rows] == [None, None, None, PLACEMENT_UNCERTAIN, PLACEMENT_UNCERTAIN]
     assert all(r.goal_ref == "1.1" for r in page_breaks.rows)
 
 
 def test_page_breaks_row_with_all_values_and_wrapped_header(page_breaks):
     row = page_breaks.rows[0]
-    assert row.cells == cells(outcome="2,15 %", outcome_men="2,07 %", outcome_women="2,27 %",
-                              previous_outcome="2,07 %", forecast="1,6 %", target="1,6 %",
-                              city_target="1,6 %", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="2,15 %",
+        outcome_men="2,07 %",
+        outcome_women="2,27 %",
+        previous_outcome="2,07 %",
+        forecast="1,6 %",
+        target="1,6 %",
+        city_target="1,6 %",
+        period="Tertial 1 2019",
+    )
     assert row.previous_label == "VB 2018"
     assert row.comment == "Antalet nyanlända som har gått ur etablering har ökat."
 
@@ -255,8 +319,14 @@ def test_page_breaks_name_broken_by_footer_and_repeated_header(page_breaks):
     row = page_breaks.rows[2]
     assert row.source_line == 64  # the first line of the name, before the page footer
     assert row.quality_flag is None
-    assert row.cells == cells(outcome="0 st", previous_outcome="1 082 st", forecast="950", target="950 st",
-                              city_target="9 000 st", period="Tertial 1 2019")
+    assert row.cells == cells(
+        outcome="0 st",
+        previous_outcome="1 082 st",
+        forecast="950",
+        target="950 st",
+        city_target="9 000 st",
+        period="Tertial 1 2019",
+    )
     assert "Sida" not in row.raw_text and "Skarpnäcks" not in row.raw_text
 
 
@@ -271,16 +341,20 @@ def test_page_breaks_missing_values_are_flagged(page_breaks):
     row = page_breaks.rows[4]
     assert row.quality_flag == PLACEMENT_UNCERTAIN
     assert row.cells["city_target"] == "Tas fram av nämnden"  # certain: only the KF column holds it
-    assert row.raw_text == ("Antal tillhandahållna\npraktikplatser för\nhögskolestuderande\n60 55 55 Tas\n"
-                            "fram av\nnämnd\nen\nTertial 1\n2019")
+    assert row.raw_text == (
+        "Antal tillhandahållna\npraktikplatser för\nhögskolestuderande\n60 55 55 Tas\n"
+        "fram av\nnämnd\nen\nTertial 1\n2019"
+    )
 
 
 def test_page_breaks_goals_and_meta(page_breaks):
     assert [(g.ref, g.kind, g.assessment) for g in page_breaks.goals] == [
-        ("1", "inriktningsmal", None), ("1.1", "kf_goal", "delvis"), ("1.1.N1", "namndmal", "helt")]
+        ("1", "inriktningsmal", None),
+        ("1.1", "kf_goal", "delvis"),
+        ("1.1.N1", "namndmal", "helt"),
+    ]
     meta = page_breaks.meta
-    assert (meta.district, meta.report_type, meta.year, meta.tertial) == (
-        "Skarpnäck", "tertialrapport_1", 2019, 1)
+    assert (meta.district, meta.report_type, meta.year, meta.tertial) == ("Skarpnäck", "tertialrapport_1", 2019, 1)
     assert meta.evidence["report_type"] == "text"
 
 
@@ -301,13 +375,15 @@ def test_evidence_rows_and_flags(evidence):
 
 def test_evidence_placement_certain_from_another_table(evidence):
     council = evidence.rows[3]
-    assert council.cells == cells(outcome="64 %", previous_outcome="54 %", forecast="65 %", target="65 %",
-                                  period="Tertial 1 2019")
+    assert council.cells == cells(
+        outcome="64 %", previous_outcome="54 %", forecast="65 %", target="65 %", period="Tertial 1 2019"
+    )
 
 
 def test_evidence_comment_goes_on_after_repeated_header(evidence):
-    assert evidence.rows[1].comment == ("Jämfört med föregående år beror det lägre resultatet på ett "
-                                        "försämrat utfall i huvudsak på två frågor om mål.")
+    assert evidence.rows[1].comment == (
+        "Jämfört med föregående år beror det lägre resultatet på ett försämrat utfall i huvudsak på två frågor om mål."
+    )
     assert evidence.rows[2].comment is None
 
 
@@ -320,8 +396,7 @@ def test_evidence_table_of_contents_is_no_table(evidence):
 
 def test_evidence_meta_from_period_cells(evidence):
     meta = evidence.meta
-    assert (meta.district, meta.report_type, meta.year, meta.tertial) == (
-        "Farsta", "tertialrapport_1", 2019, 1)
+    assert (meta.district, meta.report_type, meta.year, meta.tertial) == ("Farsta", "tertialrapport_1", 2019, 1)
     assert meta.evidence["report_type"] == "text" and meta.evidence["year"] == "text"
 
 
@@ -355,7 +430,8 @@ def test_join_wrapped_joins_words_broken_without_a_space():
     assert join_wrapped(["Utfall ", "kvinn", "or/ ", "flicko", "r"]) == "Utfall kvinnor/ flickor"
     assert join_wrapped(["13,9 ", "barn/a", "vd."]) == "13,9 barn/avd."
     assert join_wrapped(["Kvalitetsindikatorn -", " Självvärdering utifrån "]) == (
-        "Kvalitetsindikatorn - Självvärdering utifrån")
+        "Kvalitetsindikatorn - Självvärdering utifrån"
+    )
 
 
 def test_value_cells():
@@ -389,8 +465,15 @@ def test_gender_parts_fit():
     assert not gender_parts_fit("0", "822", "700")  # below both
 
 
-CONTEXT = RowContext(annual=False, tertial_report=True, goal_kind="kf_goal", about_people=None, marked=False,
-                     comment="", table_columns=None)
+CONTEXT = RowContext(
+    annual=False,
+    tertial_report=True,
+    goal_kind="kf_goal",
+    about_people=None,
+    marked=False,
+    comment="",
+    table_columns=None,
+)
 
 
 def test_place_values_certain_and_uncertain():

@@ -83,7 +83,12 @@ def test_same_report_metadata(pair):
     _, txt_report, pdf_report = pair
     t, p = txt_report.meta, pdf_report.meta
     assert (t.district, t.report_type, t.year, t.tertial, t.org_unit) == (
-        p.district, p.report_type, p.year, p.tertial, p.org_unit)
+        p.district,
+        p.report_type,
+        p.year,
+        p.tertial,
+        p.org_unit,
+    )
 
 
 def test_every_pdf_row_has_a_page(pair):

@@ -46,17 +46,27 @@ def _connect_calls(path: Path) -> list[tuple[str, bool]]:
         if not isinstance(func, ast.FunctionDef):
             continue
         for node in ast.walk(func):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"):
-                read_only = any(k.arg == "read_only" and getattr(k.value, "value", False) is True
-                                for k in node.keywords)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "connect"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "duckdb"
+            ):
+                read_only = any(
+                    k.arg == "read_only" and getattr(k.value, "value", False) is True for k in node.keywords
+                )
                 calls.append((func.name, read_only))
     return calls
 
 
 def test_only_the_load_step_opens_a_database_for_writing():
-    writers = {(path.name, func) for path in sorted((ROOT / "pipeline").glob("*.py"))
-               for func, read_only in _connect_calls(path) if not read_only}
+    writers = {
+        (path.name, func)
+        for path in sorted((ROOT / "pipeline").glob("*.py"))
+        for func, read_only in _connect_calls(path)
+        if not read_only
+    }
     # build_candidate: an in-memory connection that ATTACHes the new file; record_validation: the
     # same new file, before it is published. Neither ever opens the published warehouse.
     assert writers == {("load.py", "build_candidate"), ("load.py", "record_validation")}
@@ -79,11 +89,17 @@ def test_report_text_and_file_names_are_data_not_sql(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     name = "x'); drop table dim_report; --.txt"
-    write_t1_report(raw / name, "Bromma", 2015, [
-        " Andel'); DROP TABLE fact_indicator_value; -- elever\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
-    ])
+    write_t1_report(
+        raw / name,
+        "Bromma",
+        2015,
+        [
+            " Andel'); DROP TABLE fact_indicator_value; -- elever\t5,7 %\t6 %\t6 %\t6 %\t4,4 %\tTertial 1 2015",
+        ],
+    )
     wh = tmp_path / "wh" / "indicators.duckdb"
     ok, _, _ = run_build(settings_for(raw, wh))
     assert ok
     assert query(wh, "select report_file, indicator_as_printed from indicator_values") == [
-        (name, "Andel'); DROP TABLE fact_indicator_value; -- elever")]
+        (name, "Andel'); DROP TABLE fact_indicator_value; -- elever")
+    ]

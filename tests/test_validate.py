@@ -70,8 +70,11 @@ def test_every_table_is_checked(real_build):
     assert suites == {FACTS_SUITE, *WAREHOUSE_SUITES}
     # the checks saw the rows: fact grain, keys and links over every fact
     facts = query(wh, "select count(*) from fact_indicator_value")[0][0]
-    seen = query(wh, "select element_count from validation_results where suite = 'fact_indicator_value' "
-                     "and detail = 'expect_column_values_to_be_in_set(has_report, value_set=[True])'")
+    seen = query(
+        wh,
+        "select element_count from validation_results where suite = 'fact_indicator_value' "
+        "and detail = 'expect_column_values_to_be_in_set(has_report, value_set=[True])'",
+    )
     assert seen == [(facts,)]
 
 
@@ -79,8 +82,11 @@ def test_real_odd_values_load_not_quarantined(real_build):
     """001's 200 % and -1 %, 000's 100.2 % are printed in the reports: loaded, not quarantined."""
     wh, summary = real_build
     assert summary["rows_quarantined"] == 0
-    odd = query(wh, "select report_file, previous_outcome from indicator_values where unit = '%' "
-                    "and (previous_outcome > 100 or previous_outcome < 0) order by 1, 2")
+    odd = query(
+        wh,
+        "select report_file, previous_outcome from indicator_values where unit = '%' "
+        "and (previous_outcome > 100 or previous_outcome < 0) order by 1, 2",
+    )
     assert ("001_e413b7b4eec749f1.txt", 200.0) in odd
     assert ("001_e413b7b4eec749f1.txt", -1.0) in odd
 
@@ -100,12 +106,14 @@ def _facts_004(parsed_txt) -> pl.DataFrame:
 def test_out_of_range_percentage_is_quarantined_with_its_reason(parsed_txt):
     facts = _facts_004(parsed_txt)
     row = facts.filter(pl.col("unit") == "%").row(0, named=True)["row_no"]
-    broken = facts.with_columns(pl.when(pl.col("row_no") == row).then(12345.0).otherwise(pl.col("outcome"))
-                                .alias("outcome"))
+    broken = facts.with_columns(
+        pl.when(pl.col("row_no") == row).then(12345.0).otherwise(pl.col("outcome")).alias("outcome")
+    )
     result = validate_frame(broken)
     assert result.quarantined["row_no"].to_list() == [row]
-    assert result.quarantined["reason"][0] == ("expect_column_values_to_be_between(percent_max, max_value=1000.0, "
-                                               "min_value=-100.0)")
+    assert result.quarantined["reason"][0] == (
+        "expect_column_values_to_be_between(percent_max, max_value=1000.0, min_value=-100.0)"
+    )
     assert result.valid.height == facts.height - 1
     assert result.valid.columns == facts.columns  # the check columns are not loaded
     failed = [o for o in result.outcomes if not o.success]
@@ -115,8 +123,7 @@ def test_out_of_range_percentage_is_quarantined_with_its_reason(parsed_txt):
 
 def test_negative_count_warns_but_loads(parsed_txt):
     facts = _facts_004(parsed_txt)
-    broken = facts.with_columns(pl.when(pl.col("unit") == "st").then(-5.0).otherwise(pl.col("target"))
-                                .alias("target"))
+    broken = facts.with_columns(pl.when(pl.col("unit") == "st").then(-5.0).otherwise(pl.col("target")).alias("target"))
     result = validate_frame(broken)
     assert result.quarantined.is_empty()
     warned = [o for o in result.outcomes if not o.success]
@@ -151,8 +158,11 @@ def test_a_check_frame_that_cannot_be_read_blocks(real_build, monkeypatch):
 
     wh, _ = real_build
     real_sql = gates.check_frame_sql
-    monkeypatch.setattr(gates, "check_frame_sql",
-                        lambda name: "select no_such_column from dim_goal" if name == "dim_goal" else real_sql(name))
+    monkeypatch.setattr(
+        gates,
+        "check_frame_sql",
+        lambda name: "select no_such_column from dim_goal" if name == "dim_goal" else real_sql(name),
+    )
     report = run_gate(wh, wh, [])
     assert [(o.suite, o.expectation) for o in report.blocking_failures] == [("dim_goal", "check_frame")]
     assert "no_such_column" in report.reason()

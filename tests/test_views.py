@@ -8,7 +8,9 @@ from .conftest import query
 
 def test_plan_targets_sit_under_their_goals(built):
     wh, _, _ = built
-    rows = query(wh, """
+    rows = query(
+        wh,
+        """
         select v.indicator_as_printed, v.target, v.city_target, g.goal_kind, g.goal_text
         from indicator_values v
         join dim_report r using (report_file)
@@ -16,55 +18,88 @@ def test_plan_targets_sit_under_their_goals(built):
         where v.district = 'Rinkeby-Kista' and v.indicator_as_printed in (
             'Antal aspiranter som fått Stockholmsjobb',
             'Andel stockholmare som upplever trygghet i den stadsdel där man bor')
-        order by 1""")
+        order by 1""",
+    )
     assert rows == [
-        ("Andel stockholmare som upplever trygghet i den stadsdel där man bor", 77.0, 77.0, "kf_goal",
-         "Stockholm är en trygg, säker och välskött stad att bo och vistas i"),
-        ("Antal aspiranter som fått Stockholmsjobb", 57.0, 800.0, "kf_goal",
-         "I Stockholm är människor självförsörjande och vägen till arbete och svenskkunskaper är kort"),
+        (
+            "Andel stockholmare som upplever trygghet i den stadsdel där man bor",
+            77.0,
+            77.0,
+            "kf_goal",
+            "Stockholm är en trygg, säker och välskött stad att bo och vistas i",
+        ),
+        (
+            "Antal aspiranter som fått Stockholmsjobb",
+            57.0,
+            800.0,
+            "kf_goal",
+            "I Stockholm är människor självförsörjande och vägen till arbete och svenskkunskaper är kort",
+        ),
     ]
 
 
 def test_unit_report_belongs_to_its_council(built):
     wh, _, _ = built
-    rows = query(wh, "select distinct district, org_unit, report_type, year from indicator_values "
-                     "where report_file = '004_05871d331dd0cb08.pdf'")
+    rows = query(
+        wh,
+        "select distinct district, org_unit, report_type, year from indicator_values "
+        "where report_file = '004_05871d331dd0cb08.pdf'",
+    )
     assert rows == [("Östermalm", "Försörjningsstödsenheten", "verksamhetsberattelse", 2013)]
-    assert query(wh, "select district_code, org_unit from dim_org_unit") == [
-        ("ostermalm", "Försörjningsstödsenheten")]
+    assert query(wh, "select district_code, org_unit from dim_org_unit") == [("ostermalm", "Försörjningsstödsenheten")]
 
 
 def test_one_series_per_indicator_and_district(built):
     wh, _, _ = built
-    dupes = query(wh, "select indicator_key, district, org_unit, ref_start, ref_end, count(*) from indicator_series "
-                      "group by all having count(*) > 1")
+    dupes = query(
+        wh,
+        "select indicator_key, district, org_unit, ref_start, ref_end, count(*) from indicator_series "
+        "group by all having count(*) > 1",
+    )
     assert dupes == []
-    per_district = query(wh, "select count(distinct district) from indicator_series where indicator_key = "
-                             "'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand'")
+    per_district = query(
+        wh,
+        "select count(distinct district) from indicator_series where indicator_key = "
+        "'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand'",
+    )
     assert per_district == [(2,)]  # Hässelby-Vällingby and Östermalm; Rinkeby-Kista's plan has targets only
 
 
 def test_gender_dimension(built):
     wh, _, _ = built
-    rows = query(wh, "select gender_code, value from indicator_observations where report_file = "
-                     "'001_e413b7b4eec749f1.pdf' and indicator = 'Sjukfrånvaro' and measure = 'outcome' "
-                     "and value_source = 'reported' order by gender_code")
+    rows = query(
+        wh,
+        "select gender_code, value from indicator_observations where report_file = "
+        "'001_e413b7b4eec749f1.pdf' and indicator = 'Sjukfrånvaro' and measure = 'outcome' "
+        "and value_source = 'reported' order by gender_code",
+    )
     assert rows == [("K", 10.5), ("M", 7.2), ("T", 10.0)]
 
 
 def test_goal_assessments_view(built):
     wh, _, _ = built
-    rows = query(wh, "select goal_text, assessment, parent_goal_text from goal_assessments "
-                     "where district = 'Hässelby-Vällingby' and report = 'Tertialrapport 1 2014' and goal_ref = '1.2'")
-    assert rows == [("Invånare i Stockholm är självförsörjande", "inte",
-                     "Stockholm är en attraktiv, trygg, tillgänglig och växande stad för boende, företagande och besök")]
+    rows = query(
+        wh,
+        "select goal_text, assessment, parent_goal_text from goal_assessments "
+        "where district = 'Hässelby-Vällingby' and report = 'Tertialrapport 1 2014' and goal_ref = '1.2'",
+    )
+    assert rows == [
+        (
+            "Invånare i Stockholm är självförsörjande",
+            "inte",
+            "Stockholm är en attraktiv, trygg, tillgänglig och växande stad för boende, företagande och besök",
+        )
+    ]
 
 
 def test_target_attainment_uses_direction(built):
     wh, _, _ = built
-    rows = query(wh, "select outcome, target, target_met, city_target_met from target_attainment "
-                     "where indicator = 'Sjukfrånvaro' and district = 'Hässelby-Vällingby' and ref_start = '2014-01-01' "
-                     "and span <> 'year'")
+    rows = query(
+        wh,
+        "select outcome, target, target_met, city_target_met from target_attainment "
+        "where indicator = 'Sjukfrånvaro' and district = 'Hässelby-Vällingby' and ref_start = '2014-01-01' "
+        "and span <> 'year'",
+    )
     assert rows == [(6.9, 6.0, False, False)]  # lower is better: 6.9 % misses 6 %
 
 
@@ -72,27 +107,57 @@ HEADER = "Indikator\tPeriodens utfall\tPeriodens utfall VB {prev}\tPrognos helå
 
 
 def _report(title: str, prev: int, row: str) -> str:
-    return "\n".join([title, "", "KF:s mål för verksamhetsområdet:", "", "1.2 Invånare i Stockholm är självförsörjande",
-                      "", HEADER.format(prev=prev), row, ""])
+    return "\n".join(
+        [
+            title,
+            "",
+            "KF:s mål för verksamhetsområdet:",
+            "",
+            "1.2 Invånare i Stockholm är självförsörjande",
+            "",
+            HEADER.format(prev=prev),
+            row,
+            "",
+        ]
+    )
 
 
 def test_first_reported_and_revised_values(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     name = "Andel barn som lever i familjer som har ekonomiskt bistånd"
-    (raw / "vb2013.txt").write_text(_report("Verksamhetsberättelse 2013 för Farsta stadsdelsnämnd", 2012,
-                                            f" {name}\t5,9 %\t6,1 %\t\t5,5 %\t4,0 %\t2013"), encoding="utf-8")
-    (raw / "t1_2014.txt").write_text(_report("Tertialrapport 1 2014 för Farsta stadsdelsnämnd", 2013,
-                                             f" {name}\t5,7 %\t5,8 %\t5,6 %\t5,5 %\t4,0 %\t2014"), encoding="utf-8")
-    (raw / "t2_2014.txt").write_text(_report("Tertialrapport 2 2014 för Farsta stadsdelsnämnd", 2013,
-                                             f" {name}\t5,6 %\t5,8 %\t5,4 %\t5,5 %\t4,0 %\t2014"), encoding="utf-8")
-    (raw / "vb2014.txt").write_text(_report("Verksamhetsberättelse 2014 för Farsta stadsdelsnämnd", 2013,
-                                            f" {name}\t5,3 %\t5,8 %\t\t5,5 %\t4,0 %\t2014"), encoding="utf-8")
+    (raw / "vb2013.txt").write_text(
+        _report(
+            "Verksamhetsberättelse 2013 för Farsta stadsdelsnämnd", 2012, f" {name}\t5,9 %\t6,1 %\t\t5,5 %\t4,0 %\t2013"
+        ),
+        encoding="utf-8",
+    )
+    (raw / "t1_2014.txt").write_text(
+        _report(
+            "Tertialrapport 1 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,7 %\t5,8 %\t5,6 %\t5,5 %\t4,0 %\t2014"
+        ),
+        encoding="utf-8",
+    )
+    (raw / "t2_2014.txt").write_text(
+        _report(
+            "Tertialrapport 2 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,6 %\t5,8 %\t5,4 %\t5,5 %\t4,0 %\t2014"
+        ),
+        encoding="utf-8",
+    )
+    (raw / "vb2014.txt").write_text(
+        _report(
+            "Verksamhetsberättelse 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,3 %\t5,8 %\t\t5,5 %\t4,0 %\t2014"
+        ),
+        encoding="utf-8",
+    )
     wh = tmp_path / "indicators.duckdb"
     ok, summary, _ = run_build(BuildSettings(raw_dir=str(raw), warehouse_path=str(wh), workers=1))
     assert ok and summary["reports_loaded"] == 4
-    latest = query(wh, "select year(ref_start), value, report_file, value_source, revisions from indicator_latest_revision "
-                       "where measure = 'outcome' and gender_code = 'T' order by ref_start")
+    latest = query(
+        wh,
+        "select year(ref_start), value, report_file, value_source, revisions from indicator_latest_revision "
+        "where measure = 'outcome' and gender_code = 'T' order by ref_start",
+    )
     assert latest == [
         (2012, 6.1, "vb2013.txt", "previous_year_column", 1),
         # 2013 printed as 5.9 by its own annual report, restated as 5.8 in three 2014 reports: the annual report wins
