@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.models import ExtractedText, LoadError, SourceFile, TextLine
+from pipeline.progress import ExtractProgress
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,20 @@ def read_txt(path: str) -> list[TextLine]:
     return [TextLine(None, i, line) for i, line in enumerate(text.splitlines(), start=1)]
 
 
-def read_pdf(path: str) -> list[TextLine]:
+def pdf_page_count(path: str) -> int | None:
+    """The page count from the document catalogue, for progress display; None when unreadable."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        with open(path, "rb") as fh:
+            return int(resolve1(PDFDocument(PDFParser(fh)).catalog["Pages"])["Count"])
+    except Exception:  # noqa: BLE001 - reading itself reports what is wrong with the file
+        return None
+
+
+def read_pdf(path: str, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
     if Path(path).stat().st_size == 0:
         raise ExtractionFailed("empty file (0 bytes)")
     with open(path, "rb") as fh:
@@ -81,7 +95,7 @@ def read_pdf(path: str) -> list[TextLine]:
     from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
 
     try:
-        lines = pdf_to_lines(path)
+        lines = pdf_to_lines(path, on_page)
     except ExtractionFailed:
         raise
     except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
@@ -102,8 +116,8 @@ def _pdf_reason(exc: Exception) -> str:
     return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
 
 
-def read_lines(file: SourceFile) -> list[TextLine]:
-    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path)
+def read_lines(file: SourceFile, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
+    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page)
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -140,19 +154,33 @@ def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs i
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         sys.setrecursionlimit(5000)
-        lines = read_lines(file)
+        pages = pdf_page_count(file.path) if file.kind == "pdf" else None
+        lines = read_lines(file, lambda n: conn.send(("page", (n, pages))))
         write_cache(Path(out), lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         conn.send(("ok", (_page_count(lines), peak_mb)))
     except ExtractionFailed as exc:
         conn.send(("error", str(exc)))
     except MemoryError:
-        conn.send(("error", f"needs more than the {memory_mb} MB memory cap"))
+        conn.send(("error", _over_memory(memory_mb)))
     except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, whatever went wrong
+        if _is_allocation_failure(exc):
+            conn.send(("error", _over_memory(memory_mb)))
+            return
         log.debug("extract worker failed: %s", traceback.format_exc())
         conn.send(("error", f"{type(exc).__name__}: {str(exc)[:160]}"))
     finally:
         conn.close()
+
+
+def _over_memory(memory_mb: int) -> str:
+    return f"needs more than the {memory_mb} MB memory cap; stopped"
+
+
+def _is_allocation_failure(exc: BaseException) -> bool:
+    """Under the address-space cap a failed allocation can surface as an OSError or ImportError."""
+    text = str(exc).lower()
+    return any(words in text for words in ("failed to map", "cannot allocate memory", "out of memory"))
 
 
 @dataclass
@@ -166,7 +194,12 @@ class _Running:
 def _context() -> mp.context.BaseContext:
     # forkserver: no fork of a threaded parent (Dagster runs threads); children start fast.
     methods = mp.get_all_start_methods()
-    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    # Imported once in the server, so a worker under its memory cap does not map them again.
+    ctx.set_forkserver_preload(["pipeline.pdf_layout", "pdfminer.pdfdocument", "pdfminer.pdfparser"])
+    return ctx
 
 
 def extract_all(
@@ -186,13 +219,17 @@ def extract_all(
             todo.append(f)
     report = progress or (lambda msg: log.info(msg))
     if todo:
-        _run_workers(todo, settings, done, errors, report)
+        bars = ExtractProgress(len(todo))
+        try:
+            _run_workers(todo, settings, done, errors, report, bars)
+        finally:
+            bars.close()
     order = {id(f): i for i, f in enumerate(files)} if isinstance(files, list) else {}
     done.sort(key=lambda e: (order.get(id(e.file), 0), e.file.name))
     return done, errors
 
 
-def _run_workers(todo, settings, done, errors, report) -> None:
+def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) -> None:
     ctx = _context()
     queue, running, total, finished = list(todo), [], len(todo), 0
     while queue or running:
@@ -204,12 +241,14 @@ def _run_workers(todo, settings, done, errors, report) -> None:
             proc.start()
             child.close()
             running.append(_Running(f, proc, parent, time.monotonic()))
+            bars.start(f.name)
         time.sleep(_POLL_S)
         for r in list(running):
-            outcome = _poll(r, settings.timeout_s)
+            outcome = _poll(r, settings.timeout_s, settings.memory_mb, bars)
             if outcome is None:
                 continue
             running.remove(r)
+            bars.finish(r.file.name)
             finished += 1
             status, value = outcome
             elapsed = time.monotonic() - r.started
@@ -222,18 +261,20 @@ def _run_workers(todo, settings, done, errors, report) -> None:
                 report(f"[{finished}/{total}] rejected {r.file.name}: {value}")
 
 
-def _poll(r: _Running, timeout_s: float) -> tuple[str, object] | None:
-    if r.conn.poll():
+def _poll(r: _Running, timeout_s: float, memory_mb: int, bars: ExtractProgress) -> tuple[str, object] | None:
+    while r.conn.poll():
         try:
-            msg = r.conn.recv()
+            kind, value = r.conn.recv()
         except EOFError:
-            msg = None
+            break
+        if kind == "page":
+            bars.page(r.file.name, *value)
+            continue
         r.proc.join(timeout=5)
-        if msg is not None:
-            return msg
+        return kind, value
     if not r.proc.is_alive():
         r.proc.join()
-        return "error", f"extraction process died (exit code {r.proc.exitcode}; out of memory?)"
+        return "error", f"extraction process died (exit code {r.proc.exitcode}; over the {memory_mb} MB memory cap?)"
     if time.monotonic() - r.started > timeout_s:
         r.proc.kill()
         r.proc.join()

@@ -33,7 +33,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -1012,14 +1012,19 @@ def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str]]:
     yield item.rows[-1].page, ""
 
 
-def pdf_to_lines(path: str) -> list[TextLine]:
-    """Every line of the PDF's text in reading order, table rows as TAB-separated cells."""
+def pdf_to_lines(path: str, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
+    """Every line of the PDF's text in reading order, table rows as TAB-separated cells.
+
+    `on_page(n)` is called after page n is read, for a progress display.
+    """
     pages = []
     space_ems: dict[str, float] = {}
     for number, layout in enumerate(iter_page_layouts(path), start=1):
         page = read_page(number, layout, space_ems)
         lay_out_page(page)
         pages.append(page)
+        if on_page is not None:
+            on_page(number)
     drop_running_lines(pages)
     vocabulary = document_vocabulary(pages)
     carried: BorderlessTable | None = None
