@@ -5,12 +5,13 @@ Takes SourceFiles, gives for each either the path of its cached extraction (a JS
 (pipeline/pdf_layout.py) in a worker process with a wall-clock limit and a memory cap, because
 pdfminer has no time limit of its own and hangs or recurses on some malformed files.
 
-The cache key is the content hash plus EXTRACTOR_VERSION: a rebuild with no changed file extracts
-nothing, and a change to the extraction code invalidates the cache by bumping the version.
+The cache key is the content hash plus EXTRACTOR_VERSION (a hash of the extraction code): a rebuild
+with no changed file extracts nothing, and a change to the extraction code extracts everything again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -28,7 +29,15 @@ from pipeline.progress import ExtractProgress
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "3"
+def _code_version() -> str:
+    """A change to the extraction code makes every cached extraction stale, with no version to bump."""
+    digest = hashlib.sha256()
+    for name in ("extract.py", "pdf_layout.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+EXTRACTOR_VERSION = _code_version()
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 2048
 _POLL_S = 0.05
@@ -135,6 +144,22 @@ def write_cache(path: Path, lines: list[TextLine]) -> None:
     os.replace(tmp, path)
 
 
+STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
+
+
+def prune_cache(cache_dir: Path) -> int:
+    """Remove extractions made by other versions of the code, and temporary files of killed workers."""
+    removed = 0
+    now = time.time()
+    for path in (cache_dir / "extract").glob("*"):
+        stale_version = path.suffix == ".json" and not path.name.endswith(f".v{EXTRACTOR_VERSION}.json")
+        abandoned = ".tmp" in path.suffix and now - path.stat().st_mtime > STALE_TMP_S
+        if stale_version or abandoned:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def load_extracted(item: Extracted) -> ExtractedText:
     with open(item.cache_path, encoding="utf-8") as fh:
         lines = [TextLine(p, n, t) for p, n, t in json.load(fh)]
@@ -218,6 +243,7 @@ def extract_all(
         else:
             todo.append(f)
     report = progress or (lambda msg: log.info(msg))
+    prune_cache(settings.cache_dir)
     if todo:
         bars = ExtractProgress(len(todo))
         try:

@@ -131,3 +131,23 @@ def test_progress_bars_only_on_a_terminal():
     bars.finish("a.pdf")
     assert "extracting [" in screen.getvalue() and "a.pdf" in screen.getvalue()
     assert "1/2 files" in screen.getvalue()
+
+
+def test_cache_of_other_code_versions_and_killed_workers_is_pruned(tmp_path):
+    import os
+    import time
+
+    from pipeline.extract import EXTRACTOR_VERSION, prune_cache
+
+    folder = tmp_path / "cache" / "extract"
+    folder.mkdir(parents=True)
+    current = folder / f"abc.v{EXTRACTOR_VERSION}.json"
+    old = folder / "abc.vold.json"
+    fresh_tmp = folder / f"def.v{EXTRACTOR_VERSION}.tmp123"
+    dead_tmp = folder / f"ghi.v{EXTRACTOR_VERSION}.tmp456"
+    for path in (current, old, fresh_tmp, dead_tmp):
+        path.write_text("[]")
+    two_hours_ago = time.time() - 7200
+    os.utime(dead_tmp, (two_hours_ago, two_hours_ago))
+    assert prune_cache(tmp_path / "cache") == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([current.name, fresh_tmp.name])
