@@ -29,6 +29,7 @@ from pipeline.progress import ExtractProgress
 
 log = logging.getLogger(__name__)
 
+
 def _code_version() -> str:
     """A change to the extraction code makes every cached extraction stale, with no version to bump."""
     digest = hashlib.sha256()

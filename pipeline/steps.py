@@ -171,11 +171,11 @@ def normalize_all(parsed: ParseStep, stage_dir: Path) -> NormalizeStep:
         goals_frame(report).write_parquet(stage_dir / "goals" / f"{p.file.sha256}.parquet")
         step.facts.append(facts_path)
     _reports_frame(parsed).write_parquet(stage_dir / "reports.parquet")
-    _write_empty_schemas(stage_dir, parsed)
+    _write_empty_schemas(stage_dir)
     return step
 
 
-def _write_empty_schemas(stage_dir: Path, parsed: ParseStep) -> None:
+def _write_empty_schemas(stage_dir: Path) -> None:
     """An empty file per folder so the loader's globs match even when no report loaded."""
     empty = ParsedReport(SourceFile("", "", "", 0, "txt"), ReportMeta(), [], [])
     normalize_report(empty).write_parquet(stage_dir / "facts" / "_empty.parquet")
@@ -191,7 +191,6 @@ def validate_all(normalized: NormalizeStep) -> ValidateStep:
     (stage / "valid").mkdir(exist_ok=True)
     (stage / "quarantine").mkdir(exist_ok=True)
     totals: dict[tuple[str, str], ExpectationOutcome] = {}
-    frames = [pl.read_parquet(stage / "facts" / "_empty.parquet")]
     # Several reports per suite run: GX costs about half a second a run whatever the size.
     reports = (pl.read_parquet(path) for path in normalized.facts)
     for batch_no, batch in enumerate(in_batches(reports, VALIDATE_BATCH_ROWS)):
@@ -203,9 +202,9 @@ def validate_all(normalized: NormalizeStep) -> ValidateStep:
         step.rows_flagged += result.valid.filter(pl.col("quality_flag").is_not_null()).height
         for o in result.outcomes:
             merge_outcome(totals, o)
-    frames[0].write_parquet(stage / "valid" / "_empty.parquet")
-    frames[0].with_columns(pl.lit(None, pl.String).alias("reason")).write_parquet(
-        stage / "quarantine" / "_empty.parquet"
-    )
+    # Empty files with the schema, so the loader's globs match even when no report loaded.
+    empty = pl.read_parquet(stage / "facts" / "_empty.parquet")
+    empty.write_parquet(stage / "valid" / "_empty.parquet")
+    empty.with_columns(pl.lit(None, pl.String).alias("reason")).write_parquet(stage / "quarantine" / "_empty.parquet")
     step.outcomes = list(totals.values())
     return step
