@@ -68,3 +68,17 @@ def test_warehouse_series_joins_years(built):
         ("Östermalm", "Försörjningsstödsenheten", 2012, "year", 0.5, None, None, "004_05871d331dd0cb08.pdf"),
         ("Östermalm", "Försörjningsstödsenheten", 2013, "year", 0.45, 0.5, 4.4, "004_05871d331dd0cb08.pdf"),
     ]
+
+
+def test_2014_and_2019_reports_share_the_welfare_children_key(built):
+    wh, _, _ = built
+    rows = query(
+        wh,
+        "select r.year, f.indicator_as_printed, f.indicator_key from fact_indicator_value f "
+        "join dim_report r using (report_key) where r.district_code = 'hasselby-vallingby' "
+        "and f.indicator_as_printed like 'Andel barn som lever i familjer som%' order by r.year",
+    )
+    assert rows == [
+        (2014, "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd", WELFARE_CHILDREN),
+        (2019, "Andel barn som lever i familjer som har ekonomiskt bistånd", WELFARE_CHILDREN),
+    ]
