@@ -221,8 +221,8 @@ def join_fragment(head: str, tail: str) -> str:
         return tail
     if not tail:
         return head
-    last_word = head.split()[-1].lower()
-    if (last_word + tail.lower()) in KNOWN_UNITS or (last_word + tail.lower()).rstrip(".") in KNOWN_UNITS:
+    joined = head.split()[-1].lower() + tail.lower()
+    if joined in KNOWN_UNITS or joined.rstrip(".") in KNOWN_UNITS:
         return head + tail
     return f"{head} {tail}"
 

@@ -56,5 +56,5 @@ def test_warehouse_opens_with_duckdb_1x(built):
     assert result["version"].startswith("1.")
     assert result["value"] == 5.79
     assert result["counts"]["indicator_values"] > 200
-    assert all(n >= 0 for n in result["counts"].values())
+    assert result["counts"]["goal_assessments"] > 0 and result["counts"]["indicator_series"] > 0
     print(f"opened with duckdb {result['version']}", file=sys.stderr)

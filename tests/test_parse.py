@@ -1,6 +1,6 @@
 """The TAB-table parser on the sample texts and on small texts that show one trap each."""
 
-from pipeline.models import ExtractedText, SourceFile, TextLine
+from pipeline.models import VALUE_COLUMNS, ExtractedText, SourceFile, TextLine
 from pipeline.parse import header_columns, parse_report
 
 from .conftest import row_named
@@ -88,19 +88,7 @@ def test_name_carried_over_a_page_break_is_joined(parsed_txt):
 
 def test_sample_001_youth_summer_jobs(parsed_txt):
     row = row_named(parsed_txt("001"), "Antal ungdomar som fått feriejobb i stadens regi")
-    assert [
-        row.cells[c]
-        for c in (
-            "outcome",
-            "outcome_men",
-            "outcome_women",
-            "previous_outcome",
-            "forecast",
-            "target",
-            "city_target",
-            "period",
-        )
-    ] == [
+    assert [row.cells[c] for c in VALUE_COLUMNS] == [
         "0 st",
         "0 st",
         "0 st",

@@ -126,30 +126,15 @@ def test_first_reported_and_revised_values(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     name = "Andel barn som lever i familjer som har ekonomiskt bistånd"
-    (raw / "vb2013.txt").write_text(
-        _report(
-            "Verksamhetsberättelse 2013 för Farsta stadsdelsnämnd", 2012, f" {name}\t5,9 %\t6,1 %\t\t5,5 %\t4,0 %\t2013"
-        ),
-        encoding="utf-8",
-    )
-    (raw / "t1_2014.txt").write_text(
-        _report(
-            "Tertialrapport 1 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,7 %\t5,8 %\t5,6 %\t5,5 %\t4,0 %\t2014"
-        ),
-        encoding="utf-8",
-    )
-    (raw / "t2_2014.txt").write_text(
-        _report(
-            "Tertialrapport 2 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,6 %\t5,8 %\t5,4 %\t5,5 %\t4,0 %\t2014"
-        ),
-        encoding="utf-8",
-    )
-    (raw / "vb2014.txt").write_text(
-        _report(
-            "Verksamhetsberättelse 2014 för Farsta stadsdelsnämnd", 2013, f" {name}\t5,3 %\t5,8 %\t\t5,5 %\t4,0 %\t2014"
-        ),
-        encoding="utf-8",
-    )
+    reports = {  # file: (title, year of the previous-year column, the row's cells after the name)
+        "vb2013.txt": ("Verksamhetsberättelse 2013", 2012, "5,9 %\t6,1 %\t\t5,5 %\t4,0 %\t2013"),
+        "t1_2014.txt": ("Tertialrapport 1 2014", 2013, "5,7 %\t5,8 %\t5,6 %\t5,5 %\t4,0 %\t2014"),
+        "t2_2014.txt": ("Tertialrapport 2 2014", 2013, "5,6 %\t5,8 %\t5,4 %\t5,5 %\t4,0 %\t2014"),
+        "vb2014.txt": ("Verksamhetsberättelse 2014", 2013, "5,3 %\t5,8 %\t\t5,5 %\t4,0 %\t2014"),
+    }
+    for file, (title, prev, cells) in reports.items():
+        text = _report(f"{title} för Farsta stadsdelsnämnd", prev, f" {name}\t{cells}")
+        (raw / file).write_text(text, encoding="utf-8")
     wh = tmp_path / "indicators.duckdb"
     ok, summary, _ = run_build(BuildSettings(raw_dir=str(raw), warehouse_path=str(wh), workers=1))
     assert ok and summary["reports_loaded"] == 4
