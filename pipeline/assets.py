@@ -21,7 +21,10 @@ from pipeline.gates import (
     check_metadata,
     failure_text,
     is_transient,
+    remove_leftovers,
+    warehouse_lock,
 )
+from pipeline.incremental import INPUTS_KEY, inputs_fingerprint, is_up_to_date, previous_checks, previous_summary
 from pipeline.models import LoadError
 from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
 from pipeline.validate import ExpectationOutcome
@@ -53,11 +56,25 @@ class BuildSettings(dg.ConfigurableResource):
     def stage_dir(self, run_id: str) -> Path:
         return self.warehouse.parent / ".staging" / run_id
 
+    def affecting_output(self) -> dict[str, object]:
+        """The settings that can change what a build gives (which files time out, whether drops publish)."""
+        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "accept_row_drops": self.accept_row_drops}
+
+
+UP_TO_DATE = {"up_to_date": True}
+
 
 @dg.asset(description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     found = discover_reports(settings.raw_dir)
+    found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
+    found.up_to_date = is_up_to_date(settings.warehouse, found.fingerprint)
     context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
+    if found.up_to_date:
+        context.log.info(f"up to date: {settings.warehouse} was built from these files and this code")
+    context.add_output_metadata(
+        {"files": len(found.files), "not_used": len(found.errors), "up_to_date": found.up_to_date}
+    )
     return found
 
 
@@ -65,6 +82,9 @@ def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> 
 def extracted_texts(
     context: dg.AssetExecutionContext, settings: BuildSettings, report_files: Discovery
 ) -> tuple[list[Extracted], list[LoadError]]:
+    if report_files.up_to_date:
+        context.add_output_metadata(UP_TO_DATE)
+        return [], []
     extract_settings = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
     done, errors = extract_all(report_files.files, extract_settings, progress=context.log.info)
     fresh = sum(1 for d in done if not d.from_cache)
@@ -79,8 +99,13 @@ def parsed_reports(
     report_files: Discovery,
     extracted_texts: tuple[list[Extracted], list[LoadError]],
 ) -> ParseStep:
-    step = parse_all(report_files, extracted_texts[0], settings.stage_dir(context.run.run_id), context.log.info)
-    context.add_output_metadata({"reports": len(step.files), "rows": sum(p.rows for p in step.files)})
+    if report_files.up_to_date:
+        context.add_output_metadata(UP_TO_DATE)
+        return ParseStep(up_to_date=True)
+    stage = settings.stage_dir(context.run.run_id)
+    step = parse_all(report_files, extracted_texts[0], stage, settings.cache_dir, context.log.info)
+    rows = sum(p.rows for p in step.files)
+    context.add_output_metadata({"reports": len(step.files), "rows": rows, "from_cache": step.from_cache})
     return step
 
 
@@ -88,19 +113,30 @@ def parsed_reports(
 def normalized_indicators(
     context: dg.AssetExecutionContext, settings: BuildSettings, parsed_reports: ParseStep
 ) -> NormalizeStep:
-    return normalize_all(parsed_reports, settings.stage_dir(context.run.run_id))
+    if parsed_reports.up_to_date:
+        context.add_output_metadata(UP_TO_DATE)
+        return NormalizeStep(settings.stage_dir(context.run.run_id), up_to_date=True)
+    step = normalize_all(parsed_reports, settings.stage_dir(context.run.run_id), settings.cache_dir)
+    context.add_output_metadata({"reports": len(step.facts), "from_cache": step.from_cache})
+    return step
 
 
 @dg.asset(
     description="Rows checked against the Great Expectations suites; failures quarantined.",
     check_specs=[dg.AssetCheckSpec("indicator_facts_suite", asset="validated_indicators")],
 )
-def validated_indicators(context: dg.AssetExecutionContext, normalized_indicators: NormalizeStep):
-    step = validate_all(normalized_indicators)
+def validated_indicators(
+    context: dg.AssetExecutionContext, settings: BuildSettings, normalized_indicators: NormalizeStep
+):
+    if normalized_indicators.up_to_date:
+        yield from _up_to_date_results(
+            settings.warehouse, ValidateStep(normalized_indicators.stage_dir, up_to_date=True)
+        )
+        return
+    step = validate_all(normalized_indicators, settings.cache_dir)
     failed = [o for o in step.outcomes if not o.success]
-    yield dg.Output(
-        step, metadata={"valid": step.rows_valid, "quarantined": step.rows_quarantined, "flagged": step.rows_flagged}
-    )
+    figures = {"valid": step.rows_valid, "quarantined": step.rows_quarantined, "flagged": step.rows_flagged}
+    yield dg.Output(step, metadata={**figures, "reports_from_cache": step.from_cache})
     result = _check_result("indicator_facts_suite", step.outcomes)
     yield dg.AssetCheckResult(  # failing rows are quarantined, not loaded: a warning here, the gate decides
         check_name=result.check_name,
@@ -131,6 +167,9 @@ def warehouse(
     parsed_reports: ParseStep,
     validated_indicators: ValidateStep,
 ):
+    if validated_indicators.up_to_date:
+        yield from _up_to_date_results(settings.warehouse, None, report_files)
+        return
     errors = report_files.errors + extracted_texts[1] + parsed_reports.errors
     rejected = {e.file for e in errors if not e.reason.startswith("warning:")}
     summary = {
@@ -139,6 +178,8 @@ def warehouse(
         "files_rejected": len(rejected),
         "files_extracted": sum(1 for d in extracted_texts[0] if not d.from_cache),
         "files_from_cache": sum(1 for d in extracted_texts[0] if d.from_cache),
+        "reports_from_cache": parsed_reports.from_cache,  # parsed and normalized in an earlier build
+        "validations_from_cache": validated_indicators.from_cache,
         "rows_parsed": sum(p.rows for p in parsed_reports.files),
         "rows_loaded": validated_indicators.rows_valid,
         "rows_flagged": validated_indicators.rows_flagged,
@@ -156,6 +197,7 @@ def warehouse(
             validated_indicators.outcomes,
             context.run.run_id,
             settings.accept_row_drops,
+            state={INPUTS_KEY: report_files.fingerprint},
         )
     except Exception as exc:
         if is_transient(exc):  # the staging folder stays for the retry
@@ -180,6 +222,31 @@ def warehouse(
             allow_retries=False,
         )  # the same input fails the same way
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
+
+
+def _up_to_date_results(warehouse: Path, validated: ValidateStep | None, report_files: Discovery | None = None):
+    """Outputs and check results of a build that changes nothing: the checks are those of the warehouse
+    in place, which was built and checked from the same inputs."""
+    checks = previous_checks(warehouse)
+    if validated is not None:
+        yield dg.Output(validated, metadata=UP_TO_DATE)
+        suites = {"indicator_facts_suite": "indicator_facts"}
+    else:
+        assert report_files is not None
+        with warehouse_lock(warehouse):  # what builds killed since left behind goes, as in any build
+            remove_leftovers(warehouse)
+        files = len(report_files.files)
+        figures = {**previous_summary(warehouse), "up_to_date": 1, "files_extracted": 0, "files_from_cache": files}
+        yield dg.Output(figures, metadata={**figures, "path": str(warehouse), "up_to_date": True})
+        suites = {f"{suite}_suite": suite for suite in WAREHOUSE_SUITES}
+    for check_name, suite in suites.items():
+        passed, expectations, run_id = checks.get(suite, (True, 0, ""))
+        yield dg.AssetCheckResult(
+            check_name=check_name,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"up_to_date": True, "expectations": expectations, "checked_in_run": run_id},
+        )
 
 
 def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.AssetCheckResult:

@@ -1,43 +1,101 @@
-"""Benchmark: extraction speed, whole-build speed (cold and warm cache) and peak memory.
+"""Benchmark: extraction against plain pdfminer.six and pypdfium2, and whole-build speed and memory.
 
-    python -m pipeline.bench [--raw DIR] [--workers N] [--repeat N]
+    python -m pipeline.bench [--corpus DIR] [--workers N] [--skip-build]
 
-Prints figures; asserts nothing. Cold = empty extraction cache, warm = a rebuild with every file
-already extracted. Peak memory is the largest resident set of the build process and of any one extraction worker.
+Prints figures; asserts nothing. On the PDFs of one folder, in one run, each pass in a fresh process
+of its own: the project's cold extraction (as `indicators build` runs it), pdfminer.six's plain
+glyph pass (laparams=None) and pypdfium2's text pass, with the same number of worker processes;
+pages/s, CPU seconds (user + system, the workers included) and the ratios to the plain pass. Then
+the whole build: cold (empty caches), warm (nothing changed) and peak memory.
+A corpus of any size: `python -m pipeline.bench_corpus --count 120 DIR` (README, Benchmarks).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.assets import PROJECT_DIR, BuildSettings
-from pipeline.discover import discover_reports
-from pipeline.extract import ExtractSettings, extract_all
+from pipeline.extract_worker import PROFILE_ENV
+
+PROJECT_DIR = Path(__file__).parent.parent
 
 
-def _peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+@dataclass
+class PassFigures:
+    name: str
+    pages: int
+    seconds: float
+    cpu_s: float
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
 
 
-def _pdf_pages(extracted) -> int:
-    return sum(e.pages or 0 for e in extracted)
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def bench_extract(raw: Path, workers: int, scratch: Path) -> tuple[float, int, int, float]:
-    found = discover_reports(raw)
-    settings = ExtractSettings(scratch / "cache", workers=workers)
-    start = time.perf_counter()
-    done, _errors = extract_all(found.files, settings, progress=lambda _msg: None)
-    worker_peak = max((e.worker_peak_mb or 0 for e in done), default=0.0)
-    return time.perf_counter() - start, _pdf_pages(done), len(done), worker_peak
+def run_measured(name: str, command: list[str], env: dict[str, str] | None = None) -> PassFigures:
+    """Run one pass in a process of its own; its CPU time includes every process it started."""
+    before = _children_cpu()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
+    cpu = _children_cpu() - before
+    if done.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return PassFigures(name, figures["pages"], figures["seconds"], cpu)
+
+
+def bench_extraction(corpus: Path, workers: int, scratch: Path, profile: Path | None = None) -> list[PassFigures]:
+    pdfs = sorted(str(p) for p in corpus.iterdir() if p.suffix.lower() == ".pdf")
+    if not pdfs:
+        raise SystemExit(f"no PDFs in {corpus}")
+    py, w = sys.executable, str(workers)
+    env = {**os.environ, PROFILE_ENV: str(profile)} if profile else None
+    return [
+        run_measured(
+            "project extraction (cold)",
+            [py, "-m", "pipeline.bench_extract", "--workers", w, "--cache", str(scratch / "cache"), *pdfs],
+            env,
+        ),
+        run_measured("pdfminer.six glyph pass", [py, "-m", "pipeline.bench_passes", "plain", "--workers", w, *pdfs]),
+        run_measured("pypdfium2 text pass", [py, "-m", "pipeline.bench_passes", "pdfium", "--workers", w, *pdfs]),
+    ]
+
+
+def print_extraction(figures: list[PassFigures]) -> None:
+    plain = figures[1]
+    print(f"{'pass':<28} {'pages':>6} {'wall s':>8} {'pages/s':>8} {'CPU s':>8} {'CPU / plain':>11}")
+    for f in figures:
+        ratio = f.cpu_s / plain.cpu_s if plain.cpu_s else 0.0
+        print(f"{f.name:<28} {f.pages:>6} {f.seconds:>8.1f} {f.pages_per_s:>8.1f} {f.cpu_s:>8.1f} {ratio:>10.2f}x")
+
+
+def print_profile(folder: Path, top: int = 20) -> None:
+    """The extraction workers' functions with the most time of their own, all workers together."""
+    import pstats
+
+    files = sorted(str(p) for p in folder.glob("*.prof"))
+    if not files:
+        print("no worker profiles written")
+        return
+    print(f"\nprofile of {len(files)} extraction workers, top {top} by own time:")
+    pstats.Stats(*files, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
 def bench_build(raw: Path, workers: int, scratch: Path) -> tuple[float, float, dict[str, int]]:
+    from pipeline.assets import BuildSettings
     from pipeline.cli import run_build
 
     settings = BuildSettings(
@@ -56,24 +114,28 @@ def bench_build(raw: Path, workers: int, scratch: Path) -> tuple[float, float, d
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--raw", default=str(PROJECT_DIR / "raw"))
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--corpus", "--raw", default=str(PROJECT_DIR / "raw"), help="folder of reports (default raw/)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--skip-build", action="store_true", help="extraction figures only")
+    p.add_argument("--profile", action="store_true", help="cProfile every extraction worker; print the top functions")
     args = p.parse_args(argv)
-    raw = Path(args.raw).resolve()
-    workers = args.workers or BuildSettings().workers
+    corpus = Path(args.corpus).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="indicators-bench-"))
     try:
-        seconds, pages, files, worker_peak = bench_extract(raw, workers, scratch)
-        print(f"input: {raw} ({files} files, {pages} PDF pages), {workers} workers")
-        print(f"extract only, cold cache: {seconds:6.2f} s  {pages / seconds if seconds else 0:7.1f} pages/s")
-        cold, warm, summary = bench_build(raw, workers, scratch)
-        print(f"whole build, cold cache:  {cold:6.2f} s  {pages / cold if cold else 0:7.1f} pages/s")
-        print(f"whole build, warm cache:  {warm:6.2f} s  {pages / warm if warm else 0:7.1f} pages/s")
+        print(f"input: {corpus}, {args.workers} workers")
+        profile = scratch / "profile" if args.profile else None
+        if profile:
+            profile.mkdir()
+        print_extraction(bench_extraction(corpus, args.workers, scratch, profile))
+        if profile:
+            print_profile(profile)
+        if args.skip_build:
+            return
+        cold, warm, summary = bench_build(corpus, args.workers, scratch)
+        print(f"whole build, cold caches:    {cold:7.2f} s")
+        print(f"whole build, nothing changed: {warm:7.2f} s")
         print(f"rows loaded: {summary['rows_loaded']}, reports loaded: {summary['reports_loaded']}")
-        print(
-            f"peak memory: build process {_peak_mb(resource.RUSAGE_SELF):.0f} MB, "
-            f"largest extraction worker {worker_peak:.0f} MB"
-        )
+        print(f"peak memory of the build process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -62,6 +62,10 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
                 )
         return False, {}, []
     summary = result.output_for_node("warehouse")
+    if summary.get("up_to_date"):  # nothing was read this time: what the warehouse in place says
+        from pipeline.incremental import previous_load_errors
+
+        return True, summary, previous_load_errors(settings.warehouse)
     errors = (
         result.output_for_node("report_files").errors
         + result.output_for_node("extracted_texts")[1]
@@ -71,13 +75,17 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
 
 
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
-    print(f"warehouse: {warehouse}")
+    if summary.get("up_to_date"):
+        print(f"warehouse up to date: {warehouse} (no report, manifest or code changed since it was built)")
+    else:
+        print(f"warehouse: {warehouse}")
     for key in (
         "reports_found",
         "reports_loaded",
         "files_rejected",
         "files_extracted",
         "files_from_cache",
+        "reports_from_cache",
         "rows_parsed",
         "rows_loaded",
         "rows_flagged",

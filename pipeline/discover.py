@@ -27,6 +27,8 @@ class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     manifest: dict[str, dict[str, str]] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
+    fingerprint: str = ""  # of everything a build reads (pipeline/incremental.py)
+    up_to_date: bool = False  # the warehouse in place was built from exactly these inputs
 
 
 def sha256_of(path: Path) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing as mp
 import os
 import resource
+import selectors
+import subprocess
 import sys
 import time
 import traceback
@@ -175,28 +176,32 @@ def _page_count(lines: list[TextLine]) -> int | None:
 # --- worker processes ------------------------------------------------------------------------
 
 
-def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs in the child
+def extract_one(file: SourceFile, out: str, memory_mb: int, send: Callable[[str, object], None]) -> str:
+    """Extract one file into the cache, in a worker (pipeline/extract_worker.py); gives what was sent last."""
     try:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        sys.setrecursionlimit(5000)
         pages = pdf_page_count(file.path) if file.kind == "pdf" else None
-        lines = read_lines(file, lambda n: conn.send(("page", (n, pages))))
+        lines = read_lines(file, lambda n: send("page", (n, pages)))
         write_cache(Path(out), lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-        conn.send(("ok", (_page_count(lines), peak_mb)))
+        send("ok", (_page_count(lines), peak_mb))
+        return "ok"
     except ExtractionFailed as exc:
-        conn.send(("error", str(exc)))
+        cause = exc.__cause__
+        if isinstance(cause, MemoryError) or (cause is not None and _is_allocation_failure(cause)):
+            send("error", _over_memory(memory_mb))
+            return "memory"
+        send("error", str(exc))
+        return "error"
     except MemoryError:
-        conn.send(("error", _over_memory(memory_mb)))
+        send("error", _over_memory(memory_mb))
+        return "memory"
     except BaseException as exc:  # noqa: BLE001 - the parent needs a reason, whatever went wrong
         if _is_allocation_failure(exc):
-            conn.send(("error", _over_memory(memory_mb)))
-            return
+            send("error", _over_memory(memory_mb))
+            return "memory"
         log.debug("extract worker failed: %s", traceback.format_exc())
-        conn.send(("error", f"{type(exc).__name__}: {str(exc)[:160]}"))
-    finally:
-        conn.close()
+        send("error", f"{type(exc).__name__}: {str(exc)[:160]}")
+        return "error"
 
 
 def _over_memory(memory_mb: int) -> str:
@@ -209,23 +214,59 @@ def _is_allocation_failure(exc: BaseException) -> bool:
     return any(words in text for words in ("failed to map", "cannot allocate memory", "out of memory"))
 
 
-@dataclass
-class _Running:
-    file: SourceFile
-    proc: mp.process.BaseProcess
-    conn: object
-    started: float
+class _Worker:
+    """One long-lived worker process (pipeline/extract_worker.py) and the file it is extracting."""
+
+    def __init__(self, memory_mb: int) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.extract_worker", str(memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self.buffer = b""
+        self.file: SourceFile | None = None
+        self.started = 0.0
+        self.served = False  # said it was ready at least once
+
+    def give(self, file: SourceFile, out: str) -> bool:
+        """Send a file to extract; False when the worker is gone."""
+        job = {"path": file.path, "name": file.name, "sha256": file.sha256, "size": file.size, "kind": file.kind}
+        try:
+            self.proc.stdin.write((json.dumps({**job, "out": out}) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        self.file, self.started = file, time.monotonic()
+        return True
+
+    def read(self) -> list[dict] | None:
+        """The answers that arrived (call when its stdout is readable); None at end of file: it exited."""
+        chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+        if not chunk:
+            return None
+        self.buffer += chunk
+        *complete, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(line) for line in complete if line.strip()]
+
+    def stop(self, kill: bool = False) -> int | None:
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc.stdout.close()
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        return code
 
 
-def _context() -> mp.context.BaseContext:
-    # forkserver: no fork of a threaded parent (Dagster runs threads); children start fast.
-    methods = mp.get_all_start_methods()
-    if "forkserver" not in methods:
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    # Imported once in the server, so a worker under its memory cap does not map them again.
-    ctx.set_forkserver_preload(["pipeline.pdf_layout", "pdfminer.pdfdocument", "pdfminer.pdfparser"])
-    return ctx
+_SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def extract_all(
@@ -234,6 +275,7 @@ def extract_all(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Extracted], list[LoadError]]:
     """Extract every file not already cached, `settings.workers` at a time."""
+    files = list(files)
     done: list[Extracted] = []
     errors: list[LoadError] = []
     todo: list[SourceFile] = []
@@ -245,65 +287,110 @@ def extract_all(
             todo.append(f)
     report = progress or (lambda msg: log.info(msg))
     prune_cache(settings.cache_dir)
+    todo = _extract_text_files(todo, settings, done, errors)
     if todo:
         bars = ExtractProgress(len(todo))
         try:
             _run_workers(todo, settings, done, errors, report, bars)
         finally:
             bars.close()
-    order = {id(f): i for i, f in enumerate(files)} if isinstance(files, list) else {}
+    order = {id(f): i for i, f in enumerate(files)}
     done.sort(key=lambda e: (order.get(id(e.file), 0), e.file.name))
     return done, errors
 
 
-def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) -> None:
-    ctx = _context()
-    queue, running, total, finished = list(todo), [], len(todo), 0
-    while queue or running:
-        while queue and len(running) < max(1, settings.workers):
-            f = queue.pop(0)
-            parent, child = ctx.Pipe(duplex=False)
-            out = str(cache_path(settings.cache_dir, f))
-            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child), daemon=True)
-            proc.start()
-            child.close()
-            running.append(_Running(f, proc, parent, time.monotonic()))
-            bars.start(f.name)
-        time.sleep(_POLL_S)
-        for r in list(running):
-            outcome = _poll(r, settings.timeout_s, settings.memory_mb, bars)
-            if outcome is None:
-                continue
-            running.remove(r)
-            bars.finish(r.file.name)
-            finished += 1
-            status, value = outcome
-            elapsed = time.monotonic() - r.started
-            if status == "ok":
-                pages, peak_mb = value
-                done.append(Extracted(r.file, cache_path(settings.cache_dir, r.file), pages, False, peak_mb))
-                report(f"[{finished}/{total}] extracted {r.file.name} ({pages or '-'} pages, {elapsed:.1f} s)")
-            else:
-                errors.append(LoadError(r.file.name, "extract", value))
-                report(f"[{finished}/{total}] rejected {r.file.name}: {value}")
-
-
-def _poll(r: _Running, timeout_s: float, memory_mb: int, bars: ExtractProgress) -> tuple[str, object] | None:
-    while r.conn.poll():
-        try:
-            kind, value = r.conn.recv()
-        except EOFError:
-            break
-        if kind == "page":
-            bars.page(r.file.name, *value)
+def _extract_text_files(todo, settings, done, errors) -> list[SourceFile]:
+    """Texts are read here: no parser to hang, nothing to cap. Gives the files left for the workers."""
+    pdfs = []
+    for file in todo:
+        if file.kind != "txt":
+            pdfs.append(file)
             continue
-        r.proc.join(timeout=5)
-        return kind, value
-    if not r.proc.is_alive():
-        r.proc.join()
-        return "error", f"extraction process died (exit code {r.proc.exitcode}; over the {memory_mb} MB memory cap?)"
-    if time.monotonic() - r.started > timeout_s:
-        r.proc.kill()
-        r.proc.join()
-        return "error", f"extraction took longer than {timeout_s:.0f} s; stopped"
-    return None
+        try:
+            write_cache(cache_path(settings.cache_dir, file), read_txt(file.path))
+            done.append(Extracted(file, cache_path(settings.cache_dir, file), None, False))
+        except ExtractionFailed as exc:
+            errors.append(LoadError(file.name, "extract", str(exc)))
+    return pdfs
+
+
+def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) -> None:
+    # Largest files first: a long report started last would leave the other workers idle at the end.
+    queue = sorted(todo, key=lambda f: -f.size)
+    total, finished = len(todo), 0
+    workers: list[_Worker] = []
+    idle: list[_Worker] = []  # started and waiting for a file
+    selector = selectors.DefaultSelector()
+
+    def finish(worker: _Worker, status: str, value) -> None:
+        nonlocal finished
+        file = worker.file
+        assert file is not None
+        worker.file = None
+        bars.finish(file.name)
+        finished += 1
+        elapsed = time.monotonic() - worker.started
+        if status == "ok":
+            pages, peak_mb = value
+            done.append(Extracted(file, cache_path(settings.cache_dir, file), pages, False, peak_mb))
+            report(f"[{finished}/{total}] extracted {file.name} ({pages or '-'} pages, {elapsed:.1f} s)")
+        else:
+            errors.append(LoadError(file.name, "extract", value))
+            report(f"[{finished}/{total}] rejected {file.name}: {value}")
+
+    def retire(worker: _Worker, kill: bool = False) -> int | None:
+        selector.unregister(worker.proc.stdout)
+        workers.remove(worker)
+        if worker in idle:
+            idle.remove(worker)
+        return worker.stop(kill)
+
+    try:
+        while queue or any(w.file is not None for w in workers):
+            while queue and len(workers) < max(1, settings.workers):
+                worker = _Worker(settings.memory_mb)
+                selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
+                workers.append(worker)
+            while queue and idle:
+                worker, file = idle.pop(), queue.pop(0)
+                if worker.give(file, str(cache_path(settings.cache_dir, file))):
+                    bars.start(file.name)
+                else:
+                    retire(worker, kill=True)
+                    queue.insert(0, file)
+            for key, _ in selector.select(timeout=_POLL_S):
+                worker = key.data
+                answers = worker.read()
+                if answers is None:  # the worker exited: in the middle of a file, or after saying it would
+                    code = retire(worker)
+                    if worker.file is not None:
+                        finish(worker, "error", _died(code, settings.memory_mb))
+                    elif not worker.served and queue:  # it could not even start: the next ones would not either
+                        worker.file = queue.pop(0)
+                        finish(worker, "error", f"extraction process could not start (exit code {code})")
+                    continue
+                for answer in answers:
+                    ((status, value),) = answer.items()
+                    if status == "page":
+                        bars.page(worker.file.name, *value)
+                    elif status == "ready":  # started, or done with a file: whether it takes (another) one
+                        worker.served = True
+                        if value:
+                            idle.append(worker)
+                        else:
+                            retire(worker)
+                    else:
+                        finish(worker, status, value)
+            now = time.monotonic()
+            for worker in list(workers):
+                if worker.file is not None and now - worker.started > settings.timeout_s:
+                    retire(worker, kill=True)
+                    finish(worker, "error", f"extraction took longer than {settings.timeout_s:.0f} s; stopped")
+    finally:
+        for worker in list(workers):
+            retire(worker, kill=worker.file is not None)
+        selector.close()
+
+
+def _died(code: int | None, memory_mb: int) -> str:
+    return f"extraction process died (exit code {code}; over the {memory_mb} MB memory cap?)"

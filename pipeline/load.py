@@ -110,6 +110,16 @@ def record_validation(candidate: Path, rows: list[tuple], summary: Mapping[str, 
         con.close()
 
 
+def record_state(candidate: Path, state: Mapping[str, str]) -> None:
+    """What the new warehouse was built from (table build_state), written before it is published."""
+    con = duckdb.connect(str(candidate))
+    try:
+        con.executemany("INSERT OR REPLACE INTO build_state VALUES (?, ?)", sorted(state.items()))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def publish(candidate: Path, warehouse: Path) -> Path:
     """Swap the new warehouse in: one atomic rename, readers see the old file or the new one."""
     fault_point("publish")

@@ -2,13 +2,19 @@
 
 Each function takes the previous step's result and gives its own: small records with paths to
 per-file outputs, never every report's content at once. Dagster assets (assets.py) call these; so
-do tests. Staging layout under <stage>/: parsed/<sha>.pkl, facts/<sha>.parquet,
-goals/<sha>.parquet, valid/<sha>.parquet, quarantine/<sha>.parquet, reports.parquet.
+do tests. Staging layout under <stage>/: facts/<sha>.parquet, goals/<sha>.parquet,
+valid/<sha>.parquet, quarantine/<sha>.parquet, reports.parquet.
+
+Each report's results are cached (pipeline/incremental.py) under <cache>/reports/<key>.*: parsed.pkl
+or rejected.txt, facts.parquet and goals.parquet, valid.parquet, quarantine.parquet and
+outcomes.pkl. A report whose key is cached is read back, not parsed, normalized or validated again;
+the staging folder gets hard links to the cached files.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +24,7 @@ import polars as pl
 
 from pipeline.discover import Discovery
 from pipeline.extract import Extracted, load_extracted
+from pipeline.incremental import link_or_copy, prune_reports_cache, report_key, reports_cache, write_atomic
 from pipeline.models import LoadError, ParsedReport, ReportMeta, SourceFile
 from pipeline.normalize import goals_frame, normalize_report
 from pipeline.parse import parse_report
@@ -29,7 +36,7 @@ from pipeline.validate import (
     in_batches,
     keep_one_report_per_scope,
     merge_outcome,
-    validate_frame,
+    validate_reports,
 )
 
 log = logging.getLogger(__name__)
@@ -43,18 +50,24 @@ class ParsedFile:
     path: Path  # pickled ParsedReport
     rows: int
     flagged: int
+    key: str = ""  # its cache key (pipeline/incremental.py)
 
 
 @dataclass
 class ParseStep:
     files: list[ParsedFile] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
+    from_cache: int = 0
+    up_to_date: bool = False  # nothing to do: the warehouse in place was built from the same inputs
 
 
 @dataclass
 class NormalizeStep:
     stage_dir: Path
     facts: list[Path] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the cache key of each report in `facts`
+    from_cache: int = 0
+    up_to_date: bool = False
 
 
 @dataclass
@@ -64,6 +77,8 @@ class ValidateStep:
     rows_quarantined: int = 0
     rows_flagged: int = 0
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    from_cache: int = 0
+    up_to_date: bool = False
 
 
 # --- parse -----------------------------------------------------------------------------------
@@ -84,32 +99,50 @@ def _reject_reason(report: ParsedReport) -> str | None:
 
 
 def parse_all(
-    discovery: Discovery, extracted: list[Extracted], stage_dir: Path, progress: Callable[[str], None] = log.info
+    discovery: Discovery,
+    extracted: list[Extracted],
+    stage_dir: Path,
+    cache_dir: Path,
+    progress: Callable[[str], None] = log.info,
 ) -> ParseStep:
     step = ParseStep()
-    out = stage_dir / "parsed"
-    out.mkdir(parents=True, exist_ok=True)
+    cache = reports_cache(cache_dir)
+    prune_reports_cache(cache_dir)
     for item in extracted:
         name = item.file.name
-        try:
-            report = parse_report(load_extracted(item), discovery.manifest.get(name))
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-            log.exception("parse failed for %s", name)
-            step.errors.append(LoadError(name, "parse", f"parser failed: {type(exc).__name__}: {exc}"))
+        key = report_key(item.file, discovery.manifest.get(name))
+        parsed_path, rejected_path = cache / f"{key}.parsed.pkl", cache / f"{key}.rejected.txt"
+        if rejected_path.exists():
+            step.from_cache += 1
+            step.errors.append(LoadError(name, "parse", rejected_path.read_text(encoding="utf-8")))
             continue
-        reason = _reject_reason(report)
-        if reason:
-            step.errors.append(LoadError(name, "parse", reason))
-            progress(f"rejected {name}: {reason}")
-            continue
+        if parsed_path.exists():
+            step.from_cache += 1
+            report: ParsedReport = pickle.loads(parsed_path.read_bytes())
+        else:
+            try:
+                report = parse_report(load_extracted(item), discovery.manifest.get(name))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                log.exception("parse failed for %s", name)
+                step.errors.append(LoadError(name, "parse", f"parser failed: {type(exc).__name__}: {exc}"))
+                continue
+            reason = _reject_reason(report)
+            if reason:
+                write_atomic(rejected_path, reason.encode("utf-8"))
+                step.errors.append(LoadError(name, "parse", reason))
+                progress(f"rejected {name}: {reason}")
+                continue
+            district = district_by_name(report.meta.district or "")
+            assert district is not None
+            report.meta.district = district.name
+            write_atomic(parsed_path, pickle.dumps(report))
         step.errors += [LoadError(name, "parse", f"warning: {w}") for w in report.warnings]
         district = district_by_name(report.meta.district or "")
         assert district is not None
-        report.meta.district = district.name
-        path = out / f"{item.file.sha256}.pkl"
-        path.write_bytes(pickle.dumps(report))
         flagged = sum(1 for r in report.rows if r.quality_flag)
-        step.files.append(ParsedFile(item.file, report.meta, district.code, path, len(report.rows), flagged))
+        step.files.append(
+            ParsedFile(item.file, report.meta, district.code, parsed_path, len(report.rows), flagged, key)
+        )
     step.files, superseded = keep_one_report_per_scope(step.files)  # one report per council and period
     step.errors += superseded
     return step
@@ -160,19 +193,34 @@ def _reports_frame(parsed: ParseStep) -> pl.DataFrame:
     )
 
 
-def normalize_all(parsed: ParseStep, stage_dir: Path) -> NormalizeStep:
+def normalize_all(parsed: ParseStep, stage_dir: Path, cache_dir: Path) -> NormalizeStep:
     step = NormalizeStep(stage_dir)
+    cache = reports_cache(cache_dir)
     for sub in ("facts", "goals"):
         (stage_dir / sub).mkdir(parents=True, exist_ok=True)
     for p in parsed.files:
-        report: ParsedReport = pickle.loads(p.path.read_bytes())
+        cached_facts, cached_goals = cache / f"{p.key}.facts.parquet", cache / f"{p.key}.goals.parquet"
+        if cached_facts.exists() and cached_goals.exists():
+            step.from_cache += 1
+        else:
+            report: ParsedReport = pickle.loads(p.path.read_bytes())
+            _write_parquet(normalize_report(report), cached_facts)
+            _write_parquet(goals_frame(report), cached_goals)
         facts_path = stage_dir / "facts" / f"{p.file.sha256}.parquet"
-        normalize_report(report).write_parquet(facts_path)
-        goals_frame(report).write_parquet(stage_dir / "goals" / f"{p.file.sha256}.parquet")
+        link_or_copy(cached_facts, facts_path)
+        link_or_copy(cached_goals, stage_dir / "goals" / f"{p.file.sha256}.parquet")
         step.facts.append(facts_path)
+        step.keys.append(p.key)
     _reports_frame(parsed).write_parquet(stage_dir / "reports.parquet")
     _write_empty_schemas(stage_dir)
     return step
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Written under a temporary name and renamed: a killed build never leaves half a cached file."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)
 
 
 def _write_empty_schemas(stage_dir: Path) -> None:
@@ -185,22 +233,44 @@ def _write_empty_schemas(stage_dir: Path) -> None:
 # --- validate --------------------------------------------------------------------------------
 
 
-def validate_all(normalized: NormalizeStep) -> ValidateStep:
+def validate_all(normalized: NormalizeStep, cache_dir: Path) -> ValidateStep:
+    """Row-level validation of every report, reusing each unchanged report's result from the cache."""
     stage = normalized.stage_dir
     step = ValidateStep(stage)
+    cache = reports_cache(cache_dir)
     (stage / "valid").mkdir(exist_ok=True)
     (stage / "quarantine").mkdir(exist_ok=True)
-    totals: dict[tuple[str, str], ExpectationOutcome] = {}
+
+    def cached(key: str, what: str) -> Path:
+        return cache / f"{key}.{what}"
+
+    todo = [
+        (key, path)
+        for key, path in zip(normalized.keys, normalized.facts, strict=True)
+        if not cached(key, "outcomes.pkl").exists()
+    ]
+    step.from_cache = len(normalized.facts) - len(todo)
+    key_of = {path.stem: key for key, path in todo}  # report_id (content hash) -> cache key
     # Several reports per suite run: GX costs about half a second a run whatever the size.
-    reports = (pl.read_parquet(path) for path in normalized.facts)
-    for batch_no, batch in enumerate(in_batches(reports, VALIDATE_BATCH_ROWS)):
-        result = validate_frame(batch)
-        result.valid.write_parquet(stage / "valid" / f"batch-{batch_no:05d}.parquet")
-        result.quarantined.write_parquet(stage / "quarantine" / f"batch-{batch_no:05d}.parquet")
-        step.rows_valid += result.valid.height
-        step.rows_quarantined += result.quarantined.height
-        step.rows_flagged += result.valid.filter(pl.col("quality_flag").is_not_null()).height
-        for o in result.outcomes:
+    for batch in in_batches((pl.read_parquet(path) for _, path in todo), VALIDATE_BATCH_ROWS):
+        for report_id, result in validate_reports(batch).items():
+            key = key_of[report_id]
+            _write_parquet(result.valid, cached(key, "valid.parquet"))
+            _write_parquet(result.quarantined, cached(key, "quarantine.parquet"))
+            write_atomic(cached(key, "outcomes.pkl"), pickle.dumps(result.outcomes))
+    totals: dict[tuple[str, str], ExpectationOutcome] = {}
+    for key, path in zip(normalized.keys, normalized.facts, strict=True):
+        valid = stage / "valid" / path.name
+        link_or_copy(cached(key, "valid.parquet"), valid)
+        link_or_copy(cached(key, "quarantine.parquet"), stage / "quarantine" / path.name)
+        counts = pl.scan_parquet(valid).select(
+            pl.len().alias("rows"), pl.col("quality_flag").is_not_null().sum().alias("flagged")
+        )
+        rows, flagged = counts.collect().row(0)
+        step.rows_valid += rows
+        step.rows_flagged += flagged
+        step.rows_quarantined += pl.scan_parquet(stage / "quarantine" / path.name).select(pl.len()).collect().item()
+        for o in pickle.loads(cached(key, "outcomes.pkl").read_bytes()):
             merge_outcome(totals, o)
     # Empty files with the schema, so the loader's globs match even when no report loaded.
     empty = pl.read_parquet(stage / "facts" / "_empty.parquet")

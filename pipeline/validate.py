@@ -60,6 +60,10 @@ class ExpectationOutcome:
     why: str = ""
     sample: list[dict[str, Any]] = field(default_factory=list)  # some unexpected rows or values
     observed: str | None = None  # table-level expectations: the observed value
+    # Set on one report's share of a row-level outcome (validate_reports), so shares add up to the
+    # outcome of one run over all their rows: `mostly` of the expectation, rows with a value.
+    mostly: float | None = None
+    nonnull_count: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -207,10 +211,22 @@ def merge_outcome(totals: dict[tuple[str, str], ExpectationOutcome], outcome: Ex
     if total is None:
         totals[outcome.key] = ExpectationOutcome(**{**vars(outcome), "sample": list(outcome.sample)})
         return
-    total.success &= outcome.success
     total.unexpected_count += outcome.unexpected_count
     total.element_count += outcome.element_count
     total.sample = (total.sample + outcome.sample)[:SAMPLE_ROWS]
+    if total.nonnull_count is not None and outcome.nonnull_count is not None:  # two reports' shares
+        total.nonnull_count += outcome.nonnull_count
+        total.success = _share_success(total)
+    else:
+        total.success &= outcome.success
+
+
+def _share_success(o: ExpectationOutcome) -> bool:
+    """GX's verdict on a row-level expectation from its counts: no unexpected row, or few enough for `mostly`."""
+    if o.mostly is None:
+        return o.unexpected_count == 0
+    nonnull = o.nonnull_count or 0
+    return nonnull == 0 or (nonnull - o.unexpected_count) / nonnull >= o.mostly
 
 
 def in_batches(frames: Iterable[pl.DataFrame], max_rows: int) -> Iterator[pl.DataFrame]:
@@ -231,22 +247,92 @@ def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Valida
     """Run a suite over one frame; rows failing a quarantining expectation go to quarantine with its name."""
     if frame.is_empty():
         return Validation(frame, frame.with_columns(pl.lit(None, pl.String).alias("reason")), [])
+    indexed, outcomes, results = _run_indexed(frame, suite_name)
+    valid, quarantined = _split_quarantine(indexed, outcomes, results)
+    return Validation(valid, quarantined, outcomes)
+
+
+def _run_indexed(frame: pl.DataFrame, suite_name: str):
     indexed = with_check_columns(frame).with_row_index(ROW_ID)
     outcomes, results = run_suite(indexed.to_pandas(), suite_name, (ROW_ID, *FACTS_ROW_NAME), complete=True)
+    return indexed, outcomes, results
+
+
+def _split_quarantine(indexed: pl.DataFrame, outcomes, results) -> tuple[pl.DataFrame, pl.DataFrame]:
     reasons: dict[int, list[str]] = {}
     for outcome, r in zip(outcomes, results, strict=True):
         if not (r.expectation_config.meta or {}).get("quarantine", False):
             continue  # a warning: counted in the outcome, the rows still load
         for item in (r.result or {}).get("unexpected_index_list") or []:
-            row_id = int(item[ROW_ID]) if isinstance(item, dict) else int(item)
-            reasons.setdefault(row_id, []).append(outcome.detail)
+            reasons.setdefault(_row_id(item), []).append(outcome.detail)
     bad = pl.DataFrame(
         {ROW_ID: list(reasons), "reason": ["; ".join(v) for v in reasons.values()]},
         schema={ROW_ID: pl.UInt32, "reason": pl.String},
     )
     quarantined = indexed.join(bad, on=ROW_ID, how="inner").drop(ROW_ID, *CHECK_COLUMNS, strict=False)
     valid = indexed.join(bad, on=ROW_ID, how="anti").drop(ROW_ID, *CHECK_COLUMNS, strict=False)
-    return Validation(valid, quarantined, outcomes)
+    return valid, quarantined
+
+
+def _row_id(item) -> int:
+    return int(item[ROW_ID]) if isinstance(item, dict) else int(item)
+
+
+REPORT_ID = "report_id"
+
+
+def validate_reports(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> dict[str, Validation]:
+    """validate_frame over the rows of several reports in one suite run (GX costs ~0.5 s a run),
+    its result split per report (column report_id): each report's valid and quarantined rows, and its
+    share of every outcome, so that a report's result can be kept and merged again with others'."""
+    if frame.is_empty():
+        return {}
+    indexed, outcomes, results = _run_indexed(frame, suite_name)
+    valid, quarantined = _split_quarantine(indexed, outcomes, results)
+    report_of = indexed[REPORT_ID].to_list()  # by row id
+    reports = list(dict.fromkeys(report_of))
+    rows = {r: 0 for r in reports}
+    for r in report_of:
+        rows[r] += 1
+    shares: dict[str, list[ExpectationOutcome]] = {r: [] for r in reports}
+    for outcome, r in zip(outcomes, results, strict=True):
+        for report, share in _outcome_shares(outcome, r, indexed, report_of, rows).items():
+            shares[report].append(share)
+    return {
+        r: Validation(valid.filter(pl.col(REPORT_ID) == r), quarantined.filter(pl.col(REPORT_ID) == r), shares[r])
+        for r in reports
+    }
+
+
+def _outcome_shares(
+    outcome: ExpectationOutcome, r, indexed: pl.DataFrame, report_of: list[str], rows: dict[str, int]
+) -> dict[str, ExpectationOutcome]:
+    """One outcome cut into each report's share: its rows, its unexpected rows, its sample."""
+    items = (r.result or {}).get("unexpected_index_list") or []
+    column = outcome.column
+    splittable = outcome.observed is None and len(items) == outcome.unexpected_count and column in indexed.columns
+    if not splittable:  # an expectation that could not run fails for every report alike
+        return {report: ExpectationOutcome(**{**vars(outcome), "sample": list(outcome.sample)}) for report in rows}
+    mostly = r.expectation_config.kwargs.get("mostly")
+    by_report: dict[str, list] = {report: [] for report in rows}
+    for item in items:
+        by_report[report_of[_row_id(item)]].append(item)
+    nonnull = dict(indexed.group_by(REPORT_ID).agg(pl.col(column).is_not_null().sum().alias("_nonnull")).iter_rows())
+    shares = {}
+    for report, found in by_report.items():
+        share = ExpectationOutcome(
+            **{
+                **vars(outcome),
+                "unexpected_count": len(found),
+                "element_count": rows[report],
+                "sample": [_plain_row(item) for item in found[:SAMPLE_ROWS]],
+                "mostly": None if mostly is None else float(mostly),
+                "nonnull_count": int(nonnull.get(report, 0)),
+            }
+        )
+        share.success = _share_success(share)
+        shares[report] = share
+    return shares
 
 
 def with_check_columns(frame: pl.DataFrame) -> pl.DataFrame:

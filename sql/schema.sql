@@ -160,6 +160,13 @@ CREATE TABLE load_errors (
 );
 
 -- One row per figure of the build summary ('reports_loaded', 'rows_loaded', ...).
+-- What the build was made from: `inputs` is a fingerprint of the report files, manifest, code and settings;
+-- a build with the same fingerprint leaves this warehouse in place ("up to date").
+CREATE TABLE build_state (
+    name    VARCHAR PRIMARY KEY,
+    value   VARCHAR NOT NULL
+);
+
 CREATE TABLE build_summary (
     metric  VARCHAR PRIMARY KEY,
     value   BIGINT NOT NULL

@@ -211,6 +211,7 @@ def test_failed_build_keeps_previous_warehouse(tmp_path, monkeypatch):
         raise RuntimeError("simulated failure while loading")
 
     monkeypatch.setattr(load, "read_sql", broken_sql)
+    shutil.copy(sample_txt("000"), raw)  # a new report: the build has work to do
     ok, _, _ = run_build(settings)
     assert not ok
     assert wh.read_bytes() == before

@@ -1,0 +1,115 @@
+"""Rebuilds cost what changed: nothing changed leaves the warehouse alone; a changed report is read
+again and the others come from the per-report caches."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipeline.cli import main, run_build
+from pipeline.definitions import build_definitions
+from pipeline.discover import sha256_of
+from pipeline.models import ParsedReport
+from pipeline.normalize import normalize_report
+from pipeline.validate import merge_outcome, validate_frame, validate_reports
+
+from .build_helpers import make_raw, query, sample_name, settings_for, table_checksums
+from .conftest import extracted_txt, sample_txt
+
+
+@pytest.fixture
+def built_three(tmp_path):
+    raw = make_raw(tmp_path / "raw", "000", "001", "004")
+    settings = settings_for(raw, tmp_path / "wh" / "indicators.duckdb")
+    ok, summary, _ = run_build(settings)
+    assert ok and summary["reports_loaded"] == 3 and summary["reports_from_cache"] == 0
+    return raw, settings
+
+
+def test_nothing_changed_is_up_to_date_and_leaves_the_warehouse_in_place(built_three, capsys):
+    raw, settings = built_three
+    wh = settings.warehouse
+    before = wh.stat()
+    ok, summary, _ = run_build(settings)
+    assert ok and summary["up_to_date"] == 1
+    assert summary["reports_loaded"] == 3 and summary["files_extracted"] == 0
+    after = wh.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+    assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1"]) == 0
+    assert "warehouse up to date" in capsys.readouterr().out
+
+
+def test_a_changed_report_is_read_again_and_the_others_come_from_the_cache(built_three):
+    raw, settings = built_three
+    changed = raw / sample_name("004")
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nBilaga 7\n", encoding="utf-8")
+    ok, summary, _ = run_build(settings)
+    assert ok and not summary.get("up_to_date")
+    assert (summary["files_extracted"], summary["files_from_cache"]) == (1, 2)
+    assert (summary["reports_from_cache"], summary["validations_from_cache"]) == (2, 2)
+    assert summary["reports_loaded"] == 3
+    # the warehouse holds the changed report's new content, and its rows still
+    hashes = dict(query(settings.warehouse, "select report_file, content_hash from dim_report"))
+    assert hashes[changed.name] == sha256_of(changed)
+    assert query(settings.warehouse, "select count(*) from indicator_values where report_file = ?", changed.name) == [
+        (10,)
+    ]
+
+
+def test_a_rebuild_from_the_caches_gives_the_same_warehouse_as_one_without(built_three, tmp_path):
+    raw, settings = built_three
+    (raw / sample_name("001")).unlink()
+    ok, summary, _ = run_build(settings_for(raw, settings.warehouse, accept_row_drops=True))
+    assert ok and summary["reports_from_cache"] == 2 and summary["reports_loaded"] == 2
+    fresh = settings_for(raw, tmp_path / "fresh" / "indicators.duckdb", accept_row_drops=True)
+    assert run_build(fresh)[0]
+    assert table_checksums(settings.warehouse) == table_checksums(fresh.warehouse), _differences(settings, fresh)
+
+
+def _differences(a, b) -> list:
+    sql = "select suite, detail, success, unexpected_count, element_count, unexpected_sample from validation_results"
+    return sorted(set(query(a.warehouse, sql)) ^ set(query(b.warehouse, sql)))
+
+
+def test_the_dagster_run_of_an_unchanged_build_says_up_to_date(built_three):
+    _, settings = built_three
+    result = build_definitions(settings).resolve_job_def("build_warehouse").execute_in_process()
+    assert result.success
+    for asset in ("extracted_texts", "parsed_reports", "validated_indicators", "warehouse"):
+        [materialization] = result.asset_materializations_for_node(asset)
+        assert materialization.metadata["up_to_date"].value is True, asset
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert checks and all(c.passed and c.metadata["up_to_date"].value for c in checks)
+
+
+def _facts(*keys: str) -> pl.DataFrame:
+    from pipeline.parse import parse_report
+
+    frames = []
+    for key in keys:
+        report: ParsedReport = parse_report(extracted_txt(sample_txt(key)))
+        frames.append(normalize_report(report))
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def test_per_report_validation_shares_add_up_to_one_run_over_all_rows():
+    facts = _facts("000", "004")
+    # an out-of-range percentage in one report (two cells read as one): quarantined, counted once
+    first = facts["report_id"][0]
+    facts = facts.with_row_index("i")
+    [target] = facts.filter((pl.col("report_id") == first) & (pl.col("unit") == "%"))["i"].head(1)
+    facts = facts.with_columns(
+        pl.when(pl.col("i") == target).then(pl.lit(5790.0)).otherwise(pl.col("outcome")).alias("outcome")
+    ).drop("i")
+    whole = validate_frame(facts)
+    shares = validate_reports(facts)
+    assert set(shares) == set(facts["report_id"].unique())
+    totals: dict = {}
+    for result in shares.values():
+        for outcome in result.outcomes:
+            merge_outcome(totals, outcome)
+    merged = {o.key: (o.success, o.unexpected_count, o.element_count) for o in totals.values()}
+    assert merged == {o.key: (o.success, o.unexpected_count, o.element_count) for o in whole.outcomes}
+    assert sum(r.valid.height for r in shares.values()) == whole.valid.height
+    assert sum(r.quarantined.height for r in shares.values()) == whole.quarantined.height
+    assert whole.quarantined.height >= 1 and shares[first].quarantined.height == whole.quarantined.height
