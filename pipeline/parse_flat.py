@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from pipeline.goals import GoalTracker
 from pipeline.models import (
     VALUE_COLUMNS,
     ExtractedText,
@@ -59,8 +60,8 @@ from pipeline.models import (
     ReportMeta,
     TextLine,
 )
-from pipeline.parse import (
-    GoalTracker,
+from pipeline.reference import KNOWN_UNITS
+from pipeline.table_vocab import (
     TableHeader,
     clean_cell,
     header_columns,
@@ -68,7 +69,6 @@ from pipeline.parse import (
     join_fragment,
     strip_glyphs,
 )
-from pipeline.reference import KNOWN_UNITS
 
 # --- flags -----------------------------------------------------------------------------------
 
