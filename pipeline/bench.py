@@ -1,12 +1,14 @@
 """Benchmark: extraction against plain pdfminer.six and pypdfium2, and whole-build speed and memory.
 
-    python -m pipeline.bench [--corpus DIR] [--workers N] [--skip-build]
+    python -m pipeline.bench [--corpus DIR] [--workers N] [--skip-build] [--profile]
+    python -m pipeline.bench --rebuilds 30,120,500 [--sources DIR ...]
 
 Prints figures; asserts nothing. On the PDFs of one folder, in one run, each pass in a fresh process
 of its own: the project's cold extraction (as `indicators build` runs it), pdfminer.six's plain
 glyph pass (laparams=None) and pypdfium2's text pass, with the same number of worker processes;
 pages/s, CPU seconds (user + system, the workers included) and the ratios to the plain pass. Then
-the whole build: cold (empty caches), warm (nothing changed) and peak memory.
+the whole build: cold (empty caches), warm (nothing changed) and peak memory. With --rebuilds, per
+corpus size: the first build, one with nothing changed, one with a new report, one with a changed one.
 A corpus of any size: `python -m pipeline.bench_corpus --count 120 DIR` (README, Benchmarks).
 """
 
@@ -112,13 +114,94 @@ def bench_build(raw: Path, workers: int, scratch: Path) -> tuple[float, float, d
     return cold, warm, summary
 
 
+# --- rebuilds at several corpus sizes ------------------------------------------------------------
+
+
+def _cli_build(raw: Path, warehouse: Path, workers: int) -> tuple[float, float, str]:
+    """One `indicators build` in a process of its own, as the nightly runs it: wall s, CPU s, last line."""
+    indicators = Path(sys.executable).parent / "indicators"
+    command = [str(indicators), "build", "--raw", str(raw), "--warehouse", str(warehouse), "--workers", str(workers)]
+    before, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_DIR)
+    wall, cpu = time.perf_counter() - start, _children_cpu() - before
+    if done.returncode != 0:
+        raise SystemExit(f"build of {raw} failed:\n{done.stderr[-2000:]}")
+    return wall, cpu, done.stdout.splitlines()[0]
+
+
+def prime_extraction_cache(corpus: Path, cache_dir: Path, sources: list[Path], workers: int, scratch: Path) -> None:
+    """Each PDF copy's extraction is its source's (the copies differ after %%EOF only): extract every
+    source once and file the result under each copy's hash, so a size of 500 does not take an hour
+    of extraction before the figures that matter here."""
+    from pipeline.bench_corpus import source_reports
+    from pipeline.bench_extract import source_file
+    from pipeline.extract import ExtractSettings, cache_path, extract_all
+
+    sources_by_name = {p.name: source_file(p) for p in source_reports(sources) if p.suffix.lower() == ".pdf"}
+    source_cache = scratch / "source-cache"
+    done, _ = extract_all(list(sources_by_name.values()), ExtractSettings(source_cache, workers), lambda _: None)
+    extracted = {d.file.name: d.cache_path for d in done}
+    for path in corpus.glob("*.pdf"):
+        source = path.name.split("_", 1)[1]
+        if source in extracted:
+            target = cache_path(cache_dir, source_file(path))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(extracted[source], target)
+
+
+def bench_rebuilds(sizes: list[int], sources: list[Path], workers: int, scratch: Path) -> None:
+    from pipeline.bench_corpus import make_corpus
+
+    print(
+        f"{'reports':>7}  {'first build':>16}  {'nothing changed':>16}  {'one new report':>16}  "
+        f"{'one changed':>16}   (wall s / CPU s; extraction cache primed)"
+    )
+    for n in sizes:
+        corpus, aside = scratch / f"corpus-{n}", scratch / f"aside-{n}"
+        written = make_corpus(corpus, n + 1, sources)
+        newcomer = written[-1]  # held back, then added: the one new report
+        aside.mkdir()
+        newcomer = newcomer.rename(aside / newcomer.name)
+        warehouse = scratch / f"wh-{n}" / "indicators.duckdb"
+        prime_extraction_cache(corpus, warehouse.parent / ".cache", sources, workers, scratch)
+        first = _cli_build(corpus, warehouse, workers)
+        unchanged = _cli_build(corpus, warehouse, workers)
+        if "up to date" not in unchanged[2]:
+            raise SystemExit(f"a build with nothing changed was not up to date: {unchanged[2]}")
+        newcomer.rename(corpus / newcomer.name)
+        added = _cli_build(corpus, warehouse, workers)
+        changed_file = next(p for p in sorted(corpus.glob("*.pdf")))
+        with open(changed_file, "ab") as fh:
+            fh.write(b"\n%changed\n")
+        changed = _cli_build(corpus, warehouse, workers)
+        cells = "  ".join(f"{w:7.1f} / {c:6.1f}" for w, c, _ in (first, unchanged, added, changed))
+        print(f"{n:>7}  {cells}", flush=True)
+        shutil.rmtree(corpus, ignore_errors=True)
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", "--raw", default=str(PROJECT_DIR / "raw"), help="folder of reports (default raw/)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--skip-build", action="store_true", help="extraction figures only")
     p.add_argument("--profile", action="store_true", help="cProfile every extraction worker; print the top functions")
+    p.add_argument(
+        "--rebuilds",
+        metavar="N,N,...",
+        help="instead: rebuild figures (first, nothing changed, one new, one changed report) at these corpus sizes, "
+        "the corpora generated from --sources",
+    )
+    p.add_argument("--sources", nargs="*", default=[], help="folders to copy reports from (default: raw/)")
     args = p.parse_args(argv)
+    if args.rebuilds:
+        scratch = Path(tempfile.mkdtemp(prefix="indicators-bench-"))
+        try:
+            sources = [Path(s).resolve() for s in args.sources] or [PROJECT_DIR / "raw"]
+            bench_rebuilds([int(n) for n in args.rebuilds.split(",")], sources, args.workers, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     corpus = Path(args.corpus).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="indicators-bench-"))
     try:
