@@ -39,8 +39,10 @@ from statistics import median
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLayoutContainer, LTLine, LTRect
+from pdfminer.pdffont import PDFUnicodeNotDefined
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
+from pdfminer.utils import apply_matrix_rect
 
 from pipeline.models import TextLine
 
@@ -420,10 +422,43 @@ class Page:
         return line.bottom < margin or line.top > self.height - margin
 
 
+class _Char(LTChar):
+    """A glyph with what read_page uses only: text, font name, size and box. LTChar's constructor also
+    keeps the matrix, colour space and graphic state, and a corpus has millions of glyphs."""
+
+    def __init__(self, text: str, fontname: str, x0: float, y0: float, x1: float, y1: float) -> None:
+        # No LTChar.__init__: the box is computed by GlyphAggregator.render_char, as LTChar computes it.
+        self._text = text
+        self.fontname = fontname
+        self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
+        self.size = y1 - y0  # LTChar: the height, for horizontal writing
+
+
+class GlyphAggregator(PDFPageAggregator):
+    """pdfminer's page aggregator with a lighter glyph object for horizontal text (vertical text as before)."""
+
+    def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
+        if font.is_vertical():
+            return super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate)
+        try:
+            text = font.to_unichr(cid)
+        except PDFUnicodeNotDefined:
+            text = self.handle_undefined_char(font, cid)
+        adv = font.char_width(cid) * fontsize * scaling
+        descent = font.get_descent() * fontsize
+        x0, y0, x1, y1 = apply_matrix_rect(matrix, (0, descent + rise, adv, descent + rise + fontsize))
+        if x1 < x0:
+            x0, x1 = x1, x0
+        if y1 < y0:
+            y0, y1 = y1, y0
+        self.cur_item.add(_Char(text, font.fontname, x0, y0, x1, y1))
+        return adv
+
+
 def iter_page_layouts(path: str) -> Iterator[LTLayoutContainer]:
     resources = PDFResourceManager(caching=True)
     # laparams=None: raw glyphs and graphics, no pdfminer layout analysis (we do our own, faster)
-    device = PDFPageAggregator(resources, laparams=None)
+    device = GlyphAggregator(resources, laparams=None)
     interpreter = PDFPageInterpreter(resources, device)
     with open(path, "rb") as handle:
         for pdf_page in PDFPage.get_pages(handle):
