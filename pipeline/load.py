@@ -83,8 +83,9 @@ def build_candidate(
             con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
         if summary:
             con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
-        for stmt in _statements(read_sql("views.sql")):
-            con.execute(stmt)
+        for name in ("views.sql", "materialize.sql"):
+            for stmt in _statements(read_sql(name)):
+                con.execute(stmt)
         con.execute("CHECKPOINT wh")
         con.execute("USE memory")
         con.execute("DETACH wh")
