@@ -33,7 +33,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.faults import fault_point
-from pipeline.load import SQL_DIR, build_candidate, leftover_building_files, publish, record_state, record_validation
+from pipeline.load import SQL_DIR, build_candidate, leftover_building_files, publish, record_validation
 from pipeline.models import LoadError
 from pipeline.validate import ExpectationOutcome, load_suite_json, run_suite
 
@@ -375,9 +375,7 @@ def build_and_publish(
             )
             run_at = datetime.now(UTC).replace(tzinfo=None)
             figures = {**summary, **report.figures()}
-            record_validation(candidate, report.rows(run_id, run_at), report.figures())
-            if state:
-                record_state(candidate, state)
+            record_validation(candidate, report.rows(run_id, run_at), report.figures(), state)
             if report.blocking_failures:
                 kept = keep_rejected(candidate, warehouse, run_at)
                 log.info("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)

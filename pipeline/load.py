@@ -97,8 +97,11 @@ def build_candidate(
     return tmp
 
 
-def record_validation(candidate: Path, rows: list[tuple], summary: Mapping[str, int]) -> None:
-    """Add the build's validation results and gate figures to the new warehouse (still unpublished)."""
+def record_validation(
+    candidate: Path, rows: list[tuple], summary: Mapping[str, int], state: Mapping[str, str] | None = None
+) -> None:
+    """Add the build's validation results and gate figures to the new warehouse (still unpublished), and
+    what it was built from (build_state: the fingerprint of its inputs, pipeline/incremental.py)."""
     con = duckdb.connect(str(candidate))
     try:
         if rows:
@@ -106,16 +109,8 @@ def record_validation(candidate: Path, rows: list[tuple], summary: Mapping[str, 
             con.executemany(f"INSERT INTO validation_results VALUES ({placeholders})", rows)
         if summary:
             con.executemany("INSERT OR REPLACE INTO build_summary VALUES (?, ?)", sorted(summary.items()))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-
-
-def record_state(candidate: Path, state: Mapping[str, str]) -> None:
-    """What the new warehouse was built from (table build_state), written before it is published."""
-    con = duckdb.connect(str(candidate))
-    try:
-        con.executemany("INSERT OR REPLACE INTO build_state VALUES (?, ?)", sorted(state.items()))
+        if state:
+            con.executemany("INSERT OR REPLACE INTO build_state VALUES (?, ?)", sorted(state.items()))
         con.execute("CHECKPOINT")
     finally:
         con.close()
