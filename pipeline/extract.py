@@ -347,7 +347,8 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
 
     try:
         while queue or any(w.file is not None for w in workers):
-            while queue and len(workers) < max(1, settings.workers):
+            # a new worker only for a file no started worker will take
+            while queue and len(workers) < max(1, settings.workers) and _free(workers) < len(queue):
                 worker = _Worker(settings.memory_mb)
                 selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
                 workers.append(worker)
@@ -390,6 +391,11 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
         for worker in list(workers):
             retire(worker, kill=worker.file is not None)
         selector.close()
+
+
+def _free(workers: list[_Worker]) -> int:
+    """Workers started or starting that hold no file."""
+    return sum(1 for w in workers if w.file is None)
 
 
 def _died(code: int | None, memory_mb: int) -> str:
