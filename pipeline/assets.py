@@ -30,6 +30,7 @@ from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all
 from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
+BUILD_GROUP = "build"  # the stages; the published tables and views are in relation_assets.RELATIONS_GROUP
 
 
 class BuildSettings(dg.ConfigurableResource):
@@ -64,7 +65,7 @@ class BuildSettings(dg.ConfigurableResource):
 UP_TO_DATE = {"up_to_date": True}
 
 
-@dg.asset(description="Report files in the raw folder, with content hashes and the manifest.")
+@dg.asset(group_name=BUILD_GROUP, description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     found = discover_reports(settings.raw_dir)
     found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
@@ -78,7 +79,9 @@ def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> 
     return found
 
 
-@dg.asset(description="Text lines of every report (cached by content hash; PDFs in worker processes).")
+@dg.asset(
+    group_name=BUILD_GROUP, description="Text lines of every report (cached by content hash; PDFs in worker processes)."
+)
 def extracted_texts(
     context: dg.AssetExecutionContext, settings: BuildSettings, report_files: Discovery
 ) -> tuple[list[Extracted], list[LoadError]]:
@@ -92,7 +95,7 @@ def extracted_texts(
     return done, errors
 
 
-@dg.asset(description="Indicator tables, goals and report metadata parsed from the text lines.")
+@dg.asset(group_name=BUILD_GROUP, description="Indicator tables, goals and report metadata parsed from the text lines.")
 def parsed_reports(
     context: dg.AssetExecutionContext,
     settings: BuildSettings,
@@ -109,7 +112,7 @@ def parsed_reports(
     return step
 
 
-@dg.asset(description="Typed indicator values (Polars): Swedish numbers, units, text cells.")
+@dg.asset(group_name=BUILD_GROUP, description="Typed indicator values (Polars): Swedish numbers, units, text cells.")
 def normalized_indicators(
     context: dg.AssetExecutionContext, settings: BuildSettings, parsed_reports: ParseStep
 ) -> NormalizeStep:
@@ -122,8 +125,16 @@ def normalized_indicators(
 
 
 @dg.asset(
+    group_name=BUILD_GROUP,
     description="Rows checked against the Great Expectations suites; failures quarantined.",
-    check_specs=[dg.AssetCheckSpec("indicator_facts_suite", asset="validated_indicators")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "indicator_facts_suite",
+            asset="validated_indicators",
+            description="expectations/indicator_facts.json on every normalized row before the load: keys, "
+            "report type, year, name length, value ranges; failing rows are quarantined",
+        )
+    ],
 )
 def validated_indicators(
     context: dg.AssetExecutionContext, settings: BuildSettings, normalized_indicators: NormalizeStep
@@ -147,6 +158,7 @@ def validated_indicators(
 
 
 @dg.asset(
+    group_name=BUILD_GROUP,
     description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
     "in atomically only when no blocking expectation failed (pipeline/gates.py).",
     check_specs=[

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.faults import fault_point
 from pipeline.models import ExtractedText, LoadError, SourceFile, TextLine
 from pipeline.progress import ExtractProgress
 
@@ -179,6 +180,7 @@ def _page_count(lines: list[TextLine]) -> int | None:
 def extract_one(file: SourceFile, out: str, memory_mb: int, send: Callable[[str, object], None]) -> str:
     """Extract one file into the cache, in a worker (pipeline/extract_worker.py); gives what was sent last."""
     try:
+        fault_point(f"extract:{file.name}")  # a test's deliberately slow input (pipeline/faults.py)
         pages = pdf_page_count(file.path) if file.kind == "pdf" else None
         lines = read_lines(file, lambda n: send("page", (n, pages)))
         write_cache(Path(out), lines)
@@ -386,7 +388,7 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
             for worker in list(workers):
                 if worker.file is not None and now - worker.started > settings.timeout_s:
                     retire(worker, kill=True)
-                    finish(worker, "error", f"extraction took longer than {settings.timeout_s:.0f} s; stopped")
+                    finish(worker, "error", f"extraction took longer than {settings.timeout_s:g} s; stopped")
     finally:
         for worker in list(workers):
             retire(worker, kill=worker.file is not None)

@@ -45,6 +45,25 @@ def _substitute(statement: str, params: Mapping[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), m.group(0)), statement)
 
 
+# Views whose rows the build stores once, as a table of the same name, columns, order and comments:
+# each query would recompute window functions over every fact. sql/views.sql stays their definition.
+MATERIALIZED_VIEWS = ("target_attainment",)
+
+
+def materialize(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    comment = con.execute("select comment from duckdb_views() where view_name = ?", [view]).fetchone()[0]
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() where table_name = ? and comment is not null", [view]
+    ).fetchall()
+    con.execute(f"CREATE TABLE _{view} AS SELECT * FROM {view}")
+    con.execute(f"DROP VIEW {view}")
+    con.execute(f"ALTER TABLE _{view} RENAME TO {view}")
+    if comment:
+        con.execute(f"COMMENT ON TABLE {view} IS {_quote(comment)}")
+    for column, text in columns:
+        con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {_quote(text)}')
+
+
 def building_path(warehouse: Path) -> Path:
     return warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
 
@@ -83,9 +102,10 @@ def build_candidate(
             con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
         if summary:
             con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
-        for name in ("views.sql", "materialize.sql"):
-            for stmt in _statements(read_sql(name)):
-                con.execute(stmt)
+        for stmt in _statements(read_sql("views.sql")) + _statements(read_sql("comments.sql")):
+            con.execute(stmt)
+        for view in MATERIALIZED_VIEWS:
+            materialize(con, view)
         con.execute("CHECKPOINT wh")
         con.execute("USE memory")
         con.execute("DETACH wh")

@@ -1,4 +1,4 @@
-"""target_attainment is stored at load as a table: the same rows, columns and order as its view
+"""target_attainment is stored at load as a table: the same rows, columns, order and comments as its view
 definition in sql/views.sql gives on the same warehouse."""
 
 import duckdb
@@ -25,3 +25,9 @@ def test_target_attainment_is_a_table_with_the_rows_of_its_view(built):
         defined = con.execute("select * from target_attainment_as_defined")
         assert columns == [d[0] for d in defined.description]
         assert rows == defined.fetchall() and len(rows) > 10
+        comment = con.execute("select comment from duckdb_tables() where table_name = 'target_attainment'").fetchone()
+        assert comment[0].startswith("Outcome against the council's target")
+        [(outcome_comment,)] = con.execute(
+            "select comment from duckdb_columns() where table_name = 'target_attainment' and column_name = 'outcome'"
+        ).fetchall()
+        assert outcome_comment
