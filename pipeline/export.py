@@ -36,6 +36,7 @@ PUBLISHED_RELATIONS = (
     "quarantine",
     "load_errors",
     "build_summary",
+    "build_state",
     "validation_results",
 )
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}

@@ -253,7 +253,7 @@ COMMENT ON COLUMN indicator_latest."unit" IS 'Unit of the figures, normalised: s
 COMMENT ON COLUMN indicator_latest."outcome_report" IS 'File of the report the total outcome came from.';
 COMMENT ON COLUMN indicator_latest."quality_flag" IS 'Quality flag of the outcome''s row; NULL for a certain reading.';
 
-COMMENT ON VIEW target_attainment IS 'Outcome against the council''s target and the city''s target, met or not; NULL where the catalog does not say whether higher or lower is better.';
+COMMENT ON VIEW target_attainment IS 'Outcome against the council''s target and the city''s target, met or not; NULL where the catalog does not say whether higher or lower is better. Stored as a table at load, so a query does not recompute the series.';
 COMMENT ON COLUMN target_attainment."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
 COMMENT ON COLUMN target_attainment."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN target_attainment."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
@@ -310,8 +310,11 @@ COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, p
 COMMENT ON COLUMN load_errors."reason" IS 'Why, in one line.';
 
 COMMENT ON TABLE build_summary IS 'The figures of the build that made this file: reports read, rows loaded, rows flagged, checks run and warned.';
-COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, …';
+COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
 COMMENT ON COLUMN build_summary."value" IS 'The figure.';
+COMMENT ON TABLE build_state IS 'What this file was built from: a build whose inputs have the same fingerprint leaves it in place ("up to date").';
+COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings.';
+COMMENT ON COLUMN build_state."value" IS 'The fingerprint (hex).';
 
 COMMENT ON TABLE validation_results IS 'One row per data-quality check (Great Expectations expectation) the build ran, passed or failed, with failing examples.';
 COMMENT ON COLUMN validation_results."run_id" IS 'The Dagster run that built this file.';

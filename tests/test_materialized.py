@@ -26,7 +26,7 @@ def test_target_attainment_is_a_table_with_the_rows_of_its_view(built):
         assert columns == [d[0] for d in defined.description]
         assert rows == defined.fetchall() and len(rows) > 10
         comment = con.execute("select comment from duckdb_tables() where table_name = 'target_attainment'").fetchone()
-        assert comment[0].startswith("Outcome against the council's target")
+        assert comment[0].startswith("Outcome against the council's target") and "Stored as a table" in comment[0]
         [(outcome_comment,)] = con.execute(
             "select comment from duckdb_columns() where table_name = 'target_attainment' and column_name = 'outcome'"
         ).fetchall()
