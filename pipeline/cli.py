@@ -13,8 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
+
 from pipeline.assets import BuildSettings
-from pipeline.load import connect_read_only
+from pipeline.load import connect_read_only, is_duckdb_file
 
 log = logging.getLogger("indicators")
 
@@ -108,18 +110,93 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _existing_warehouse(args: argparse.Namespace) -> Path | None:
     warehouse = _settings(args).warehouse
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+    problem = warehouse_problem(warehouse)
+    if problem:
+        print(problem, file=sys.stderr)
         return None
     return warehouse
+
+
+def warehouse_problem(warehouse: Path) -> str | None:
+    """One line when the path cannot be a warehouse to read; None when it looks like one."""
+    if warehouse.is_dir():
+        return f"{warehouse} is a folder, not a warehouse file (e.g. {warehouse / 'indicators.duckdb'})"
+    if not warehouse.exists():
+        return f"no warehouse at {warehouse}: run `indicators build` first"
+    if not is_duckdb_file(warehouse):
+        return f"{warehouse} is not a DuckDB warehouse file"
+    return None
+
+
+def _open(warehouse: Path) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse opened read-only and locked down, or None after one line saying why not."""
+    try:
+        return connect_read_only(warehouse)
+    except duckdb.Error as exc:
+        print(f"cannot open the warehouse {warehouse}: {_first_line(exc)}", file=sys.stderr)
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# `indicators query` runs one statement that reads. The connection itself refuses other files,
+# ATTACH, extensions and settings (load.connect_read_only); this names each refusal in plain words.
+QUERY_ALLOWED = {
+    duckdb.StatementType.SELECT,
+    duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.CALL,
+    duckdb.StatementType.PRAGMA,
+}
+_NO_SETTINGS = "changing settings (SET/RESET) is not allowed"
+_NO_FILES = "reading or writing files is not allowed (use `indicators export` to write files)"
+QUERY_REFUSALS = {
+    duckdb.StatementType.SET: _NO_SETTINGS,
+    duckdb.StatementType.VARIABLE_SET: _NO_SETTINGS,
+    duckdb.StatementType.ATTACH: "attaching another database is not allowed",
+    duckdb.StatementType.DETACH: "detaching a database is not allowed",
+    duckdb.StatementType.LOAD: "installing or loading extensions is not allowed",
+    duckdb.StatementType.EXTENSION: "installing or loading extensions is not allowed",
+    duckdb.StatementType.COPY: _NO_FILES,
+    duckdb.StatementType.EXPORT: _NO_FILES,
+    duckdb.StatementType.COPY_DATABASE: _NO_FILES,
+}
+
+
+def query_refusal(con: duckdb.DuckDBPyConnection, sql: str) -> str | None:
+    """Why `sql` is not run, in one line; None when it is one statement that only reads."""
+    statements = con.extract_statements(sql)
+    if len(statements) != 1:
+        return f"one statement per call, got {len(statements)}"
+    kind = statements[0].type
+    if kind in QUERY_ALLOWED:
+        return None
+    return QUERY_REFUSALS.get(
+        kind, f"the warehouse is opened read-only: {kind.name.replace('_', ' ')} statements are not allowed"
+    )
+
+
+def _query_error(exc: Exception) -> str:
+    if isinstance(exc, duckdb.PermissionException):  # external access is off
+        return f"query refused: files outside the warehouse are not readable or writable ({_first_line(exc)})"
+    if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" in str(exc):
+        return f"query refused: {_NO_SETTINGS}"
+    return f"query failed: {_first_line(exc)}"
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    con = connect_read_only(warehouse)
+    con = _open(warehouse)
+    if con is None:
+        return 1
     try:
+        refusal = query_refusal(con, args.sql)
+        if refusal:
+            print(f"query refused: {refusal}", file=sys.stderr)
+            return 1
         rel = con.sql(args.sql)
         if rel is None:
             return 0
@@ -130,7 +207,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         else:
             rel.show(max_rows=args.max_rows, max_width=10_000)
     except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback
-        print(f"query failed: {exc}", file=sys.stderr)
+        print(_query_error(exc), file=sys.stderr)
         return 1
     finally:
         con.close()
@@ -173,7 +250,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    con = connect_read_only(warehouse)
+    con = _open(warehouse)
+    if con is None:
+        return 1
     try:
         if args.unmatched:
             rel = con.sql(UNMATCHED_SQL)

@@ -37,7 +37,7 @@ def export_relations(warehouse: Path, out_dir: Path, fmt: str) -> list[Path]:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    con = connect_read_only(warehouse)
+    con = connect_read_only(warehouse, write_dir=out_dir)  # may write into out_dir only
     try:
         for name in PUBLISHED_RELATIONS:
             target = out_dir / f"{name}.{fmt}"
