@@ -37,8 +37,11 @@ class BuildSettings(dg.ConfigurableResource):
     workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
     timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
     memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
-    # A real drop in a report's rows (a shorter re-issue) blocks the swap until someone accepts it.
-    accept_row_drops: bool = os.environ.get("INDICATORS_ACCEPT_ROW_DROPS", "") not in ("", "0")
+    # A published report that would go, or a real drop in its rows (a shorter re-issue), blocks the
+    # swap until someone accepts it (--accept-losses; --accept-row-drops is the older name).
+    accept_row_drops: bool = any(
+        os.environ.get(f"INDICATORS_ACCEPT_{name}", "") not in ("", "0") for name in ("LOSSES", "ROW_DROPS")
+    )
     # Wait before the load step retries a transient failure (lock held by another build, I/O error).
     retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
 
@@ -56,6 +59,8 @@ class BuildSettings(dg.ConfigurableResource):
 
 @dg.asset(description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
+    if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
+        raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
     found = discover_reports(settings.raw_dir)
     context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
     return found

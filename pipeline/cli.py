@@ -10,6 +10,8 @@ import argparse
 import csv
 import logging
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,15 +38,24 @@ def _settings(args: argparse.Namespace) -> BuildSettings:
     return BuildSettings(**fields)
 
 
+INTERRUPTED = "interrupted by the user"
+_INTERRUPT_CLASSES = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
+# A dg.Failure and the pipeline's own errors carry a sentence for the user; their class name is noise.
+_SENTENCE_CLASSES = re.compile(r"^(dagster\._core\.definitions\.events\.Failure|pipeline\.[\w.]+): ")
+
+
 def _root_cause(err) -> str:
     """Dagster wraps the stage's exception; the user needs the innermost message."""
-    while err is not None and getattr(err, "cause", None) is not None:
-        err = err.cause
-    if err is None:
+    chain = []
+    while err is not None:
+        chain.append(err)
+        err = getattr(err, "cause", None)
+    if not chain:
         return "unknown error"
-    lines = [ln.strip() for ln in err.message.strip().splitlines() if ln.strip().strip("^~ ")]
-    # A dg.Failure carries a sentence for the user; its class name is noise to them.
-    return " ".join(lines[:3]).removeprefix("dagster._core.definitions.events.Failure: ")
+    if any(getattr(e, "cls_name", None) in _INTERRUPT_CLASSES for e in chain):
+        return INTERRUPTED
+    lines = [ln.strip() for ln in chain[-1].message.strip().splitlines() if ln.strip().strip("^~ ")]
+    return _SENTENCE_CLASSES.sub("", " ".join(lines[:3]))
 
 
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
@@ -57,6 +68,7 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
         raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": level}}}}
     )
     if not result.success:
+        shutil.rmtree(settings.stage_dir(result.run_id), ignore_errors=True)  # no retry follows in-process
         for event in result.all_events:
             if event.is_step_failure:
                 print(
@@ -292,9 +304,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="extraction worker processes (default: all cores)")
     b.add_argument("--timeout", type=float, help="seconds one file may take to extract (default: 180)")
     b.add_argument(
+        "--accept-losses",
         "--accept-row-drops",
+        dest="accept_row_drops",
         action="store_true",
-        help="publish even if a report gives far fewer rows than in the current warehouse",
+        help="publish even if reports of the current warehouse would go, or give far fewer rows",
     )
     b.set_defaults(func=cmd_build)
 
@@ -322,7 +336,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INDICATORS_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        unchanged = "; warehouse unchanged" if args.command == "build" else ""
+        print(f"{args.command} {INTERRUPTED}{unchanged}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
