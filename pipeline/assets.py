@@ -73,7 +73,13 @@ def extracted_texts(
     extract_settings = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
     done, errors = extract_all(report_files.files, extract_settings, progress=context.log.info)
     fresh = sum(1 for d in done if not d.from_cache)
-    context.add_output_metadata({"extracted": fresh, "from_cache": len(done) - fresh, "rejected": len(errors)})
+    context.add_output_metadata(
+        {
+            "extracted": fresh,
+            "from_cache": len(done) - fresh,
+            "rejected": sum(1 for e in errors if not e.reason.startswith("warning:")),
+        }
+    )
     return done, errors
 
 

@@ -137,14 +137,47 @@ def cache_path(cache_dir: Path, file: SourceFile) -> Path:
     return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
 
 
+# A cache entry is a header line with the SHA-256 of the rest, then the JSON lines: an entry changed
+# or cut short after it was written is found before use, discarded and extracted again.
+_CHECKSUM_PREFIX = b"sha256 "
+
+
 def write_cache(path: Path, lines: list[TextLine]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump([[ln.page, ln.line_no, ln.text] for ln in lines], fh, ensure_ascii=False)
+    with open(tmp, "wb") as fh:
+        fh.write(_CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
     os.replace(tmp, path)
 
 
+class DamagedCacheEntry(Exception):
+    """A cache entry whose content does not match the checksum written with it."""
+
+
+def read_cache(path: Path) -> list[TextLine]:
+    """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
+    data = path.read_bytes()
+    header, _, body = data.partition(b"\n")
+    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
+        body
+    ).hexdigest().encode("ascii"):
+        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
+    try:
+        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
+    except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
+        raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
+
+
+def cache_entry_ok(path: Path) -> bool:
+    try:
+        read_cache(path)
+    except (OSError, DamagedCacheEntry):
+        return False
+    return True
+
+
+DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
 STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
 
 
@@ -162,9 +195,7 @@ def prune_cache(cache_dir: Path) -> int:
 
 
 def load_extracted(item: Extracted) -> ExtractedText:
-    with open(item.cache_path, encoding="utf-8") as fh:
-        lines = [TextLine(p, n, t) for p, n, t in json.load(fh)]
-    return ExtractedText(item.file, lines)
+    return ExtractedText(item.file, read_cache(item.cache_path))
 
 
 def _page_count(lines: list[TextLine]) -> int | None:
@@ -239,10 +270,14 @@ def extract_all(
     todo: list[SourceFile] = []
     for f in files:
         path = cache_path(settings.cache_dir, f)
-        if path.exists():
+        if path.exists() and cache_entry_ok(path):
             done.append(Extracted(f, path, None, from_cache=True))
-        else:
-            todo.append(f)
+            continue
+        if path.exists():
+            path.unlink(missing_ok=True)
+            log.warning("cached extraction of %s was damaged (checksum mismatch); extracting it again", f.name)
+            errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
+        todo.append(f)
     report = progress or (lambda msg: log.info(msg))
     prune_cache(settings.cache_dir)
     if todo:

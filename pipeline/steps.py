@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.discover import Discovery
-from pipeline.extract import Extracted, load_extracted
+from pipeline.extract import DamagedCacheEntry, Extracted, load_extracted
 from pipeline.models import LoadError, ParsedReport, ReportMeta, SourceFile
 from pipeline.normalize import goals_frame, normalize_report
 from pipeline.parse import parse_report
@@ -92,7 +92,12 @@ def parse_all(
     for item in extracted:
         name = item.file.name
         try:
-            report = parse_report(load_extracted(item), discovery.manifest.get(name))
+            text = load_extracted(item)
+        except DamagedCacheEntry:  # verified moments ago: something changed it during this build
+            step.errors.append(LoadError(name, "extract", "cached extraction changed during the build; build again"))
+            continue
+        try:
+            report = parse_report(text, discovery.manifest.get(name))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             log.exception("parse failed for %s", name)
             step.errors.append(LoadError(name, "parse", f"parser failed: {type(exc).__name__}: {exc}"))
