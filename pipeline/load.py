@@ -34,6 +34,11 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _glob_literal(path: str) -> str:
+    """A path DuckDB's file readers glob as itself: "[", "*" and "?" in a folder name match only themselves."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in path)
+
+
 def _statements(script: str) -> list[str]:
     """Statements of a SQL file: split at a ';' that ends a line, once comments are dropped."""
     code = "\n".join(re.sub(r"\s*--.*$", "", ln) for ln in script.splitlines())
@@ -72,7 +77,10 @@ def build_candidate(
         for stmt in _statements(read_sql("schema.sql")):
             con.execute(stmt)
         fault_point("load:schema")
-        params = {"stage": _quote(str(stage_dir)), "districts_csv": _quote(str(DATA_DIR / "districts.csv"))}
+        params = {
+            "stage": _quote(_glob_literal(str(stage_dir))),
+            "districts_csv": _quote(_glob_literal(str(DATA_DIR / "districts.csv"))),
+        }
         statements = _statements(read_sql("load.sql"))
         for i, stmt in enumerate(statements):
             if i == len(statements) // 2:

@@ -5,12 +5,16 @@ warehouse paths with glob characters, and builds or workers killed half-way.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.extract import DAMAGED_CACHE_WARNING
 
-from .build_helpers import make_raw, query, sample_name, settings_for
+from .build_helpers import make_raw, query, run_cli_build, sample_name, settings_for
+from .conftest import sample_txt
 
 SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro'"
 
@@ -55,3 +59,75 @@ def test_a_forged_cache_entry_cannot_be_written_through_query(built_004, capsys)
     assert main(["query", "--warehouse", str(settings.warehouse), forged]) == 1
     assert "query refused" in capsys.readouterr().err
     assert run_build(settings)[1]["files_from_cache"] == 1
+
+
+# --- the raw folder: regular files inside it only, every other entry named -----------------------
+
+NON_UTF8 = b"caf\xe9 rapport\n.txt"  # Latin-1 bytes and a newline: allowed by the file system
+NON_UTF8_PRINTED = "caf\\xe9 rapport\\n.txt"
+
+
+@pytest.fixture(scope="module")
+def odd_folder(tmp_path_factory):
+    """One `indicators build` over a raw folder of odd entries, into a warehouse path with glob characters."""
+    base = tmp_path_factory.mktemp("odd")
+    outside = base / "outside"
+    outside.mkdir()
+    raw = make_raw(base / "raw", "004")
+    (raw / "passwd.txt").symlink_to("/etc/passwd")
+    (raw / "outside.pdf").symlink_to(outside)
+    (raw / "gone.txt").symlink_to(raw / "no-such-file.txt")
+    (raw / "x.pdf").mkdir()
+    (raw / "folder_link.txt").symlink_to(raw / "x.pdf")
+    (raw / "alias.txt").symlink_to(raw / sample_name("004"))
+    os.mkfifo(raw / "manifest.csv")
+    os.mkfifo(raw / "pipe.txt")
+    (raw / os.fsdecode(NON_UTF8)).write_bytes(sample_txt("000").read_bytes())
+    wh = base / 'w[1] it\'s "q" *' / "indicators.duckdb"
+    done = run_cli_build(raw, wh)  # in a subprocess: a FIFO that hung the build would time out, not hang
+    return wh, done
+
+
+def test_a_build_over_odd_entries_finishes_and_publishes(odd_folder):
+    wh, done = odd_folder
+    assert done.returncode == 0, done.stderr
+    assert dict(query(wh, "select report_file, count(*) from indicator_values group by 1")) == {
+        sample_name("004"): 10,
+        NON_UTF8_PRINTED: 67,
+    }
+    assert not list((wh.parent / ".staging").iterdir())
+
+
+def test_every_skipped_entry_is_named_with_its_reason(odd_folder):
+    wh, _ = odd_folder
+    assert dict(query(wh, "select file, reason from load_errors where stage = 'discover'")) == {
+        "manifest.csv": "a named pipe (FIFO), not a regular file; not read; manifest ignored",
+        "pipe.txt": "a named pipe (FIFO), not a regular file; not read",
+        "passwd.txt": "a symbolic link to a place outside the raw folder; not followed",
+        "outside.pdf": "a symbolic link to a place outside the raw folder; not followed",
+        "gone.txt": "a symbolic link to nothing (dangling link); skipped",
+        "x.pdf": "a folder, not a report file (reports go directly in the raw folder)",
+        "folder_link.txt": "a folder, not a report file (reports go directly in the raw folder)",
+        "alias.txt": f"same content as {sample_name('004')}; loaded once",
+    }
+
+
+def test_nothing_outside_the_raw_folder_was_read(odd_folder):
+    wh, _ = odd_folder
+    passwd = Path("/etc/passwd").read_text(encoding="utf-8").splitlines()[0]
+    entries = list((wh.parent / ".cache" / "extract").iterdir())
+    assert len(entries) == 2  # the two reports, nothing else
+    for entry in entries:
+        assert passwd not in entry.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_failed_build_leaves_no_staging_folder(tmp_path, monkeypatch):
+    import pipeline.assets as assets
+
+    def broken(_):
+        raise RuntimeError("simulated failure in validation")
+
+    monkeypatch.setattr(assets, "validate_all", broken)
+    settings = settings_for(make_raw(tmp_path / "raw", "004"), tmp_path / "wh" / "indicators.duckdb")
+    assert not run_build(settings)[0]
+    assert list((settings.warehouse.parent / ".staging").iterdir()) == []
