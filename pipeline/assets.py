@@ -6,7 +6,6 @@ per-step overhead would cost more than the work.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +22,15 @@ from pipeline.gates import (
     is_transient,
 )
 from pipeline.models import LoadError
-from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
+from pipeline.steps import (
+    NormalizeStep,
+    ParseStep,
+    ValidateStep,
+    normalize_all,
+    parse_all,
+    release_stage_dir,
+    validate_all,
+)
 from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
@@ -172,9 +179,9 @@ def warehouse(
         if is_transient(exc):  # the staging folder stays for the retry
             context.log.warning(f"transient failure, retrying in {settings.retry_wait_s:.0f} s: {exc}")
             raise dg.RetryRequested(TRANSIENT_RETRIES, seconds_to_wait=settings.retry_wait_s) from exc
-        shutil.rmtree(stage, ignore_errors=True)
+        release_stage_dir(stage)
         raise
-    shutil.rmtree(stage, ignore_errors=True)
+    release_stage_dir(stage)
     for suite, outcomes in outcome.gate.by_suite().items():
         if suite in WAREHOUSE_SUITES:
             yield _check_result(f"{suite}_suite", outcomes)

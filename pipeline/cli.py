@@ -11,7 +11,6 @@ import csv
 import logging
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import duckdb
 
 from pipeline.assets import BuildSettings
 from pipeline.load import connect_read_only, is_duckdb_file
+from pipeline.steps import release_stage_dir
 
 log = logging.getLogger("indicators")
 
@@ -68,7 +68,7 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
         raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": level}}}}
     )
     if not result.success:
-        shutil.rmtree(settings.stage_dir(result.run_id), ignore_errors=True)  # no retry follows in-process
+        release_stage_dir(settings.stage_dir(result.run_id))  # no retry follows in-process
         for event in result.all_events:
             if event.is_step_failure:
                 print(

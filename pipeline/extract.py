@@ -11,19 +11,23 @@ with no changed file extracts nothing, and a change to the extraction code extra
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing as mp
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.faults import fault_point
 from pipeline.models import ExtractedText, LoadError, SourceFile, TextLine
 from pipeline.progress import ExtractProgress
 
@@ -206,7 +210,38 @@ def _page_count(lines: list[TextLine]) -> int | None:
 # --- worker processes ------------------------------------------------------------------------
 
 
-def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs in the child
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WATCHDOG_S = 1.0
+
+
+def _die_with(build_pid: int) -> None:
+    """End this worker when the build that started it is gone, even by kill -9: the kernel's parent-death
+    signal on Linux (the parent is the fork server, which exits with the build), and a watchdog thread
+    that looks for the build itself wherever prctl is missing."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the watchdog alone
+        pass
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(build_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(_WATCHDOG_S)
+
+    threading.Thread(target=watch, name="extract-watchdog", daemon=True).start()
+
+
+def _worker(file: SourceFile, out: str, memory_mb: int, conn, build_pid: int) -> None:  # runs in the child
+    _die_with(build_pid)
+    fault_point("extract:worker")
     try:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -299,7 +334,7 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
             f = queue.pop(0)
             parent, child = ctx.Pipe(duplex=False)
             out = str(cache_path(settings.cache_dir, f))
-            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child), daemon=True)
+            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child, os.getpid()), daemon=True)
             proc.start()
             child.close()
             running.append(_Running(f, proc, parent, time.monotonic()))

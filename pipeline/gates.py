@@ -44,6 +44,7 @@ from pipeline.load import (
     record_validation,
 )
 from pipeline.models import LoadError
+from pipeline.steps import stage_dir_in_use
 from pipeline.validate import SUPERSEDED, ExpectationOutcome, load_suite_json, run_suite
 
 log = logging.getLogger(__name__)
@@ -241,12 +242,18 @@ def remove_leftovers(warehouse: Path) -> list[Path]:
 
 
 def remove_stale_staging(staging_root: Path, current: Path, max_age_s: float = STALE_STAGING_S) -> None:
+    """Staging folders of builds no longer running: their lock is free (a folder without one, left by
+    an older build, goes when it is older than `max_age_s`)."""
     if not staging_root.is_dir():
         return
     cutoff = time.time() - max_age_s
     for folder in staging_root.iterdir():
-        if folder != current and folder.is_dir() and folder.stat().st_mtime < cutoff:
+        if folder.resolve() == current.resolve() or not folder.is_dir() or folder.is_symlink():
+            continue
+        in_use = stage_dir_in_use(folder)
+        if in_use is False or (in_use is None and folder.stat().st_mtime < cutoff):
             shutil.rmtree(folder, ignore_errors=True)
+            log.warning("removed staging folder %s, left by a build that is no longer running", folder.name)
 
 
 def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = KEEP_REJECTED) -> Path:

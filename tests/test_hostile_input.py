@@ -6,14 +6,26 @@ warehouse paths with glob characters, and builds or workers killed half-way.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.extract import DAMAGED_CACHE_WARNING
+from pipeline.steps import claim_stage_dir, release_stage_dir
 
-from .build_helpers import make_raw, query, run_cli_build, sample_name, settings_for
+from .build_helpers import (
+    kill_build,
+    make_raw,
+    query,
+    run_cli_build,
+    sample_name,
+    settings_for,
+    start_build,
+    wait_for_line,
+)
 from .conftest import sample_txt
 
 SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro'"
@@ -131,3 +143,51 @@ def test_a_failed_build_leaves_no_staging_folder(tmp_path, monkeypatch):
     settings = settings_for(make_raw(tmp_path / "raw", "004"), tmp_path / "wh" / "indicators.duckdb")
     assert not run_build(settings)[0]
     assert list((settings.warehouse.parent / ".staging").iterdir()) == []
+
+
+# --- killed builds: their workers die with them, their staging folders go -----------------------
+
+GONE_WITHIN_S = 60  # a bound for the test to give up, not a speed requirement: it is over in about a second
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_worker_dies_with_its_killed_build(tmp_path):
+    raw = make_raw(tmp_path / "raw", "004")
+    build = start_build(raw, tmp_path / "wh" / "indicators.duckdb", INDICATORS_FAULT_AT="extract:worker")
+    try:
+        line = wait_for_line(build, "fault point extract:worker reached")
+        worker = int(line.split("(pid ")[1].rstrip(")\n"))
+        assert _alive(worker)
+        os.kill(build.pid, signal.SIGKILL)  # the build alone, as the OOM killer or `kill -9 <pid>` would
+        build.wait(timeout=GONE_WITHIN_S)
+        deadline = time.monotonic() + GONE_WITHIN_S
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the extraction worker outlived its build"
+    finally:
+        kill_build(build)
+
+
+def test_staging_folders_of_builds_no_longer_running_are_removed(tmp_path):
+    raw = make_raw(tmp_path / "raw", "004")
+    wh = tmp_path / "wh" / "indicators.duckdb"
+    build = start_build(raw, wh, INDICATORS_FAULT_AT="gate")
+    try:
+        wait_for_line(build, "fault point gate reached")
+    finally:
+        kill_build(build)
+    [killed] = (wh.parent / ".staging").iterdir()
+    live = claim_stage_dir(wh.parent / ".staging" / "a-build-still-running")
+    try:
+        assert run_build(settings_for(raw, wh))[0]
+        assert list((wh.parent / ".staging").iterdir()) == [live]
+        assert not killed.exists()
+    finally:
+        release_stage_dir(live)
