@@ -69,11 +69,16 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
     )
     if not result.success:
         release_stage_dir(settings.stage_dir(result.run_id))  # no retry follows in-process
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(
-                    f"build failed in {event.step_key}: {_root_cause(event.step_failure_data.error)}", file=sys.stderr
-                )
+        failures = [
+            (event.step_key, _root_cause(event.step_failure_data.error))
+            for event in result.all_events
+            if event.is_step_failure
+        ]
+        if any(cause == INTERRUPTED for _, cause in failures):  # Ctrl-C: no stage failed, the user stopped it
+            print(f"build {INTERRUPTED}", file=sys.stderr)
+            return False, {}, []
+        for step, cause in failures:
+            print(f"build failed in {step}: {cause}", file=sys.stderr)
         return False, {}, []
     summary = result.output_for_node("warehouse")
     errors = (

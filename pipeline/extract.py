@@ -45,6 +45,7 @@ def _code_version() -> str:
 EXTRACTOR_VERSION = _code_version()
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 2048
+CONTENT_TO_MEMORY = 64  # memory cap / largest page content stream read (32 MB under the default cap)
 _POLL_S = 0.05
 
 
@@ -100,7 +101,9 @@ def pdf_page_count(path: str) -> int | None:
         return None
 
 
-def read_pdf(path: str, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
+def read_pdf(
+    path: str, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
+) -> list[TextLine]:
     if Path(path).stat().st_size == 0:
         raise ExtractionFailed("empty file (0 bytes)")
     with open(path, "rb") as fh:
@@ -109,17 +112,72 @@ def read_pdf(path: str, on_page: Callable[[int], None] | None = None) -> list[Te
     from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
 
     try:
+        if max_content_bytes:
+            check_content_streams(path, max_content_bytes)
         lines = pdf_to_lines(path, on_page)
     except ExtractionFailed:
         raise
     except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
-        raise ExtractionFailed(_pdf_reason(exc)) from exc
+        raise ExtractionFailed(_pdf_reason(exc, path)) from exc
     if not any(ln.text.strip() for ln in lines):
+        if xref_damaged(path):
+            raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
         raise ExtractionFailed("no text layer (scanned images?); needs OCR before it can be read")
     return lines
 
 
-def _pdf_reason(exc: Exception) -> str:
+CORRUPT_XREF = "corrupt PDF: its cross-reference table is damaged (save or download the file again)"
+
+
+def xref_damaged(path: str) -> bool:
+    """Whether the cross-reference table is unreadable: pdfminer then guesses where objects are, and a
+    wrong guess looks like a page without text, not like the damage it is."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        with open(path, "rb") as fh:
+            PDFDocument(PDFParser(fh), fallback=False).catalog["Pages"]  # noqa: B018 - it must resolve
+    except Exception as exc:  # noqa: BLE001 - any failure to read it without guessing is damage
+        return "Encrypt" not in type(exc).__name__ and "Password" not in type(exc).__name__
+    return False
+
+
+def check_content_streams(path: str, max_bytes: int) -> None:
+    """Stop before pdfminer parses a page whose content stream is too large for the memory cap (it holds a
+    whole decoded stream and an object per operator): a clear reason instead of an aborted worker."""
+    import zlib
+
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, resolve1
+
+    with open(path, "rb") as fh:
+        for page_no, page in enumerate(PDFPage.create_pages(PDFDocument(PDFParser(fh))), start=1):
+            total = 0
+            for stream in page.contents:
+                stream = resolve1(stream)
+                raw = getattr(stream, "rawdata", None)
+                if raw is None:
+                    continue
+                filters = stream.get_filters() if hasattr(stream, "get_filters") else []
+                if filters and filters[0][0] in LITERALS_FLATE_DECODE:
+                    inflate = zlib.decompressobj()
+                    size = len(inflate.decompress(raw, max_bytes + 1 - total))
+                    while size + total <= max_bytes and inflate.unconsumed_tail:
+                        size += len(inflate.decompress(inflate.unconsumed_tail, max_bytes + 1 - total - size))
+                else:
+                    size = len(raw)
+                total += size
+                if total > max_bytes:
+                    raise ExtractionFailed(
+                        f"content stream too large: page {page_no} holds more than {max_bytes >> 20} MB of "
+                        "drawing instructions, more than can be read under the memory cap"
+                    )
+
+
+def _pdf_reason(exc: Exception, path: str | None = None) -> str:
     name = type(exc).__name__
     if "Encrypt" in name or "Password" in name:
         return "encrypted PDF; cannot read it without the password"
@@ -127,11 +185,20 @@ def _pdf_reason(exc: Exception) -> str:
         return "malformed PDF (recursion too deep while parsing)"
     if isinstance(exc, MemoryError):
         return "PDF needs more memory than the cap allows"
+    if path is not None and xref_damaged(path):
+        return f"{CORRUPT_XREF} ({name}: {str(exc)[:120]})"
     return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
 
 
-def read_lines(file: SourceFile, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
-    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page)
+def read_lines(
+    file: SourceFile, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
+) -> list[TextLine]:
+    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page, max_content_bytes)
+
+
+def max_content_bytes(memory_mb: int) -> int:
+    """The largest page content a worker under `memory_mb` reads: pdfminer needs tens of times as much."""
+    return memory_mb * 1024 * 1024 // CONTENT_TO_MEMORY
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -242,12 +309,13 @@ def _die_with(build_pid: int) -> None:
 def _worker(file: SourceFile, out: str, memory_mb: int, conn, build_pid: int) -> None:  # runs in the child
     _die_with(build_pid)
     fault_point("extract:worker")
+    _quiet_stderr()
     try:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         sys.setrecursionlimit(5000)
         pages = pdf_page_count(file.path) if file.kind == "pdf" else None
-        lines = read_lines(file, lambda n: conn.send(("page", (n, pages))))
+        lines = read_lines(file, lambda n: conn.send(("page", (n, pages))), max_content_bytes(memory_mb))
         write_cache(Path(out), lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         conn.send(("ok", (_page_count(lines), peak_mb)))
@@ -263,6 +331,28 @@ def _worker(file: SourceFile, out: str, memory_mb: int, conn, build_pid: int) ->
         conn.send(("error", f"{type(exc).__name__}: {str(exc)[:160]}"))
     finally:
         conn.close()
+
+
+def died_reason(exitcode: int | None, memory_mb: int) -> str:
+    """Why a worker ended without an answer, in words (its exit status is a signal number, or a code)."""
+    if exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, -signal.SIGBUS):
+        how = {
+            -signal.SIGABRT: "aborted",
+            -signal.SIGKILL: "was killed",
+            -signal.SIGSEGV: "crashed",
+            -signal.SIGBUS: "crashed",
+        }[exitcode]
+        return f"the extraction {how} reading this PDF, most likely out of memory (cap {memory_mb} MB); stopped"
+    return f"the extraction stopped without a result (exit status {exitcode}); stopped"
+
+
+def _quiet_stderr() -> None:
+    """An interpreter that aborts prints a dump nobody asked for; the parent says what happened in one line."""
+    if os.environ.get("INDICATORS_LOG", "").upper() == "DEBUG":
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _over_memory(memory_mb: int) -> str:
@@ -371,7 +461,7 @@ def _poll(r: _Running, timeout_s: float, memory_mb: int, bars: ExtractProgress) 
         return kind, value
     if not r.proc.is_alive():
         r.proc.join()
-        return "error", f"extraction process died (exit code {r.proc.exitcode}; over the {memory_mb} MB memory cap?)"
+        return "error", died_reason(r.proc.exitcode, memory_mb)
     if time.monotonic() - r.started > timeout_s:
         r.proc.kill()
         r.proc.join()

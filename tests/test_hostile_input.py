@@ -6,19 +6,24 @@ warehouse paths with glob characters, and builds or workers killed half-way.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main, run_build
-from pipeline.extract import DAMAGED_CACHE_WARNING
+from pipeline.discover import discover_reports
+from pipeline.extract import DAMAGED_CACHE_WARNING, ExtractSettings, died_reason, extract_all, load_extracted
 from pipeline.steps import claim_stage_dir, release_stage_dir
 
 from .build_helpers import (
     kill_build,
+    make_pdf,
     make_raw,
+    page_stream,
     query,
     run_cli_build,
     sample_name,
@@ -191,3 +196,88 @@ def test_staging_folders_of_builds_no_longer_running_are_removed(tmp_path):
         assert not killed.exists()
     finally:
         release_stage_dir(live)
+
+
+# --- messages in the user's words ------------------------------------------------------------------
+
+
+def _edited_pdf(lines: list[str], garbage_xref: bool) -> bytes:
+    """A PDF edited once (an incremental update gives page 1 its text), as editors save them; with
+    `garbage_xref` the update's cross-reference table is unreadable."""
+    base = make_pdf([[""]])  # objects: 1 font, 2 content (no text yet), 3 page, 4 pages, 5 catalog
+    previous_xref = int(re.findall(rb"startxref\s+(\d+)", base)[-1])
+    stream = page_stream(lines)
+    update = b"2 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(stream), stream)
+    entry = b"garbage garbage\n" if garbage_xref else b"%010d 00000 n \n" % len(base)
+    return (
+        base
+        + update
+        + b"xref\n0 1\n0000000000 65535 f \n2 1\n"
+        + entry
+        + b"trailer\n<< /Size 6 /Root 5 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+        % (previous_xref, len(base) + len(update))
+    )
+
+
+def _flate_bomb_pdf(content_mb: int) -> bytes:
+    """One page whose compressed content stream inflates to `content_mb` MB of drawing instructions."""
+    op = b"BT /F1 9 Tf 1 0 0 1 40 800 Tm (x) Tj ET\n"
+    packed = zlib.compress(op * (content_mb * 1024 * 1024 // len(op)), 1)
+    pdf = make_pdf([["placeholder"]])
+    start = pdf.index(b"2 0 obj")
+    end = pdf.index(b"endobj", start)
+    obj = b"2 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\n" % (len(packed), packed)
+    # the xref offsets after object 2 no longer fit: pdfminer finds the objects by scanning, as for many files
+    return pdf[:start] + obj + pdf[end:]
+
+
+def _extract_one(tmp_path, name: str, data: bytes, **settings):
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / name).write_bytes(data)
+    found = discover_reports(raw)
+    chosen = [f for f in found.files if f.name == name]
+    done, errors = extract_all(chosen, ExtractSettings(tmp_path / "cache", workers=1, **settings), lambda _: None)
+    return done, {e.file: e.reason for e in errors}
+
+
+def test_a_damaged_cross_reference_table_is_named(tmp_path):
+    done, reasons = _extract_one(tmp_path, "edited.pdf", _edited_pdf(["Sjukfrånvaro\t5,7 %"], garbage_xref=False))
+    assert [ln.text for ln in load_extracted(done[0]).lines] == ["Sjukfrånvaro\t5,7 %"]
+    _, reasons = _extract_one(tmp_path, "damaged.pdf", _edited_pdf(["Sjukfrånvaro\t5,7 %"], garbage_xref=True))
+    assert reasons == {
+        "damaged.pdf": "corrupt PDF: its cross-reference table is damaged (save or download the file again): "
+        "no text could be found through it"
+    }
+
+
+def test_a_content_stream_too_large_for_the_memory_cap_is_named(tmp_path):
+    _, reasons = _extract_one(tmp_path, "bomb.pdf", _flate_bomb_pdf(64), memory_mb=512)  # reads up to 8 MB a page
+    assert reasons == {
+        "bomb.pdf": "content stream too large: page 1 holds more than 8 MB of drawing instructions, "
+        "more than can be read under the memory cap"
+    }
+
+
+def test_a_worker_that_died_is_explained_in_words():
+    assert died_reason(-signal.SIGABRT, 2048) == (
+        "the extraction aborted reading this PDF, most likely out of memory (cap 2048 MB); stopped"
+    )
+    assert "was killed" in died_reason(-signal.SIGKILL, 2048)
+    assert "exit code" not in died_reason(-signal.SIGABRT, 2048)
+
+
+def test_ctrl_c_says_interrupted_by_the_user(tmp_path):
+    raw = make_raw(tmp_path / "raw", "004")
+    wh = tmp_path / "wh" / "indicators.duckdb"
+    build = start_build(raw, wh, INDICATORS_FAULT_AT="gate")
+    try:
+        wait_for_line(build, "fault point gate reached")
+        os.kill(build.pid, signal.SIGINT)
+        _, err = build.communicate(timeout=GONE_WITHIN_S)
+    finally:
+        kill_build(build)
+    lines = [ln for ln in err.splitlines() if not ln.startswith("INFO ")]
+    assert lines == ["build interrupted by the user", f"warehouse unchanged: {wh}"]
+    assert build.returncode == 1 and not wh.exists()
+    assert list((wh.parent / ".staging").iterdir()) == []
