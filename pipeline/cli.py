@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.assets import BuildSettings
+from pipeline.gates import NotAWarehouse, refuse_to_replace
 from pipeline.load import connect_read_only, is_duckdb_file
 from pipeline.steps import release_stage_dir
 
@@ -117,6 +118,11 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
 
 def cmd_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    try:
+        refuse_to_replace(settings.warehouse)  # before minutes of extraction, not after
+    except NotAWarehouse as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
     ok, summary, errors = run_build(settings)
     if not ok:
         print(f"warehouse unchanged: {settings.warehouse}", file=sys.stderr)

@@ -118,7 +118,7 @@ def read_pdf(
     except ExtractionFailed:
         raise
     except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
-        raise ExtractionFailed(_pdf_reason(exc, path)) from exc
+        raise ExtractionFailed(_pdf_reason(exc)) from exc
     if not any(ln.text.strip() for ln in lines):
         if xref_damaged(path):
             raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
@@ -177,7 +177,7 @@ def check_content_streams(path: str, max_bytes: int) -> None:
                     )
 
 
-def _pdf_reason(exc: Exception, path: str | None = None) -> str:
+def _pdf_reason(exc: Exception) -> str:
     name = type(exc).__name__
     if "Encrypt" in name or "Password" in name:
         return "encrypted PDF; cannot read it without the password"
@@ -185,8 +185,6 @@ def _pdf_reason(exc: Exception, path: str | None = None) -> str:
         return "malformed PDF (recursion too deep while parsing)"
     if isinstance(exc, MemoryError):
         return "PDF needs more memory than the cap allows"
-    if path is not None and xref_damaged(path):
-        return f"{CORRUPT_XREF} ({name}: {str(exc)[:120]})"
     return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
 
 
@@ -342,8 +340,10 @@ def died_reason(exitcode: int | None, memory_mb: int) -> str:
             -signal.SIGSEGV: "crashed",
             -signal.SIGBUS: "crashed",
         }[exitcode]
-        return f"the extraction {how} reading this PDF, most likely out of memory (cap {memory_mb} MB); stopped"
-    return f"the extraction stopped without a result (exit status {exitcode}); stopped"
+        return f"the extraction {how} reading this file, most likely over the {memory_mb} MB memory cap; stopped"
+    return (
+        f"the extraction ended without a result (exit status {exitcode}), possibly over the {memory_mb} MB memory cap"
+    )
 
 
 def _quiet_stderr() -> None:

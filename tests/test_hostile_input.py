@@ -115,6 +115,14 @@ def test_a_build_over_odd_entries_finishes_and_publishes(odd_folder):
     assert not list((wh.parent / ".staging").iterdir())
 
 
+def test_the_sensor_sees_a_folder_with_odd_names(odd_folder):
+    from pipeline.sensors import raw_folder_state
+
+    wh, _ = odd_folder
+    state = raw_folder_state(wh.parent.parent / "raw")
+    assert state.files == 4  # sample 004, the non-UTF-8 name, the links to 004 and to /etc/passwd (stat only)
+
+
 def test_every_skipped_entry_is_named_with_its_reason(odd_folder):
     wh, _ = odd_folder
     assert dict(query(wh, "select file, reason from load_errors where stage = 'discover'")) == {
@@ -261,7 +269,7 @@ def test_a_content_stream_too_large_for_the_memory_cap_is_named(tmp_path):
 
 def test_a_worker_that_died_is_explained_in_words():
     assert died_reason(-signal.SIGABRT, 2048) == (
-        "the extraction aborted reading this PDF, most likely out of memory (cap 2048 MB); stopped"
+        "the extraction aborted reading this file, most likely over the 2048 MB memory cap; stopped"
     )
     assert "was killed" in died_reason(-signal.SIGKILL, 2048)
     assert "exit code" not in died_reason(-signal.SIGABRT, 2048)

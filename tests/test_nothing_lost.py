@@ -159,3 +159,18 @@ def test_a_tampered_record_is_not_trusted(built, capsys):
     _damage(wh)
     code, failed = _build(raw, wh, capsys=capsys)
     assert code == 1 and "there is no valid record" in failed
+
+
+def test_a_warehouse_path_that_is_not_a_warehouse_is_never_replaced(tmp_path, capsys):
+    raw = make_raw(tmp_path / "raw", "004")
+    notes = tmp_path / "README.md"
+    notes.write_text("# notes\n", encoding="utf-8")
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    assert main(["build", "--raw", str(raw), "--warehouse", str(notes)]) == 1
+    assert capsys.readouterr().err == f"build failed: {notes} is not a DuckDB warehouse file; not replaced\n"
+    assert notes.read_text(encoding="utf-8") == "# notes\n"
+    assert main(["build", "--raw", str(raw), "--warehouse", str(folder) + "/"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"build failed: {folder} is a folder, not a warehouse file") and err.count("\n") == 1
+    assert list(folder.iterdir()) == []
