@@ -8,18 +8,20 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main, run_build
+from pipeline.cli import run_build
 from pipeline.discover import discover_reports
 from pipeline.extract import DAMAGED_CACHE_WARNING, ExtractSettings, died_reason, extract_all, load_extracted
 from pipeline.steps import claim_stage_dir, release_stage_dir
 
 from .build_helpers import (
+    copy_build,
     kill_build,
     make_pdf,
     make_raw,
@@ -36,11 +38,18 @@ from .conftest import sample_txt
 SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro'"
 
 
+@pytest.fixture(scope="module")
+def template_004(tmp_path_factory):
+    base = tmp_path_factory.mktemp("template")
+    assert run_build(settings_for(make_raw(base / "raw", "004"), base / "wh" / "indicators.duckdb"))[0]
+    return base
+
+
 @pytest.fixture
-def built_004(tmp_path):
-    """Sample 004 built once: (settings, its cache entry)."""
-    settings = settings_for(make_raw(tmp_path / "raw", "004"), tmp_path / "wh" / "indicators.duckdb")
-    assert run_build(settings)[0]
+def built_004(template_004, tmp_path):
+    """A copy of sample 004 built, with its extraction cache: (settings, the cache entry)."""
+    raw, wh = copy_build(template_004, tmp_path)
+    settings = settings_for(raw, wh)
     [entry] = (settings.cache_dir / "extract").glob("*.json")
     return settings, entry
 
@@ -70,14 +79,6 @@ def test_a_truncated_cache_entry_is_extracted_again_not_a_parse_error(built_004)
     assert run_build(settings)[1]["files_from_cache"] == 1
 
 
-def test_a_forged_cache_entry_cannot_be_written_through_query(built_004, capsys):
-    settings, entry = built_004
-    forged = "copy (select 'x' as a) to '" + str(entry) + "' (format csv)"
-    assert main(["query", "--warehouse", str(settings.warehouse), forged]) == 1
-    assert "query refused" in capsys.readouterr().err
-    assert run_build(settings)[1]["files_from_cache"] == 1
-
-
 # --- the raw folder: regular files inside it only, every other entry named -----------------------
 
 NON_UTF8 = b"caf\xe9 rapport\n.txt"  # Latin-1 bytes and a newline: allowed by the file system
@@ -99,6 +100,10 @@ def odd_folder(tmp_path_factory):
     (raw / "alias.txt").symlink_to(raw / sample_name("004"))
     os.mkfifo(raw / "manifest.csv")
     os.mkfifo(raw / "pipe.txt")
+    try:  # /dev/zero under a report's name: reading it would never end
+        os.mknod(raw / "zero.pdf", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except PermissionError:  # creating devices needs CAP_MKNOD
+        pass
     (raw / os.fsdecode(NON_UTF8)).write_bytes(sample_txt("000").read_bytes())
     wh = base / 'w[1] it\'s "q" *' / "indicators.duckdb"
     done = run_cli_build(raw, wh)  # in a subprocess: a FIFO that hung the build would time out, not hang
@@ -125,7 +130,10 @@ def test_the_sensor_sees_a_folder_with_odd_names(odd_folder):
 
 def test_every_skipped_entry_is_named_with_its_reason(odd_folder):
     wh, _ = odd_folder
-    assert dict(query(wh, "select file, reason from load_errors where stage = 'discover'")) == {
+    reasons = dict(query(wh, "select file, reason from load_errors where stage = 'discover'"))
+    if (wh.parent.parent / "raw" / "zero.pdf").exists():
+        assert reasons.pop("zero.pdf") == "a device, not a regular file; not read"
+    assert reasons == {
         "manifest.csv": "a named pipe (FIFO), not a regular file; not read; manifest ignored",
         "pipe.txt": "a named pipe (FIFO), not a regular file; not read",
         "passwd.txt": "a symbolic link to a place outside the raw folder; not followed",
