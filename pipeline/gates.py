@@ -3,14 +3,16 @@
 Takes the staging folder of a build, the warehouse path, the load errors and summary, the files found
 in the raw folder and the outcomes of the row-level facts suite. `build_and_publish` then, holding
 the build lock:
-  1. removes what killed builds left behind (half-built files, old staging folders),
+  1. removes what killed builds left behind (half-built files, staging folders of dead builds),
   2. builds a complete new warehouse file beside the current one (load.build_candidate),
   3. reads each table of it, read-only, into a check frame (sql/checks/<suite>.sql) and runs the
      Great Expectations suite of the same name (expectations/<suite>.json) on it; report_row_counts
-     compares rows per report with the previous warehouse,
+     compares reports and rows per report with the previous warehouse, whose figures come from the
+     record written when it was published (`.<name>.published.json`, checksummed), so a previous
+     warehouse that is locked or damaged never turns the comparison off,
   4. records every outcome in the new file's validation_results table,
-  5. publishes it with one atomic rename, or, when a blocking expectation failed, moves it to
-     warehouse/rejected/ for inspection and leaves the previous warehouse in place.
+  5. publishes it with one atomic rename and writes its record, or, when a blocking expectation
+     failed, moves it to warehouse/rejected/ for inspection and leaves the previous warehouse in place.
 It gives a BuildOutcome: published or not, the one-line reason, the gate's outcomes and figures.
 """
 
@@ -234,7 +236,8 @@ def refuse_to_replace(warehouse: Path) -> None:
 
 def remove_leftovers(warehouse: Path) -> list[Path]:
     """Half-built files of killed builds. Call with the lock held: then no live build owns one."""
-    removed = leftover_building_files(warehouse)
+    record = record_path(warehouse)
+    removed = leftover_building_files(warehouse) + sorted(warehouse.parent.glob(f"{record.name}.tmp*"))
     for path in removed:
         path.unlink(missing_ok=True)
         log.warning("removed %s, left by a build that was stopped", path.name)
@@ -308,7 +311,8 @@ def _record_checksum(body: Mapping[str, Any]) -> str:
 
 def report_counts(database: Path) -> list[dict[str, Any]]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.sql(PREVIOUS_COUNTS_SQL).df().to_dict("records")
+        rows = con.execute(PREVIOUS_COUNTS_SQL).fetchall()
+    return [{"report_key": key, "report_file": name, "rows_before": int(n)} for key, name, n in rows]
 
 
 def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
@@ -316,9 +320,7 @@ def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
     body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
     path = record_path(warehouse)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(
-        json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False, default=int), encoding="utf-8"
-    )
+    tmp.write_text(json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
