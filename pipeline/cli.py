@@ -349,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except duckdb.Error as exc:  # a damaged or locked warehouse: one line, not a traceback
+        print(f"{args.command} failed: {_first_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         unchanged = "; warehouse unchanged" if args.command == "build" else ""
         print(f"{args.command} {INTERRUPTED}{unchanged}", file=sys.stderr)

@@ -157,11 +157,12 @@ def test_a_path_that_is_not_a_warehouse_gives_one_line(warehouse, tmp_path, caps
     cases = {
         ROOT / "README.md": "README.md is not a DuckDB warehouse file",
         warehouse.parent: "is a folder, not a warehouse file",
-        damaged: f"cannot open the warehouse {damaged}: IO Error",
+        damaged: "IO Error: Could not read enough bytes from file",
         tmp_path / "none.duckdb": "no warehouse at",
     }
     for path, message in cases.items():
-        for command in (["query", "select 1"], ["catalog"]):
+        for command in (["query", "select 1"], ["catalog"], ["export", str(tmp_path / "out")]):
             assert main([command[0], "--warehouse", str(path), *command[1:]]) == 1
             err = capsys.readouterr().err
-            assert message in err and len(err.strip().splitlines()) == 1, (path, err)
+            assert message in err and len(err.strip().splitlines()) == 1, (command, path, err)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
