@@ -6,7 +6,6 @@ per-step overhead would cost more than the work.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +25,15 @@ from pipeline.gates import (
 )
 from pipeline.incremental import INPUTS_KEY, inputs_fingerprint, is_up_to_date, previous_checks, previous_summary
 from pipeline.models import LoadError
-from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
+from pipeline.steps import (
+    NormalizeStep,
+    ParseStep,
+    ValidateStep,
+    normalize_all,
+    parse_all,
+    release_stage_dir,
+    validate_all,
+)
 from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
@@ -41,8 +48,11 @@ class BuildSettings(dg.ConfigurableResource):
     workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
     timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
     memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
-    # A real drop in a report's rows (a shorter re-issue) blocks the swap until someone accepts it.
-    accept_row_drops: bool = os.environ.get("INDICATORS_ACCEPT_ROW_DROPS", "") not in ("", "0")
+    # A published report that would go, or a real drop in its rows (a shorter re-issue), blocks the
+    # swap until someone accepts it (--accept-losses; --accept-row-drops is the older name).
+    accept_row_drops: bool = any(
+        os.environ.get(f"INDICATORS_ACCEPT_{name}", "") not in ("", "0") for name in ("LOSSES", "ROW_DROPS")
+    )
     # Wait before the load step retries a transient failure (lock held by another build, I/O error).
     retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
 
@@ -67,6 +77,8 @@ UP_TO_DATE = {"up_to_date": True}
 
 @dg.asset(group_name=BUILD_GROUP, description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
+    if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
+        raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
     found = discover_reports(settings.raw_dir)
     found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
     found.up_to_date = is_up_to_date(settings.warehouse, found.fingerprint)
@@ -91,7 +103,13 @@ def extracted_texts(
     extract_settings = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
     done, errors = extract_all(report_files.files, extract_settings, progress=context.log.info)
     fresh = sum(1 for d in done if not d.from_cache)
-    context.add_output_metadata({"extracted": fresh, "from_cache": len(done) - fresh, "rejected": len(errors)})
+    context.add_output_metadata(
+        {
+            "extracted": fresh,
+            "from_cache": len(done) - fresh,
+            "rejected": sum(1 for e in errors if not e.reason.startswith("warning:")),
+        }
+    )
     return done, errors
 
 
@@ -215,9 +233,9 @@ def warehouse(
         if is_transient(exc):  # the staging folder stays for the retry
             context.log.warning(f"transient failure, retrying in {settings.retry_wait_s:.0f} s: {exc}")
             raise dg.RetryRequested(TRANSIENT_RETRIES, seconds_to_wait=settings.retry_wait_s) from exc
-        shutil.rmtree(stage, ignore_errors=True)
+        release_stage_dir(stage)
         raise
-    shutil.rmtree(stage, ignore_errors=True)
+    release_stage_dir(stage)
     for suite, outcomes in outcome.gate.by_suite().items():
         if suite in WAREHOUSE_SUITES:
             yield _check_result(f"{suite}_suite", outcomes)

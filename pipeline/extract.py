@@ -17,6 +17,7 @@ import logging
 import os
 import resource
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +44,7 @@ def _code_version() -> str:
 EXTRACTOR_VERSION = _code_version()
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 2048
+CONTENT_TO_MEMORY = 64  # memory cap / largest page content stream read (32 MB under the default cap)
 _POLL_S = 0.05
 
 
@@ -98,7 +100,9 @@ def pdf_page_count(path: str) -> int | None:
         return None
 
 
-def read_pdf(path: str, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
+def read_pdf(
+    path: str, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
+) -> list[TextLine]:
     if Path(path).stat().st_size == 0:
         raise ExtractionFailed("empty file (0 bytes)")
     with open(path, "rb") as fh:
@@ -107,14 +111,69 @@ def read_pdf(path: str, on_page: Callable[[int], None] | None = None) -> list[Te
     from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
 
     try:
+        if max_content_bytes:
+            check_content_streams(path, max_content_bytes)
         lines = pdf_to_lines(path, on_page)
     except ExtractionFailed:
         raise
     except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
         raise ExtractionFailed(_pdf_reason(exc)) from exc
     if not any(ln.text.strip() for ln in lines):
+        if xref_damaged(path):
+            raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
         raise ExtractionFailed("no text layer (scanned images?); needs OCR before it can be read")
     return lines
+
+
+CORRUPT_XREF = "corrupt PDF: its cross-reference table is damaged (save or download the file again)"
+
+
+def xref_damaged(path: str) -> bool:
+    """Whether the cross-reference table is unreadable: pdfminer then guesses where objects are, and a
+    wrong guess looks like a page without text, not like the damage it is."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        with open(path, "rb") as fh:
+            PDFDocument(PDFParser(fh), fallback=False).catalog["Pages"]  # noqa: B018 - it must resolve
+    except Exception as exc:  # noqa: BLE001 - any failure to read it without guessing is damage
+        return "Encrypt" not in type(exc).__name__ and "Password" not in type(exc).__name__
+    return False
+
+
+def check_content_streams(path: str, max_bytes: int) -> None:
+    """Stop before pdfminer parses a page whose content stream is too large for the memory cap (it holds a
+    whole decoded stream and an object per operator): a clear reason instead of an aborted worker."""
+    import zlib
+
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, resolve1
+
+    with open(path, "rb") as fh:
+        for page_no, page in enumerate(PDFPage.create_pages(PDFDocument(PDFParser(fh))), start=1):
+            total = 0
+            for stream in page.contents:
+                stream = resolve1(stream)
+                raw = getattr(stream, "rawdata", None)
+                if raw is None:
+                    continue
+                filters = stream.get_filters() if hasattr(stream, "get_filters") else []
+                if filters and filters[0][0] in LITERALS_FLATE_DECODE:
+                    inflate = zlib.decompressobj()
+                    size = len(inflate.decompress(raw, max_bytes + 1 - total))
+                    while size + total <= max_bytes and inflate.unconsumed_tail:
+                        size += len(inflate.decompress(inflate.unconsumed_tail, max_bytes + 1 - total - size))
+                else:
+                    size = len(raw)
+                total += size
+                if total > max_bytes:
+                    raise ExtractionFailed(
+                        f"content stream too large: page {page_no} holds more than {max_bytes >> 20} MB of "
+                        "drawing instructions, more than can be read under the memory cap"
+                    )
 
 
 def _pdf_reason(exc: Exception) -> str:
@@ -128,8 +187,15 @@ def _pdf_reason(exc: Exception) -> str:
     return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
 
 
-def read_lines(file: SourceFile, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
-    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page)
+def read_lines(
+    file: SourceFile, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
+) -> list[TextLine]:
+    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page, max_content_bytes)
+
+
+def max_content_bytes(memory_mb: int) -> int:
+    """The largest page content a worker under `memory_mb` reads: pdfminer needs tens of times as much."""
+    return memory_mb * 1024 * 1024 // CONTENT_TO_MEMORY
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -139,14 +205,47 @@ def cache_path(cache_dir: Path, file: SourceFile) -> Path:
     return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
 
 
+# A cache entry is a header line with the SHA-256 of the rest, then the JSON lines: an entry changed
+# or cut short after it was written is found before use, discarded and extracted again.
+_CHECKSUM_PREFIX = b"sha256 "
+
+
 def write_cache(path: Path, lines: list[TextLine]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump([[ln.page, ln.line_no, ln.text] for ln in lines], fh, ensure_ascii=False)
+    with open(tmp, "wb") as fh:
+        fh.write(_CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
     os.replace(tmp, path)
 
 
+class DamagedCacheEntry(Exception):
+    """A cache entry whose content does not match the checksum written with it."""
+
+
+def read_cache(path: Path) -> list[TextLine]:
+    """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
+    data = path.read_bytes()
+    header, _, body = data.partition(b"\n")
+    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
+        body
+    ).hexdigest().encode("ascii"):
+        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
+    try:
+        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
+    except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
+        raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
+
+
+def cache_entry_ok(path: Path) -> bool:
+    try:
+        read_cache(path)
+    except (OSError, DamagedCacheEntry):
+        return False
+    return True
+
+
+DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
 STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
 
 
@@ -164,9 +263,7 @@ def prune_cache(cache_dir: Path) -> int:
 
 
 def load_extracted(item: Extracted) -> ExtractedText:
-    with open(item.cache_path, encoding="utf-8") as fh:
-        lines = [TextLine(p, n, t) for p, n, t in json.load(fh)]
-    return ExtractedText(item.file, lines)
+    return ExtractedText(item.file, read_cache(item.cache_path))
 
 
 def _page_count(lines: list[TextLine]) -> int | None:
@@ -182,7 +279,7 @@ def extract_one(file: SourceFile, out: str, memory_mb: int, send: Callable[[str,
     try:
         fault_point(f"extract:{file.name}")  # a test's deliberately slow input (pipeline/faults.py)
         pages = pdf_page_count(file.path) if file.kind == "pdf" else None
-        lines = read_lines(file, lambda n: send("page", (n, pages)))
+        lines = read_lines(file, lambda n: send("page", (n, pages)), max_content_bytes(memory_mb))
         write_cache(Path(out), lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         send("ok", (_page_count(lines), peak_mb))
@@ -204,6 +301,30 @@ def extract_one(file: SourceFile, out: str, memory_mb: int, send: Callable[[str,
         log.debug("extract worker failed: %s", traceback.format_exc())
         send("error", f"{type(exc).__name__}: {str(exc)[:160]}")
         return "error"
+
+
+def died_reason(exitcode: int | None, memory_mb: int) -> str:
+    """Why a worker ended without an answer, in words (its exit status is a signal number, or a code)."""
+    if exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, -signal.SIGBUS):
+        how = {
+            -signal.SIGABRT: "aborted",
+            -signal.SIGKILL: "was killed",
+            -signal.SIGSEGV: "crashed",
+            -signal.SIGBUS: "crashed",
+        }[exitcode]
+        return f"the extraction {how} reading this file, most likely over the {memory_mb} MB memory cap; stopped"
+    return (
+        f"the extraction ended without a result (exit status {exitcode}), possibly over the {memory_mb} MB memory cap"
+    )
+
+
+def _quiet_stderr() -> None:
+    """An interpreter that aborts prints a dump nobody asked for; the parent says what happened in one line."""
+    if os.environ.get("INDICATORS_LOG", "").upper() == "DEBUG":
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _over_memory(memory_mb: int) -> str:
@@ -229,7 +350,7 @@ class _Worker:
         )
         self.buffer = b""
         self.file: SourceFile | None = None
-        self.started = 0.0
+        self.started = time.monotonic()  # of the worker, then of each file it is given
         self.served = False  # said it was ready at least once
 
     def give(self, file: SourceFile, out: str) -> bool:
@@ -283,10 +404,14 @@ def extract_all(
     todo: list[SourceFile] = []
     for f in files:
         path = cache_path(settings.cache_dir, f)
-        if path.exists():
+        if path.exists() and cache_entry_ok(path):
             done.append(Extracted(f, path, None, from_cache=True))
-        else:
-            todo.append(f)
+            continue
+        if path.exists():
+            path.unlink(missing_ok=True)
+            log.warning("cached extraction of %s was damaged (checksum mismatch); extracting it again", f.name)
+            errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
+        todo.append(f)
     report = progress or (lambda msg: log.info(msg))
     prune_cache(settings.cache_dir)
     todo = _extract_text_files(todo, settings, done, errors)
@@ -367,7 +492,7 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
                 if answers is None:  # the worker exited: in the middle of a file, or after saying it would
                     code = retire(worker)
                     if worker.file is not None:
-                        finish(worker, "error", _died(code, settings.memory_mb))
+                        finish(worker, "error", died_reason(code, settings.memory_mb))
                     elif not worker.served and queue:  # it could not even start: the next ones would not either
                         worker.file = queue.pop(0)
                         finish(worker, "error", f"extraction process could not start (exit code {code})")
@@ -389,6 +514,10 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
                 if worker.file is not None and now - worker.started > settings.timeout_s:
                     retire(worker, kill=True)
                     finish(worker, "error", f"extraction took longer than {settings.timeout_s:g} s; stopped")
+                elif not worker.served and now - worker.started > settings.timeout_s and queue:
+                    retire(worker, kill=True)  # it never got going: the file next in line says so
+                    worker.file = queue.pop(0)
+                    finish(worker, "error", f"extraction process did not start within {settings.timeout_s:g} s")
     finally:
         for worker in list(workers):
             retire(worker, kill=worker.file is not None)
@@ -398,7 +527,3 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
 def _free(workers: list[_Worker]) -> int:
     """Workers started or starting that hold no file."""
     return sum(1 for w in workers if w.file is None)
-
-
-def _died(code: int | None, memory_mb: int) -> str:
-    return f"extraction process died (exit code {code}; over the {memory_mb} MB memory cap?)"

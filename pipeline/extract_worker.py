@@ -63,6 +63,11 @@ def main() -> None:
     die_with_parent()
     if os.getppid() != parent:
         return
+    from pipeline.extract import _quiet_stderr
+    from pipeline.faults import fault_point
+
+    fault_point("extract:worker")  # a test kills the build here: the worker must die with it
+    _quiet_stderr()
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # whatever else prints goes to stderr, never into the answers
     sys.stdout = sys.stderr

@@ -13,9 +13,11 @@ the staging folder gets hard links to the cached files.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import pickle
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.discover import Discovery
-from pipeline.extract import Extracted, load_extracted
+from pipeline.extract import DamagedCacheEntry, Extracted, load_extracted
 from pipeline.incremental import link_or_copy, prune_reports_cache, report_key, reports_cache, write_atomic
 from pipeline.models import LoadError, ParsedReport, ReportMeta, SourceFile
 from pipeline.normalize import goals_frame, normalize_report
@@ -81,6 +83,48 @@ class ValidateStep:
     up_to_date: bool = False
 
 
+# --- the staging folder of a run ----------------------------------------------------------------
+
+STAGE_LOCK = ".owner.lock"
+_claimed: dict[Path, int] = {}  # staging folders this process works in, with their locked descriptors
+
+
+def claim_stage_dir(stage_dir: Path) -> Path:
+    """Create a run's staging folder and hold a lock in it for as long as this process lives, so another
+    build can tell a folder still in use from one a killed build left (the kernel drops the lock)."""
+    stage_dir = stage_dir.resolve()
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    if stage_dir not in _claimed:
+        fd = os.open(stage_dir / STAGE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _claimed[stage_dir] = fd
+    return stage_dir
+
+
+def release_stage_dir(stage_dir: Path) -> None:
+    """Remove a run's staging folder and let go of its lock."""
+    stage_dir = stage_dir.resolve()
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    fd = _claimed.pop(stage_dir, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def stage_dir_in_use(folder: Path) -> bool | None:
+    """Whether a live build holds the folder's lock; None when the folder has no lock (older builds)."""
+    try:
+        fd = os.open(folder / STAGE_LOCK, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 # --- parse -----------------------------------------------------------------------------------
 
 
@@ -106,6 +150,7 @@ def parse_all(
     progress: Callable[[str], None] = log.info,
 ) -> ParseStep:
     step = ParseStep()
+    claim_stage_dir(stage_dir)
     cache = reports_cache(cache_dir)
     prune_reports_cache(cache_dir)
     for item in extracted:
@@ -121,7 +166,14 @@ def parse_all(
             report: ParsedReport = pickle.loads(parsed_path.read_bytes())
         else:
             try:
-                report = parse_report(load_extracted(item), discovery.manifest.get(name))
+                text = load_extracted(item)
+            except DamagedCacheEntry:  # verified moments ago: something changed it during this build
+                step.errors.append(
+                    LoadError(name, "extract", "cached extraction changed during the build; build again")
+                )
+                continue
+            try:
+                report = parse_report(text, discovery.manifest.get(name))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
                 log.exception("parse failed for %s", name)
                 step.errors.append(LoadError(name, "parse", f"parser failed: {type(exc).__name__}: {exc}"))
@@ -252,7 +304,7 @@ def validate_all(normalized: NormalizeStep, cache_dir: Path) -> ValidateStep:
     step.from_cache = len(normalized.facts) - len(todo)
     key_of = {path.stem: key for key, path in todo}  # report_id (content hash) -> cache key
     # Several reports per suite run: GX costs about half a second a run whatever the size.
-    for batch in in_batches((pl.read_parquet(path) for _, path in todo), VALIDATE_BATCH_ROWS):
+    for batch in in_batches((pl.read_parquet(path, glob=False) for _, path in todo), VALIDATE_BATCH_ROWS):
         for report_id, result in validate_reports(batch).items():
             key = key_of[report_id]
             _write_parquet(result.valid, cached(key, "valid.parquet"))
@@ -263,17 +315,18 @@ def validate_all(normalized: NormalizeStep, cache_dir: Path) -> ValidateStep:
         valid = stage / "valid" / path.name
         link_or_copy(cached(key, "valid.parquet"), valid)
         link_or_copy(cached(key, "quarantine.parquet"), stage / "quarantine" / path.name)
-        counts = pl.scan_parquet(valid).select(
+        counts = pl.scan_parquet(valid, glob=False).select(
             pl.len().alias("rows"), pl.col("quality_flag").is_not_null().sum().alias("flagged")
         )
         rows, flagged = counts.collect().row(0)
         step.rows_valid += rows
         step.rows_flagged += flagged
-        step.rows_quarantined += pl.scan_parquet(stage / "quarantine" / path.name).select(pl.len()).collect().item()
+        quarantined = pl.scan_parquet(stage / "quarantine" / path.name, glob=False)
+        step.rows_quarantined += quarantined.select(pl.len()).collect().item()
         for o in pickle.loads(cached(key, "outcomes.pkl").read_bytes()):
             merge_outcome(totals, o)
     # Empty files with the schema, so the loader's globs match even when no report loaded.
-    empty = pl.read_parquet(stage / "facts" / "_empty.parquet")
+    empty = pl.read_parquet(stage / "facts" / "_empty.parquet", glob=False)
     empty.write_parquet(stage / "valid" / "_empty.parquet")
     empty.with_columns(pl.lit(None, pl.String).alias("reason")).write_parquet(stage / "quarantine" / "_empty.parquet")
     step.outcomes = list(totals.values())

@@ -216,7 +216,7 @@ COMMENT ON COLUMN indicator_series."district_code" IS 'Key of the district counc
 COMMENT ON COLUMN indicator_series."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
 COMMENT ON COLUMN indicator_series."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_series."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
-COMMENT ON COLUMN indicator_series."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year; other spans as ''YYYY-MM-DD..YYYY-MM-DD''.';
+COMMENT ON COLUMN indicator_series."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN indicator_series."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
 COMMENT ON COLUMN indicator_series."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_series."ref_end" IS 'Last day of the period the value is about.';
@@ -238,7 +238,7 @@ COMMENT ON COLUMN indicator_latest."district_code" IS 'Key of the district counc
 COMMENT ON COLUMN indicator_latest."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
 COMMENT ON COLUMN indicator_latest."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_latest."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
-COMMENT ON COLUMN indicator_latest."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year; other spans as ''YYYY-MM-DD..YYYY-MM-DD''.';
+COMMENT ON COLUMN indicator_latest."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN indicator_latest."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
 COMMENT ON COLUMN indicator_latest."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_latest."ref_end" IS 'Last day of the period the value is about.';
@@ -260,7 +260,7 @@ COMMENT ON COLUMN target_attainment."district_code" IS 'Key of the district coun
 COMMENT ON COLUMN target_attainment."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
 COMMENT ON COLUMN target_attainment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
 COMMENT ON COLUMN target_attainment."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
-COMMENT ON COLUMN target_attainment."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year; other spans as ''YYYY-MM-DD..YYYY-MM-DD''.';
+COMMENT ON COLUMN target_attainment."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN target_attainment."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
 COMMENT ON COLUMN target_attainment."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN target_attainment."ref_end" IS 'Last day of the period the value is about.';

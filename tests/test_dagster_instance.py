@@ -47,3 +47,19 @@ def test_a_cli_build_is_recorded_in_the_dagster_home_instance(tmp_path, monkeypa
         ).records
         evaluated = {r.event_log_entry.dagster_event.event_specific_data.check_name for r in checks}
         assert {"indicator_facts_suite", "fact_indicator_value_suite", "report_row_counts_suite"} <= evaluated
+
+
+GX_CONTEXT = (
+    "import logging, sys; logging.basicConfig(level=sys.argv[1]); from pipeline.validate import _context; _context()"
+)
+
+
+def test_library_log_lines_follow_the_chosen_level():
+    quiet, verbose = (
+        subprocess.run(
+            [sys.executable, "-c", GX_CONTEXT, level], capture_output=True, text=True, timeout=300, cwd=ROOT
+        ).stderr
+        for level in ("WARNING", "INFO")
+    )
+    assert "great_expectations" not in quiet
+    assert "Created temporary directory" in verbose  # INDICATORS_LOG=INFO still shows everything

@@ -62,5 +62,5 @@ def test_a_worker_that_dies_loses_its_file_only(tmp_path, started, monkeypatch):
     done, errors = extract_all(files, ExtractSettings(tmp_path / "cache", workers=1), progress=lambda _: None)
     assert sorted(d.file.name for d in done) == ["letter0.pdf", "letter2.pdf"]
     assert [e.file for e in errors] == ["letter1.pdf"]
-    assert errors[0].reason.startswith("extraction process died (exit code 1;")
+    assert errors[0].reason.startswith("the extraction ended without a result (exit status 1)")
     assert len(started) == 2  # a fresh worker took the next file
