@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import stat
 import time
@@ -33,7 +34,7 @@ from .build_helpers import (
     start_build,
     wait_for_line,
 )
-from .conftest import sample_txt
+from .conftest import RAW, SAMPLE_FILES, sample_txt
 
 SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro'"
 
@@ -182,7 +183,9 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_worker_dies_with_its_killed_build(tmp_path):
-    raw = make_raw(tmp_path / "raw", "004")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(RAW / f"{SAMPLE_FILES['004']}.pdf", raw)  # a PDF: texts are read without a worker
     build = start_build(raw, tmp_path / "wh" / "indicators.duckdb", INDICATORS_FAULT_AT="extract:worker")
     try:
         line = wait_for_line(build, "fault point extract:worker reached")
