@@ -11,6 +11,7 @@ def test_asset_graph():
         "normalized_indicators",
         "parsed_reports",
         "report_files",
+        "report_site",
         "validated_indicators",
         "warehouse",
     ]
@@ -23,6 +24,7 @@ def test_asset_graph():
     assert upstream["normalized_indicators"] == ["parsed_reports"]
     assert upstream["validated_indicators"] == ["normalized_indicators"]
     assert upstream["warehouse"] == ["extracted_texts", "parsed_reports", "report_files", "validated_indicators"]
+    assert upstream["report_site"] == ["warehouse"]
 
 
 def test_asset_checks():
