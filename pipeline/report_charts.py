@@ -63,7 +63,7 @@ _X = {
 }
 
 
-_Y = {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False, "nice": True}}
+_Y = {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False, "nice": True, "padding": 8}}
 
 
 def _layer(name: str, kind: str, mark: dict, encoding: dict, extra_filter: str = "") -> dict:

@@ -77,7 +77,7 @@ def flag_text(flag: str | None) -> str:
 
 def met_text(met: bool | None, better: str | None) -> str:
     if met is None:
-        return "okänt" if better else "okänt (riktning saknas i katalogen)"
+        return "okänt"  # the direction of "better" unknown, or a value missing: never a guess
     return "ja" if met else "nej"
 
 
