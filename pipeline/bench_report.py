@@ -15,10 +15,12 @@ import csv
 import itertools
 import os
 import re
+import resource
 import tempfile
 from pathlib import Path
 
 from pipeline.assets import PROJECT_DIR, BuildSettings
+from pipeline.report import slug
 
 SAMPLES = PROJECT_DIR / "tests" / "fixtures" / "samples"
 # template file stem -> (report type, tertial, year printed on it, district printed on it)
@@ -61,7 +63,7 @@ def make_reports(raw: Path, out: Path, count: int) -> int:
         shift = year - printed_year
         text = _YEAR.sub(lambda m, shift=shift: str(int(m.group(1)) + shift), texts[stem])
         text = text.replace(printed_district, district)
-        name = f"{i:03d}_{report_type}_{year}_{re.sub(r'[^a-z]+', '-', district.lower())}.txt"
+        name = f"{i:03d}_{report_type}_{year}_{slug(district)}.txt"
         (out / name).write_text(text, encoding="utf-8")
         rows.append([name, district, report_type, year, tertial, ""])
     with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as f:
@@ -81,11 +83,23 @@ def _build(raw: Path, warehouse: Path, workers: int) -> dict[str, int]:
     return summary
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process (with one worker the charts are drawn here, V8 threads included)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
 def _time_report(warehouse: Path, raw: Path, out: Path, workers: int) -> str:
+    """Once in this process (wall and CPU time), then with `workers` processes drawing charts (wall)."""
     from pipeline.report import build_report
 
-    figures = build_report(warehouse, out, raw, workers)
-    return f"{figures.seconds:6.2f} s   {figures.pages} pages, {figures.charts} charts"
+    cpu = _cpu_s()
+    one = build_report(warehouse, out, raw, workers=1)
+    cpu = _cpu_s() - cpu
+    text = f"{one.pages} pages, {one.charts} charts: 1 worker {one.seconds:.1f} s ({cpu:.1f} s CPU)"
+    if workers > 1:
+        text += f", {workers} workers {build_report(warehouse, out, raw, workers).seconds:.1f} s"
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     raw = Path(args.raw)
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         scratch = Path(tmp)
-        print(f"report build, {args.workers} workers drawing charts")
+        print(f"report build time (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         summary = _build(raw, scratch / "sample" / "indicators.duckdb", args.workers)
         print(
             f"sample warehouse ({summary['reports_loaded']} reports, {summary['rows_loaded']} rows): "

@@ -47,6 +47,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 DISTRICT_DIR = "stadsdelar"
 INDICATOR_DIR = "indikatorer"
 STALE_AFTER_S = 3600
+# A period row's values: key -> (value column, prefix of its source columns) in sql/report/series.sql
+CELL_COLUMNS = {
+    "outcome": ("outcome", "outcome"),
+    "men": ("outcome_men", "men"),
+    "women": ("outcome_women", "women"),
+    "target": ("target", "target"),
+    "city_target": ("city_target", "city_target"),
+}
 OUTCOME_SERIES = (("outcome", "Utfall"), ("men", "Män"), ("women", "Kvinnor"))
 
 
@@ -196,24 +204,8 @@ def build_series(rows: list[dict], links: Links) -> dict[tuple, Series]:
             )
         unit = r["display_unit"]
         cells = {
-            "outcome": links.cell(
-                r["outcome"], unit, r["outcome_file"], r["outcome_page"], r["outcome_line"], r["outcome_flag"]
-            ),
-            "men": links.cell(r["outcome_men"], unit, r["men_file"], r["men_page"], r["men_line"], r["men_flag"]),
-            "women": links.cell(
-                r["outcome_women"], unit, r["women_file"], r["women_page"], r["women_line"], r["women_flag"]
-            ),
-            "target": links.cell(
-                r["target"], unit, r["target_file"], r["target_page"], r["target_line"], r["target_flag"]
-            ),
-            "city_target": links.cell(
-                r["city_target"],
-                unit,
-                r["city_target_file"],
-                r["city_target_page"],
-                r["city_target_line"],
-                r["city_target_flag"],
-            ),
+            key: links.cell(r[column], unit, r[f"{src}_file"], r[f"{src}_page"], r[f"{src}_line"], r[f"{src}_flag"])
+            for key, (column, src) in CELL_COLUMNS.items()
         }
         has_target = r["target"] is not None and r["outcome"] is not None
         has_city = r["city_target"] is not None and r["outcome"] is not None
@@ -223,13 +215,7 @@ def build_series(rows: list[dict], links: Links) -> dict[tuple, Series]:
                 start=r["ref_start"],
                 end=r["ref_end"],
                 cells=cells,
-                values={
-                    "outcome": r["outcome"],
-                    "men": r["outcome_men"],
-                    "women": r["outcome_women"],
-                    "target": r["target"],
-                    "city_target": r["city_target"],
-                },
+                values={key: r[column] for key, (column, _) in CELL_COLUMNS.items()},
                 target_met=met_text(r["target_met"], r["better"]) if has_target else "",
                 city_target_met=met_text(r["city_target_met"], r["better"]) if has_city else "",
                 flagged=any(c is not None and c.flag for c in cells.values()),
