@@ -194,9 +194,14 @@ def report_site(context: dg.AssetExecutionContext, settings: BuildSettings) -> d
     if not report_wanted():
         context.log.info("report skipped (INDICATORS_REPORT=0)")
         return dg.MaterializeResult(metadata={"skipped": True})
-    figures = build_report(
-        settings.warehouse, default_report_dir(settings.warehouse), Path(settings.raw_dir), settings.workers
-    )
+    out = default_report_dir(settings.warehouse)
+    try:
+        figures = build_report(settings.warehouse, out, Path(settings.raw_dir), settings.workers)
+    except Exception as exc:
+        raise dg.Failure(
+            description=f"report not written: {exc} (the warehouse was published; the previous report at {out} stays)",
+            allow_retries=False,
+        ) from exc
     context.log.info(f"report: {figures.pages} pages, {figures.charts} charts in {figures.seconds:.1f} s")
     return dg.MaterializeResult(
         metadata={

@@ -12,6 +12,7 @@ import pytest
 from pipeline import report as report_module
 from pipeline.cli import main, run_build
 from pipeline.report import build_report, slug
+from pipeline.report_charts import render_all
 from pipeline.report_format import period_label, source_href, sv_number
 
 from .build_helpers import make_raw, sample_name, settings_for
@@ -196,10 +197,21 @@ def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tm
     published = report.resolve()
     assert "Hässelby-Vällingby" in (report / "index.html").read_text(encoding="utf-8")
 
+    # a report that cannot be written fails the run after the publish, and leaves the previous report
+    def broken(*args, **kwargs):
+        raise RuntimeError("chart renderer gone")
+
+    monkeypatch.setattr(report_module, "render_all", broken)
+    ok, _, _ = run_build(settings_for(raw, warehouse))
+    assert not ok
+    assert report.resolve() == published and (report / "index.html").is_file()
+    monkeypatch.setattr(report_module, "render_all", render_all)
+
     (raw / sample_name("000")).write_bytes((raw / sample_name("000")).read_bytes()[:30_000])  # gate fails
     ok, _, _ = run_build(settings_for(raw, warehouse))
     assert not ok
     assert report.resolve() == published and (report / "index.html").is_file()
+    assert sorted(p.name for p in warehouse.parent.glob(".report*")) == [published.name]
 
 
 def test_report_links_resolve_to_files_in_the_raw_folder(site):
