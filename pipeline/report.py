@@ -536,20 +536,20 @@ def publish_site(site_dir: Path, out_dir: Path) -> None:
     """Make out_dir point at site_dir with one atomic rename of a symlink; remove the site it replaced.
 
     out_dir is a symlink to a sibling folder, so a reader sees the whole old report or the whole new one.
-    A real folder left at out_dir (an older layout, or made by hand) is moved aside first.
     """
     previous = out_dir.resolve() if out_dir.is_symlink() else None
     link = out_dir.parent / f".{out_dir.name}.link-{os.getpid()}"
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(site_dir.name)
-    if out_dir.exists() and not out_dir.is_symlink():
-        aside = out_dir.parent / f".{out_dir.name}-replaced-{os.getpid()}"
-        out_dir.rename(aside)
-        previous = aside
     os.replace(link, out_dir)
-    if previous is not None and previous != site_dir.resolve() and previous.parent == out_dir.parent:
+    if previous is not None and previous != site_dir.resolve() and _is_site_folder(previous, out_dir):
         shutil.rmtree(previous, ignore_errors=True)
+
+
+def _is_site_folder(path: Path, out_dir: Path) -> bool:
+    """A folder this module wrote for out_dir (never whatever else a symlink may point at)."""
+    return path.parent == out_dir.parent.resolve() and path.name.startswith(f".{out_dir.name}-")
 
 
 def remove_stale_builds(out_dir: Path, older_than_s: float = STALE_AFTER_S) -> None:
@@ -558,7 +558,7 @@ def remove_stale_builds(out_dir: Path, older_than_s: float = STALE_AFTER_S) -> N
     current = out_dir.resolve() if out_dir.is_symlink() else None
     now = time.time()
     for path in out_dir.parent.glob(f".{out_dir.name}-*"):
-        if path.is_dir() and path != current and now - path.stat().st_mtime > older_than_s:
+        if path.is_dir() and path.resolve() != current and now - path.stat().st_mtime > older_than_s:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -579,6 +579,9 @@ def build_report(warehouse: Path, out_dir: Path, raw_dir: Path, workers: int | N
     warehouse, out_dir, raw_dir = Path(warehouse).resolve(), Path(out_dir).absolute(), Path(raw_dir).absolute()
     if not warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse}: run `indicators build` first")
+    if out_dir.exists() and not out_dir.is_symlink():
+        # never replace what this command did not write (a report here is a symlink to its folder)
+        raise FileExistsError(f"{out_dir} exists and is not a report written here: remove it or choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(out_dir)
     site_dir = _building_dir(out_dir)

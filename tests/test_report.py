@@ -3,7 +3,9 @@ that keeps a complete report in place."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from pipeline import report as report_module
 from pipeline.cli import main, run_build
-from pipeline.report import build_report, slug
+from pipeline.report import STALE_AFTER_S, build_report, remove_stale_builds, slug
 from pipeline.report_charts import render_all
 from pipeline.report_format import period_label, source_href, sv_number
 
@@ -185,6 +187,12 @@ def test_the_cli_writes_the_report_and_fails_in_one_line(small_warehouse, tmp_pa
     assert f"report: {out / 'index.html'}" in capsys.readouterr().out
     assert main(["report", "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(out)]) == 1
     assert "no warehouse at" in capsys.readouterr().err
+    # a folder the command did not write is never replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    assert main(["report", "--warehouse", str(warehouse), "--out", str(tmp_path / "mine")]) == 1
+    assert "is not a report written here" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
 def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tmp_path, monkeypatch):
@@ -221,3 +229,14 @@ def test_report_links_resolve_to_files_in_the_raw_folder(site):
     assert {Path(t).name for t in targets} == {"000_3e9cf77e5c646f75.pdf", "002_80d6a2513fda4bdc.txt"}
     for href in targets:
         assert (page_dir / href).resolve() == (RAW / Path(href).name).resolve()
+
+
+def test_folders_left_by_killed_report_builds_are_removed_once_old(tmp_path):
+    out = tmp_path / "report"
+    old, young, other = tmp_path / ".report-20260101T000000-1", tmp_path / ".report-20260101T000000-2", tmp_path / "x"
+    for folder in (old, young, other):
+        folder.mkdir()
+    os.utime(old, (time.time() - 2 * STALE_AFTER_S,) * 2)
+    os.utime(other, (time.time() - 2 * STALE_AFTER_S,) * 2)
+    remove_stale_builds(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "x"]
