@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import vl_convert
 
+LABEL_CHAR_PX = 6.5  # about one character of a 10 px axis label
 PARALLEL_FROM = 40  # fewer charts draw faster than worker processes start
 DATA = "values"  # the one named data source of every chart
 OUTCOME_COLORS = {"Utfall": "#1f4e79", "Män": "#2e8b57", "Kvinnor": "#b5446e"}
@@ -187,6 +188,10 @@ def _render(kind: str, points: list[Point], periods: list[str], width: int, heig
     for scale in vega.get("scales", []):
         if scale.get("name") == "x":
             scale["domain"] = periods
+    if sum(len(p) for p in periods) * LABEL_CHAR_PX > width:  # labels would overlap: slant them
+        for axis in vega.get("axes", []):
+            if axis.get("scale") == "x" and axis.get("labels", True):
+                axis.update(labelAngle=-35, labelAlign="right", labelBaseline="top")
     vega["description"] = title
     svg = vl_convert.vega_to_svg(vega, format_locale="sv-SE", allowed_base_urls=[])
     return _accessible(svg, title)
