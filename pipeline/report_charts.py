@@ -216,7 +216,7 @@ class Chart:
     title: str
 
     def size(self) -> tuple[int, int]:
-        return (300, 120) if self.kind == "series" else (640, 240)
+        return (440, 130) if self.kind == "series" else (640, 240)
 
 
 def render(chart: Chart) -> str:
