@@ -212,6 +212,38 @@ def warehouse(
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
 
 
+@dg.asset(
+    deps=[warehouse],
+    group_name="report",
+    description="The offline report of the published warehouse (pipeline/report.py): static pages with charts, "
+    "written into a new folder and swapped in. Runs only after a successful publish, so a failed gate leaves "
+    "the previous report in place. INDICATORS_REPORT=0 skips it.",
+)
+def report_site(context: dg.AssetExecutionContext, settings: BuildSettings) -> dg.MaterializeResult:
+    from pipeline.report import build_report, default_report_dir, report_wanted
+
+    if not report_wanted():
+        context.log.info("report skipped (INDICATORS_REPORT=0)")
+        return dg.MaterializeResult(metadata={"skipped": True})
+    out = default_report_dir(settings.warehouse)
+    try:
+        figures = build_report(settings.warehouse, out, Path(settings.raw_dir), settings.workers)
+    except Exception as exc:
+        raise dg.Failure(
+            description=f"report not written: {exc} (the warehouse was published; the previous report at {out} stays)",
+            allow_retries=False,
+        ) from exc
+    context.log.info(f"report: {figures.pages} pages, {figures.charts} charts in {figures.seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(figures.out_dir / "index.html"),
+            "pages": figures.pages,
+            "charts": figures.charts,
+            "seconds": round(figures.seconds, 2),
+        }
+    )
+
+
 def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.AssetCheckResult:
     blocking = [o for o in outcomes if o.failed_blocking]
     return dg.AssetCheckResult(
@@ -222,4 +254,12 @@ def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.Ass
     )
 
 
-ALL_ASSETS = [report_files, extracted_texts, parsed_reports, normalized_indicators, validated_indicators, warehouse]
+ALL_ASSETS = [
+    report_files,
+    extracted_texts,
+    parsed_reports,
+    normalized_indicators,
+    validated_indicators,
+    warehouse,
+    report_site,
+]
