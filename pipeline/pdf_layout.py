@@ -102,6 +102,9 @@ COLUMN_MATCH_TOLERANCE = 2.0
 COLUMN_ALIGN_TOLERANCE = 2.0
 # Tables without borders: assumed white space between the text of two neighbouring columns.
 BORDERLESS_COLUMN_GAP = 3.0
+# Tables without borders: a gutter between columns may be crossed by at most this share of the table's lines
+# (a stray long cell); where every candidate is crossed more, the header cell's start decides.
+GUTTER_MAX_SHARE = 0.05
 # Tables without borders: a line more than this far below the previous one is not part of the table.
 BORDERLESS_TABLE_END_GAP_EM = 1.6
 # Tables without borders: a wrapped cell continues on a line at most this far below the previous one
@@ -122,6 +125,9 @@ TABLE_WORDS = frozenset(
     "periodicitet aktivitet startdatum slutdatum avvikelse tertial halvår tas fram av nämnd nämnden "
     "styrelse styrelsen fastställs kommentar analys".split()
 )
+# Words that start a header cell (capitalised), also where two header cells nearly touch; prefixes, as a
+# narrow cell breaks them ("Periode" / "ns", "Progn" / "os").
+HEADER_CELL_START = ("Period", "Utfall", "Progn", "Årsm", "Arsm", "KF", "Startdatum", "Slutdatum", "Avvikelse")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
 FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
 # Glyphs that mark an indicator/activity and precede the first cell's text.
@@ -670,11 +676,82 @@ def set_inner_right_edges(grid: Grid, rows: list[Row]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def split_words(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """Glyphs -> words: a word ends at a space glyph (kept with it) or at an uncovered word gap, so
+    producers that emit spaces and producers that only position words split the same way."""
+    words: list[list[Glyph]] = []
+    previous: Glyph | None = None
+    for glyph in glyphs:
+        starts_word = previous is None or (
+            not glyph.is_space
+            and (previous.is_space or glyph.x0 - previous.x1 > WORD_GAP_EM * min(glyph.size, previous.size))
+        )
+        if starts_word:
+            words.append([glyph])
+        else:
+            words[-1].append(glyph)
+        previous = glyph
+    return [word for word in words if any(not g.is_space for g in word)] or words
+
+
+def ink_extent(glyphs: list[Glyph]) -> tuple[float, float]:
+    inked = [g for g in glyphs if not g.is_space] or glyphs
+    return inked[0].x0, inked[-1].x1
+
+
+def header_cell_starts(line: Line) -> list[float]:
+    """Where the header's cells start: at each piece of the line, and at each header keyword inside
+    a piece, since neighbouring header cells may nearly touch ("Perioden Perioden Årsmål")."""
+    starts: list[float] = []
+    for chunk in line.chunks:
+        for index, word in enumerate(split_words(chunk.glyphs)):
+            text = "".join(g.text for g in word).strip()
+            if index == 0 or (text[:1].isupper() and text.startswith(HEADER_CELL_START)):
+                starts.append(ink_extent(word)[0])
+    return starts
+
+
+def quietest_gap(intervals: list[tuple[float, float]], lo: float, hi: float, prefer: float) -> tuple[int, float, float]:
+    """The x-range in [lo, hi] that the fewest `intervals` cover (the widest such, then the one
+    nearest `prefer`): (how many cover it, its left end, its right end). One sort and one sweep."""
+    events: list[tuple[float, int]] = []
+    covering = 0
+    for a, b in intervals:
+        if b <= lo or a >= hi:
+            continue
+        if a <= lo:
+            covering += 1
+        else:
+            events.append((a, 1))
+        if b < hi:
+            events.append((b, -1))
+    events.sort()
+    best: tuple[int, float, float, float] | None = None  # count, -width, distance, left end
+    x = lo
+    for position, change in [*events, (hi, 0)]:
+        if position > x:
+            candidate = (covering, x - position, abs((x + position) / 2 - prefer), x)
+            if best is None or candidate < best:
+                best = candidate
+            x = position
+        covering += change
+    assert best is not None
+    return best[0], best[3], best[3] - best[1]
+
+
 @dataclass
 class BorderlessTable:
-    """A table rebuilt from the x positions where its header cells start."""
+    """A table rebuilt from its header and the gutters its lines leave empty.
+
+    `starts` are where the header cells start (they identify the table across pages); `bounds`
+    the x between neighbouring columns, each in the quietest gutter of the table's lines near the
+    header cell's start, however narrow: right-aligned values may end a point before the next
+    header starts, and centred or right-aligned header cells start right of their column's edge.
+    Words (not pieces of a line) go to the column they sit in, so cells that nearly touch split.
+    """
 
     starts: list[float]
+    bounds: list[float]
     right: float
     size: float
     page: int
@@ -682,40 +759,46 @@ class BorderlessTable:
     last_bottom: float = 0.0
 
     @classmethod
-    def from_header(cls, line: Line, page: int) -> BorderlessTable:
-        starts = [chunk.x0 for chunk in line.chunks]
-        table = cls(starts, right=line.x1, size=line.size, page=page)
+    def from_header(cls, line: Line, page: int, below: list[Line]) -> BorderlessTable:
+        starts = header_cell_starts(line)
+        region = table_region(line, below)
+        right = max([line.x1, *(other.x1 for other in region)])
+        table = cls(starts, column_bounds(starts, right, line, region), right=line.x1, size=line.size, page=page)
         table.add_row(line)
         return table
 
     def to_table(self) -> Table:
         return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
 
-    def column_of(self, chunk: Line) -> int:
-        return max(bisect_right(self.starts, chunk.x0 + COLUMN_ALIGN_TOLERANCE) - 1, 0)
+    def column_of(self, word: list[Glyph]) -> int:
+        x0, x1 = ink_extent(word)
+        return bisect_right(self.bounds, (x0 + x1) / 2)
 
-    def crosses_columns(self, chunk: Line) -> bool:
-        column = self.column_of(chunk)
-        return column + 1 < len(self.starts) and chunk.x1 > self.starts[column + 1] - COLUMN_ALIGN_TOLERANCE
+    def crosses_columns(self, word: list[Glyph]) -> bool:
+        x0, x1 = ink_extent(word)
+        return any(x0 < b - COLUMN_ALIGN_TOLERANCE and x1 > b + COLUMN_ALIGN_TOLERANCE for b in self.bounds)
+
+    def line_columns(self, line: Line) -> set[int]:
+        return {self.column_of(word) for chunk in line.chunks for word in split_words(chunk.glyphs)}
 
     def column_right(self, column: int) -> float:
-        if column + 1 < len(self.starts):
-            return self.starts[column + 1] - BORDERLESS_COLUMN_GAP
+        if column < len(self.bounds):
+            return self.bounds[column]
         return self.right
 
     def fits(self, line: Line) -> bool:
-        """Can `line` be a row of this table: same text size, chunks start inside the columns."""
+        """Can `line` be a row of this table: same text size, words inside the columns."""
         if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
             return False
         if FULL_WIDTH_ROW.match(line.text):
             return True
-        return not any(self.crosses_columns(chunk) for chunk in line.chunks)
+        return not any(self.crosses_columns(word) for chunk in line.chunks for word in split_words(chunk.glyphs))
 
     def add_row(self, line: Line) -> None:
         if FULL_WIDTH_ROW.match(line.text):
             cells = [Cell([line], inner_right=self.right)]
         else:
-            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.starts))]
+            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.bounds) + 1)]
             self.put_chunks(line, cells)
         self.rows.append(Row(cells, self.page, line.top, line.bottom))
         self.right = max(self.right, line.x1)
@@ -724,7 +807,8 @@ class BorderlessTable:
     def put_chunks(self, line: Line, cells: list[Cell]) -> None:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
         for chunk in line.chunks:
-            by_column[self.column_of(chunk)].extend(chunk.glyphs)
+            for word in split_words(chunk.glyphs):
+                by_column[self.column_of(word)].extend(word)
         for column, glyphs in by_column.items():
             cells[column].lines.append(Line(glyphs))
 
@@ -735,8 +819,14 @@ class BorderlessTable:
         if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
             return False
         if len(row.cells) == 1:
-            return self.may_go_on(row.cells[0])
-        columns = {self.column_of(chunk) for chunk in line.chunks}
+            # A comment row: its label may stand on a line of its own and its text run over several
+            # paragraphs; a line close below, starting where the comment starts, in one piece, is more
+            # of it (a new indicator row has cells in the value columns).
+            cell = row.cells[0]
+            return self.may_go_on(cell) or (
+                len(line.chunks) == 1 and abs(line.x0 - cell.lines[0].x0) <= COLUMN_ALIGN_TOLERANCE
+            )
+        columns = self.line_columns(line)
         if 0 not in columns:
             return True
         return all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns)
@@ -768,6 +858,51 @@ class BorderlessTable:
         return True
 
 
+def table_region(header: Line, below: list[Line]) -> list[Line]:
+    """The lines that may belong to the table under `header`: in its text size, without a wide gap,
+    up to the next table header. They give the column model; rows are decided line by line later."""
+    region: list[Line] = []
+    bottom = header.bottom
+    for line in below:
+        if line.top - bottom > BORDERLESS_TABLE_END_GAP_EM * header.size:
+            break
+        if abs(line.size - header.size) > FONT_SIZE_TOLERANCE or starts_table_header(line.text):
+            break
+        region.append(line)
+        bottom = line.bottom
+    return region
+
+
+def column_bounds(starts: list[float], right: float, header: Line, region: list[Line]) -> list[float]:
+    """x between each pair of neighbouring columns, in the gutter that (nearly) every line of the
+    table leaves empty near where the header cell starts. Lines in one piece that start in the name
+    column (wrapped names, comments, prose) say nothing about the value columns and are left out."""
+    lines = [header] + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
+    intervals = [ink_extent(word) for line in lines for chunk in line.chunks for word in split_words(chunk.glyphs)]
+    allowed = max(1, round(GUTTER_MAX_SHARE * len(lines)))
+    bounds: list[float] = []
+    edges = [*starts, right]
+    for k in range(1, len(starts)):
+        fallback = starts[k] - COLUMN_ALIGN_TOLERANCE
+        lo = (edges[k - 1] + edges[k]) / 2
+        hi = (edges[k] + edges[k + 1]) / 2
+        if bounds:
+            lo = max(lo, bounds[-1] + COLUMN_ALIGN_TOLERANCE)
+        if hi <= lo:
+            bounds.append(fallback)
+            continue
+        count, left, right = quietest_gap(intervals, lo, hi, prefer=fallback)
+        if count > allowed:
+            bounds.append(fallback)
+        elif k == 1:
+            # Names are ragged: a longer one elsewhere reaches further right than any seen here, up
+            # to where the first value column's text begins.
+            bounds.append(right - min(COLUMN_ALIGN_TOLERANCE, (right - left) / 2))
+        else:
+            bounds.append((left + right) / 2)
+    return bounds
+
+
 def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
     """Body lines + tables of one page in reading order. Returns the borderless table still open at
     the foot of the page, which may go on at the top of the next page (with or without a header)."""
@@ -781,10 +916,10 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
         if open_table is not None:
             items.append(open_table.to_table())
             open_table = None
-        if starts_table_header(line.text) and len(line.chunks) >= 2:
-            open_table = BorderlessTable.from_header(line, page.number)
+        if starts_table_header(line.text) and len(header_cell_starts(line)) >= 2:
+            open_table = BorderlessTable.from_header(line, page.number, page.body[index + 1 :])
         elif index == 0 and carried is not None and not table_above and carried.fits(line):
-            open_table = BorderlessTable(carried.starts, carried.right, carried.size, page.number)
+            open_table = BorderlessTable(carried.starts, carried.bounds, carried.right, carried.size, page.number)
             open_table.add_row(line)
         else:
             items.append(BodyLine(line, page.number))
