@@ -755,6 +755,8 @@ class BorderlessTable:
     right: float
     size: float
     page: int
+    # where the longest name line of the table ends: names wrap before it
+    name_right: float = 0.0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
 
@@ -763,9 +765,23 @@ class BorderlessTable:
         starts = header_cell_starts(line)
         region = table_region(line, below)
         right = max([line.x1, *(other.x1 for other in region)])
-        table = cls(starts, column_bounds(starts, right, line, region), right=line.x1, size=line.size, page=page)
+        bounds = column_bounds(starts, right, line, region)
+        table = cls(starts, bounds, right=line.x1, size=line.size, page=page)
+        table.name_right = max(
+            (
+                ink_extent(word)[1]
+                for other in region
+                for word in split_words(other.glyphs)
+                if table.column_of(word) == 0
+            ),
+            default=bounds[0] if bounds else line.x1,
+        )
         table.add_row(line)
         return table
+
+    def carried_to(self, page: int) -> BorderlessTable:
+        """The same columns, open for the table's rows on the next page."""
+        return BorderlessTable(self.starts, self.bounds, self.right, self.size, page, self.name_right)
 
     def to_table(self) -> Table:
         return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
@@ -829,7 +845,25 @@ class BorderlessTable:
         columns = self.line_columns(line)
         if 0 not in columns:
             return True
-        return all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns)
+        if all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns):
+            return True
+        # Centred or right-aligned values wrap without reaching their column's edge: the name
+        # column decides. Its text goes on if it was wrapped, or if the next line's first word would
+        # not have fitted after it; a line that also brings values must start in lower case then
+        # (a new row's name starts with a capital), unless the wrap is marked.
+        name = row.cells[0]
+        if name.is_empty or not self.name_goes_on(name, line):
+            return False
+        first = line.text.lstrip()[:1]
+        return columns == {0} or name.is_unfinished() or not first.isupper()
+
+    def name_goes_on(self, name: Cell, line: Line) -> bool:
+        if name.is_unfinished():
+            return True
+        last = name.lines[-1]
+        word = split_words(line.glyphs)[0]
+        x0, x1 = ink_extent(word)
+        return last.x1 + last.glyphs[-1].space + (x1 - x0) > self.name_right - FULL_LINE_SLACK
 
     def may_go_on(self, cell: Cell) -> bool:
         """Wrapped (trailing space, hyphen) or filled to the column edge (its space did not fit)."""
@@ -919,7 +953,7 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
         if starts_table_header(line.text) and len(header_cell_starts(line)) >= 2:
             open_table = BorderlessTable.from_header(line, page.number, page.body[index + 1 :])
         elif index == 0 and carried is not None and not table_above and carried.fits(line):
-            open_table = BorderlessTable(carried.starts, carried.bounds, carried.right, carried.size, page.number)
+            open_table = carried.carried_to(page.number)
             open_table.add_row(line)
         else:
             items.append(BodyLine(line, page.number))
@@ -960,7 +994,8 @@ def drop_running_lines(pages: list[Page]) -> None:
     needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_MIN_SHARE * len(pages)))
 
     def is_running(page: Page, line: Line) -> bool:
-        if not page.in_margin(line):
+        # a table header repeated at the top of each page is the table's, not the page's
+        if not page.in_margin(line) or starts_table_header(line.text):
             return False
         if PAGE_NUMBER_LINE.match(line.text.strip()):
             return True
