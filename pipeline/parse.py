@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.goals import GoalTracker
+from pipeline.goals import GoalTracker, is_goal_marker
 from pipeline.models import (
     VALUE_COLUMNS,
     ExtractedText,
@@ -167,8 +167,9 @@ class TabTableParser:
         if not has_values and st.comment_open:
             self._comment(first, line)
             return
-        if "\t" not in line.text and not has_values:
-            # Plain text right under a table, with no blank line between: the table has ended.
+        if not has_values and ("\t" not in line.text or is_goal_marker(first)):
+            # Plain text right under a table, with no blank line between, or a goal heading that a
+            # table without borders drew into its columns: the table has ended.
             st.in_table = st.group_alive = False
             st.last_row = None
             self.goals.feed(line)

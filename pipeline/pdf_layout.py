@@ -711,9 +711,9 @@ def header_cell_starts(line: Line) -> list[float]:
     return starts
 
 
-def quietest_gap(intervals: list[tuple[float, float]], lo: float, hi: float, prefer: float) -> tuple[int, float, float]:
-    """The x-range in [lo, hi] that the fewest `intervals` cover (the widest such, then the one
-    nearest `prefer`): (how many cover it, its left end, its right end). One sort and one sweep."""
+def quiet_runs(intervals: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[int, float, float]]:
+    """[lo, hi] cut where the number of `intervals` covering x changes: (how many cover it, left
+    end, right end) for each piece, left to right. One sort and one sweep."""
     events: list[tuple[float, int]] = []
     covering = 0
     for a, b in intervals:
@@ -726,17 +726,25 @@ def quietest_gap(intervals: list[tuple[float, float]], lo: float, hi: float, pre
         if b < hi:
             events.append((b, -1))
     events.sort()
-    best: tuple[int, float, float, float] | None = None  # count, -width, distance, left end
+    runs: list[tuple[int, float, float]] = []
     x = lo
     for position, change in [*events, (hi, 0)]:
         if position > x:
-            candidate = (covering, x - position, abs((x + position) / 2 - prefer), x)
-            if best is None or candidate < best:
-                best = candidate
+            runs.append((covering, x, position))
             x = position
         covering += change
-    assert best is not None
-    return best[0], best[3], best[3] - best[1]
+    return runs
+
+
+def gutter_near(intervals: list[tuple[float, float]], lo: float, hi: float, start: float) -> tuple[int, float, float]:
+    """The gutter of a column that starts at `start` (its header's left end): of the least covered
+    x-ranges in [lo, hi], the last that ends by `start` (the column's own text lies right of it,
+    however narrow the gap), else the first after it."""
+    runs = quiet_runs(intervals, lo, hi)
+    fewest = min(count for count, _, _ in runs)
+    quiet = [run for run in runs if run[0] == fewest]
+    before = [run for run in quiet if run[2] <= start + COLUMN_ALIGN_TOLERANCE]
+    return before[-1] if before else quiet[0]
 
 
 @dataclass
@@ -810,8 +818,8 @@ class BorderlessTable:
             return True
         return not any(self.crosses_columns(word) for chunk in line.chunks for word in split_words(chunk.glyphs))
 
-    def add_row(self, line: Line) -> None:
-        if FULL_WIDTH_ROW.match(line.text):
+    def add_row(self, line: Line, full_width: bool = False) -> None:
+        if full_width or FULL_WIDTH_ROW.match(line.text):
             cells = [Cell([line], inner_right=self.right)]
         else:
             cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.bounds) + 1)]
@@ -886,10 +894,18 @@ class BorderlessTable:
             self.last_bottom = line.bottom
             self.right = max(self.right, line.x1)
             return True
-        if not self.fits(line):
-            return False
-        self.add_row(line)
-        return True
+        if self.fits(line):
+            self.add_row(line)
+            return True
+        if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
+            # Prose right under a (repeated) header is a comment row broken by the page break: the
+            # table goes on below it.
+            self.add_row(line, full_width=True)
+            return True
+        return False
+
+    def starts_at_left(self, line: Line) -> bool:
+        return abs(line.x0 - self.starts[0]) <= COLUMN_ALIGN_TOLERANCE
 
 
 def table_region(header: Line, below: list[Line]) -> list[Line]:
@@ -925,7 +941,7 @@ def column_bounds(starts: list[float], right: float, header: Line, region: list[
         if hi <= lo:
             bounds.append(fallback)
             continue
-        count, left, right = quietest_gap(intervals, lo, hi, prefer=fallback)
+        count, left, right = gutter_near(intervals, lo, hi, starts[k])
         if count > allowed:
             bounds.append(fallback)
         elif k == 1:
@@ -1060,8 +1076,11 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
         # a full-width row at the top of a page that is not a new Kommentar/Analys row is the rest
         # of the one above (its text went on after a line break in the cell)
         return not FULL_WIDTH_ROW.match(lower.cells[0].text())
-    # the rest of a broken row has nothing in the name column but text in others
-    return len(lower.cells) > 1 and lower.cells[0].is_empty and not upper.cells[0].is_empty
+    # the rest of a broken row has nothing in the name column but text in others, or the rest of
+    # the name (a name starts with a capital)
+    if upper.cells[0].is_empty:
+        return False
+    return lower.cells[0].is_empty or lower.cells[0].text()[:1].islower()
 
 
 def vocabulary_key(word: str) -> str:
