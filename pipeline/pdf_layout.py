@@ -107,6 +107,9 @@ BORDERLESS_COLUMN_GAP = 3.0
 GUTTER_MAX_SHARE = 0.05
 # Tables without borders: a line more than this far below the previous one is not part of the table.
 BORDERLESS_TABLE_END_GAP_EM = 1.6
+# Tables without borders: a line of text alone this many times further below the table's last row than
+# any row from the one above it is not part of the table (a heading after it in the same size).
+ROW_GAP_FACTOR = 1.6
 # Tables without borders: a wrapped cell continues on a line at most this far below the previous one
 # (line spacing leaves ~0.15 em between lines; cell padding puts more between rows).
 BORDERLESS_WRAP_GAP_EM = 0.35
@@ -765,6 +768,8 @@ class BorderlessTable:
     page: int
     # where the longest name line of the table ends: names wrap before it
     name_right: float = 0.0
+    # the largest space seen between two rows (cell padding, rules): a larger one ends the table
+    row_gap: float = 0.0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
 
@@ -894,7 +899,12 @@ class BorderlessTable:
             self.last_bottom = line.bottom
             self.right = max(self.right, line.x1)
             return True
+        gap = line.top - self.last_bottom
+        if len(line.chunks) == 1 and self.row_gap and gap > ROW_GAP_FACTOR * self.row_gap:
+            # text alone further below than any row of the table is from the next row: a heading
+            return False
         if self.fits(line):
+            self.row_gap = max(self.row_gap, gap)
             self.add_row(line)
             return True
         if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
