@@ -105,6 +105,9 @@ BORDERLESS_COLUMN_GAP = 3.0
 # Tables without borders: a gutter between columns may be crossed by at most this share of the table's lines
 # (a stray long cell); where every candidate is crossed more, the header cell's start decides.
 GUTTER_MAX_SHARE = 0.05
+# Tables without borders: text ending or starting this close to a header cell's start touches it, and
+# does not cross it.
+TOUCH_TOLERANCE = 0.5
 # Tables without borders: a line more than this far below the previous one is not part of the table.
 BORDERLESS_TABLE_END_GAP_EM = 1.6
 # Tables without borders: a line of text alone this many times further below the table's last row than
@@ -711,6 +714,10 @@ def header_cell_starts(line: Line) -> list[float]:
             text = "".join(g.text for g in word).strip()
             if index == 0 or (text[:1].isupper() and text.startswith(HEADER_CELL_START)):
                 starts.append(ink_extent(word)[0])
+            # cells with no gap at all between them: "PeriodenPrognos"
+            for at in range(1, min(len(word), len(text))):
+                if text[at - 1].islower() and text[at].isupper() and text[at:].startswith(HEADER_CELL_START):
+                    starts.append(word[at].x0)
     return starts
 
 
@@ -740,11 +747,17 @@ def quiet_runs(intervals: list[tuple[float, float]], lo: float, hi: float) -> li
 
 
 def gutter_near(intervals: list[tuple[float, float]], lo: float, hi: float, start: float) -> tuple[int, float, float]:
-    """The gutter of a column that starts at `start` (its header's left end): of the least covered
-    x-ranges in [lo, hi], the last that ends by `start` (the column's own text lies right of it,
-    however narrow the gap), else the first after it."""
+    """The gutter of a column whose header starts at `start`: that point if no word crosses it more
+    than elsewhere; else of the least covered x-ranges in [lo, hi], the last that ends by `start`
+    (the column's own text lies right of it, however narrow the gap), else the first after it."""
     runs = quiet_runs(intervals, lo, hi)
     fewest = min(count for count, _, _ in runs)
+    # The header's start itself, if no more words cross it than any gutter: a left-aligned header
+    # starts its column, and without padding a right-aligned value ends exactly there (a gutter of
+    # no width), while the space before a right-aligned "%" may be empty in every row.
+    at_start = sum(1 for a, b in intervals if a < start - TOUCH_TOLERANCE and b > start + TOUCH_TOLERANCE)
+    if at_start <= fewest:
+        return at_start, start, start
     quiet = [run for run in runs if run[0] == fewest]
     before = [run for run in quiet if run[2] <= start + COLUMN_ALIGN_TOLERANCE]
     return before[-1] if before else quiet[0]
@@ -768,6 +781,8 @@ class BorderlessTable:
     page: int
     # where the longest name line of the table ends: names wrap before it
     name_right: float = 0.0
+    # per column, where its text ends furthest right in the table (0.0: no text seen)
+    text_right: list[float] = field(default_factory=list)
     # the largest space seen between two rows (cell padding, rules): a larger one ends the table
     row_gap: float = 0.0
     rows: list[Row] = field(default_factory=list)
@@ -780,21 +795,16 @@ class BorderlessTable:
         right = max([line.x1, *(other.x1 for other in region)])
         bounds = column_bounds(starts, right, line, region)
         table = cls(starts, bounds, right=line.x1, size=line.size, page=page)
-        table.name_right = max(
-            (
-                ink_extent(word)[1]
-                for other in region
-                for word in split_words(other.glyphs)
-                if table.column_of(word) == 0
-            ),
-            default=bounds[0] if bounds else line.x1,
-        )
+        table.text_right = column_text_right(table, [line, *region])
+        table.name_right = table.text_right[0] or table.column_right(0)
         table.add_row(line)
         return table
 
     def carried_to(self, page: int) -> BorderlessTable:
         """The same columns, open for the table's rows on the next page."""
-        return BorderlessTable(self.starts, self.bounds, self.right, self.size, page, self.name_right)
+        return BorderlessTable(
+            self.starts, self.bounds, self.right, self.size, page, self.name_right, text_right=self.text_right
+        )
 
     def to_table(self) -> Table:
         return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
@@ -811,6 +821,10 @@ class BorderlessTable:
         return {self.column_of(word) for chunk in line.chunks for word in split_words(chunk.glyphs)}
 
     def column_right(self, column: int) -> float:
+        """Where a line of the column is full: its text's right end in the table (right-aligned text
+        ends there), else the gutter."""
+        if column < len(self.text_right) and self.text_right[column]:
+            return self.text_right[column]
         if column < len(self.bounds):
             return self.bounds[column]
         return self.right
@@ -837,7 +851,11 @@ class BorderlessTable:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
         for chunk in line.chunks:
             for word in split_words(chunk.glyphs):
-                by_column[self.column_of(word)].extend(word)
+                if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
+                    for glyph in word:
+                        by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
+                else:
+                    by_column[self.column_of(word)].extend(word)
         for column, glyphs in by_column.items():
             cells[column].lines.append(Line(glyphs))
 
@@ -858,17 +876,34 @@ class BorderlessTable:
         columns = self.line_columns(line)
         if 0 not in columns:
             return True
-        if all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns):
-            return True
-        # Centred or right-aligned values wrap without reaching their column's edge: the name
-        # column decides. Its text goes on if it was wrapped, or if the next line's first word would
-        # not have fitted after it; a line that also brings values must start in lower case then
-        # (a new row's name starts with a capital), unless the wrap is marked.
+        # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),
+        # or if the next line's first word would not have fitted after it. A line that also brings
+        # values is the rest of the row only if it goes on in lower case (a new row's name starts
+        # with a capital or a marker glyph), or if each value cell it writes to goes on as well:
+        # right-aligned values always reach their column's edge, so reaching it proves nothing.
         name = row.cells[0]
         if name.is_empty or not self.name_goes_on(name, line):
             return False
+        if columns == {0} or name.is_unfinished():
+            return True
         first = line.text.lstrip()[:1]
-        return columns == {0} or name.is_unfinished() or not first.isupper()
+        if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
+            return True
+        return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
+
+    def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
+        """Does `line` go on with this value cell: wrapped, or its next word would not have fitted
+        between the column's gutters (whatever the alignment)?"""
+        if cell.is_empty:
+            return False
+        if cell.is_unfinished():
+            return True
+        words = [w for chunk in line.chunks for w in split_words(chunk.glyphs) if self.column_of(w) == column]
+        left = self.bounds[column - 1]
+        right = self.bounds[column] if column < len(self.bounds) else max(self.right, *self.text_right[-1:])
+        last = cell.lines[-1]
+        x0, x1 = ink_extent(words[0])
+        return (last.x1 - last.x0) + last.glyphs[-1].space + (x1 - x0) > right - left
 
     def name_goes_on(self, name: Cell, line: Line) -> bool:
         if name.is_unfinished():
@@ -916,6 +951,19 @@ class BorderlessTable:
 
     def starts_at_left(self, line: Line) -> bool:
         return abs(line.x0 - self.starts[0]) <= COLUMN_ALIGN_TOLERANCE
+
+
+def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
+    """Per column, the right end of its text furthest right, over the lines that are table rows."""
+    right = [0.0] * (len(table.bounds) + 1)
+    for line in lines:
+        words = [word for chunk in line.chunks for word in split_words(chunk.glyphs)]
+        if any(table.crosses_columns(word) for word in words):
+            continue  # prose, a comment
+        for word in words:
+            column = table.column_of(word)
+            right[column] = max(right[column], ink_extent(word)[1])
+    return right
 
 
 def table_region(header: Line, below: list[Line]) -> list[Line]:
