@@ -325,6 +325,9 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
         return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
     if " " in upper_text:
         return " "  # several words: the line was wrapped between words
+    tail = lower.text.split()[0] if lower.text.split() else ""
+    if vocabulary_key(upper_text + tail) in vocabulary and not is_vocabulary_word(tail, vocabulary):
+        return ""  # "Tertia" / "l 2 2023": a word broken in a narrow cell, whatever its alignment
     if abs(upper.x0 - lower.x0) > SAME_INDENT_TOLERANCE:
         return " "  # right-aligned or centred text: its lines end at the edge whether full or not
     room = inner_right - FULL_LINE_SLACK - upper.x1
@@ -340,9 +343,13 @@ def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
     """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
     if vocabulary_key(head + tail) in vocabulary:
         return True
-    word = vocabulary_key(tail)
     # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
-    return not (len(word) >= MIN_VOCABULARY_WORD and word in vocabulary)
+    return not is_vocabulary_word(tail, vocabulary)
+
+
+def is_vocabulary_word(word: str, vocabulary: Vocabulary) -> bool:
+    key = vocabulary_key(word)
+    return len(key) >= MIN_VOCABULARY_WORD and key in vocabulary
 
 
 def ends_in_break_after(text: str) -> bool:
