@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -180,7 +180,7 @@ class Segment:
 class Line:
     """Glyphs on one text line, left to right."""
 
-    __slots__ = ("glyphs", "top", "bottom", "x0", "x1", "size", "_text", "_chunks")
+    __slots__ = ("glyphs", "top", "bottom", "x0", "x1", "size", "_text", "_chunks", "_words")
 
     def __init__(self, glyphs: list[Glyph]) -> None:
         self.glyphs = glyphs
@@ -192,6 +192,7 @@ class Line:
         self.size = median(g.size for g in inked)
         self._text: str | None = None
         self._chunks: list[Line] | None = None
+        self._words: list[list[Glyph]] | None = None
 
     @property
     def text(self) -> str:
@@ -204,6 +205,13 @@ class Line:
     def ends_with_space(self) -> bool:
         """LibreOffice keeps the space at which it wrapped a line: the cell's text goes on below."""
         return self.glyphs[-1].is_space
+
+    @property
+    def words(self) -> list[list[Glyph]]:
+        """The words of the line's chunks, left to right (see split_words)."""
+        if self._words is None:
+            self._words = [word for chunk in self.chunks for word in split_words(chunk.glyphs)]
+        return self._words
 
     @property
     def chunks(self) -> list[Line]:
@@ -708,8 +716,10 @@ def split_words(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 
 def ink_extent(glyphs: list[Glyph]) -> tuple[float, float]:
-    inked = [g for g in glyphs if not g.is_space] or glyphs
-    return inked[0].x0, inked[-1].x1
+    """x0 and x1 of the glyphs, spaces at either end left out."""
+    first = next((g for g in glyphs if not g.is_space), glyphs[0])
+    last = next((g for g in reversed(glyphs) if not g.is_space), glyphs[-1])
+    return first.x0, last.x1
 
 
 def header_cell_starts(line: Line) -> list[float]:
@@ -822,10 +832,13 @@ class BorderlessTable:
 
     def crosses_columns(self, word: list[Glyph]) -> bool:
         x0, x1 = ink_extent(word)
-        return any(x0 < b - COLUMN_ALIGN_TOLERANCE and x1 > b + COLUMN_ALIGN_TOLERANCE for b in self.bounds)
+        # a bound strictly inside (x0 + tolerance, x1 - tolerance)
+        return bisect_left(self.bounds, x1 - COLUMN_ALIGN_TOLERANCE) > bisect_right(
+            self.bounds, x0 + COLUMN_ALIGN_TOLERANCE
+        )
 
     def line_columns(self, line: Line) -> set[int]:
-        return {self.column_of(word) for chunk in line.chunks for word in split_words(chunk.glyphs)}
+        return {self.column_of(word) for word in line.words}
 
     def column_right(self, column: int) -> float:
         """Where a line of the column is full: its text's right end in the table (right-aligned text
@@ -842,7 +855,7 @@ class BorderlessTable:
             return False
         if FULL_WIDTH_ROW.match(line.text):
             return True
-        return not any(self.crosses_columns(word) for chunk in line.chunks for word in split_words(chunk.glyphs))
+        return not any(self.crosses_columns(word) for word in line.words)
 
     def add_row(self, line: Line, full_width: bool = False) -> None:
         if full_width or FULL_WIDTH_ROW.match(line.text):
@@ -856,13 +869,12 @@ class BorderlessTable:
 
     def put_chunks(self, line: Line, cells: list[Cell]) -> None:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
-        for chunk in line.chunks:
-            for word in split_words(chunk.glyphs):
-                if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
-                    for glyph in word:
-                        by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
-                else:
-                    by_column[self.column_of(word)].extend(word)
+        for word in line.words:
+            if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
+                for glyph in word:
+                    by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
+            else:
+                by_column[self.column_of(word)].extend(word)
         for column, glyphs in by_column.items():
             cells[column].lines.append(Line(glyphs))
 
@@ -905,7 +917,7 @@ class BorderlessTable:
             return False
         if cell.is_unfinished():
             return True
-        words = [w for chunk in line.chunks for w in split_words(chunk.glyphs) if self.column_of(w) == column]
+        words = [w for w in line.words if self.column_of(w) == column]
         left = self.bounds[column - 1]
         right = self.bounds[column] if column < len(self.bounds) else max(self.right, *self.text_right[-1:])
         last = cell.lines[-1]
@@ -916,7 +928,7 @@ class BorderlessTable:
         if name.is_unfinished():
             return True
         last = name.lines[-1]
-        word = split_words(line.glyphs)[0]
+        word = line.words[0]
         x0, x1 = ink_extent(word)
         return last.x1 + last.glyphs[-1].space + (x1 - x0) > self.name_right - FULL_LINE_SLACK
 
@@ -964,7 +976,7 @@ def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
     """Per column, the right end of its text furthest right, over the lines that are table rows."""
     right = [0.0] * (len(table.bounds) + 1)
     for line in lines:
-        words = [word for chunk in line.chunks for word in split_words(chunk.glyphs)]
+        words = line.words
         if any(table.crosses_columns(word) for word in words):
             continue  # prose, a comment
         for word in words:
@@ -993,7 +1005,7 @@ def column_bounds(starts: list[float], right: float, header: Line, region: list[
     table leaves empty near where the header cell starts. Lines in one piece that start in the name
     column (wrapped names, comments, prose) say nothing about the value columns and are left out."""
     lines = [header] + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
-    intervals = [ink_extent(word) for line in lines for chunk in line.chunks for word in split_words(chunk.glyphs)]
+    intervals = [ink_extent(word) for line in lines for word in line.words]
     allowed = max(1, round(GUTTER_MAX_SHARE * len(lines)))
     bounds: list[float] = []
     edges = [*starts, right]
