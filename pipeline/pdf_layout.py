@@ -351,6 +351,8 @@ def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
     """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
     if vocabulary_key(head + tail) in vocabulary:
         return True
+    if is_vocabulary_word(head, vocabulary) and tail[:1].isdigit():
+        return False  # a whole word, then a number: "Tertial" / "2 2021"
     # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
     return not is_vocabulary_word(tail, vocabulary)
 

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.models import ExtractedText, SourceFile, TextLine
 from pipeline.parse import parse_report
-from pipeline.pdf_layout import pdf_to_lines
+from pipeline.pdf_layout import is_broken_word, pdf_to_lines
 
 from .conftest import row_named
 
@@ -170,3 +170,12 @@ def test_indicator_header_without_rows_is_a_warning_with_its_page():
     report = _report(text, page=3)
     assert report.warnings == ["line 2 of page 3: indicator table header with no rows under it"]
     assert [r.indicator_as_printed for r in report.rows] == ["Sjukfrånvaro"]
+
+
+def test_a_whole_word_then_a_number_on_the_next_line_is_two_words():
+    # "Tertial" / "2 2021" in a narrow cell whose dropped space did not fit: not "Tertial2 2021";
+    # "Periode" / "ns" is still one word broken in the cell
+    vocabulary = {"tertial", "periodens"}
+    assert not is_broken_word("Tertial", "2", vocabulary)
+    assert not is_broken_word("Halvår", "1", vocabulary | {"halvår"})
+    assert is_broken_word("Periode", "ns", vocabulary)
