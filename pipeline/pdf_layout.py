@@ -913,13 +913,17 @@ class BorderlessTable:
         return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
 
     def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
-        """Does `line` go on with this value cell: wrapped, or its next word would not have fitted
-        between the column's gutters (whatever the alignment)?"""
+        """Does `line` go on with this value cell: wrapped, its next word would not have fitted
+        between the column's gutters (whatever the alignment), or that word cannot start a cell (a
+        new cell starts with a number, a capital or a dash; "av nämnd", "%" and "l 2 2025" go on)?"""
         if cell.is_empty:
             return False
         if cell.is_unfinished():
             return True
         words = [w for w in line.words if self.column_of(w) == column]
+        first = next((g.text for g in words[0] if not g.is_space), "")
+        if first and not (first.isupper() or first.isdigit() or first in "-–−+"):
+            return True
         left = self.bounds[column - 1]
         right = self.bounds[column] if column < len(self.bounds) else max(self.right, *self.text_right[-1:])
         last = cell.lines[-1]
