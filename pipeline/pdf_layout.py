@@ -342,7 +342,7 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
     next_glyph = lower.glyphs[0]
     if next_glyph.x1 - next_glyph.x0 <= room:
         return " "  # the next glyph would have fitted: a line break inside the cell, not a wrap
-    if upper.glyphs[-1].space <= room:
+    if upper.glyphs[-1].space <= room and getattr(vocabulary, "keeps_wrap_spaces", True):
         return ""  # a space would have fitted and been kept: the word was broken at the cell edge
     return "" if is_broken_word(upper_text, lower.text.split()[0], vocabulary) else " "
 
@@ -1170,16 +1170,25 @@ def vocabulary_key(word: str) -> str:
     return word.strip(WORD_PUNCTUATION).lower()
 
 
-def document_vocabulary(pages: list[Page]) -> set[str]:
+class DocumentWords(set):
+    """Words the document prints whole, and whether its producer keeps the space at which it wraps
+    a line as a glyph (some do, others draw none): where it does not, a line that ends without one
+    says nothing about a word broken at the line end."""
+
+    keeps_wrap_spaces: bool = True
+
+
+def document_vocabulary(pages: list[Page]) -> DocumentWords:
     """Words printed whole somewhere in the document: not at a line end that may be a broken word,
     not at a line start that may be the rest of one. Linear in the number of words."""
-    words: set[str] = set(TABLE_WORDS)
+    words = DocumentWords(TABLE_WORDS)
     for page in pages:
         add_whole_words([chunk for line in page.body for chunk in line.chunks], words)
         for table in page.tables:
             for row in table.rows:
                 for cell in row.cells:
                     add_whole_words(cell.lines, words)
+    words.keeps_wrap_spaces = any(line.ends_with_space for page in pages for line in page.body)
     return words
 
 
