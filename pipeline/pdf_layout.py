@@ -936,7 +936,10 @@ class BorderlessTable:
         last = name.lines[-1]
         word = line.words[0]
         x0, x1 = ink_extent(word)
-        return last.x1 + last.glyphs[-1].space + (x1 - x0) > self.name_right - FULL_LINE_SLACK
+        # name_right is the furthest a name reached, the column's edge may lie a little further:
+        # a word that would have ended within a space of it did not fit either
+        space = last.glyphs[-1].space
+        return last.x1 + space + (x1 - x0) > self.name_right - space
 
     def may_go_on(self, cell: Cell) -> bool:
         """Wrapped (trailing space, hyphen) or filled to the column edge (its space did not fit)."""
