@@ -330,7 +330,14 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
         return " "
     upper_text = upper.text.strip()
     if ends_in_break_after(upper_text):
-        return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
+        # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor"); where the
+        # producer draws no wrap spaces, "vård-" / "och" may as well be "vård- och": the document's
+        # own words decide
+        if getattr(vocabulary, "keeps_wrap_spaces", True) or not lower.text.split():
+            return ""
+        tail = lower.text.split()[0]
+        joined = vocabulary_key(upper_text.split()[-1] + tail) in vocabulary
+        return "" if joined or not is_vocabulary_word(tail, vocabulary) else " "
     if " " in upper_text:
         return " "  # several words: the line was wrapped between words
     tail = lower.text.split()[0] if lower.text.split() else ""
