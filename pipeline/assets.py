@@ -254,6 +254,15 @@ def warehouse(
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
 
 
+def warehouse_left_in_place(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run found the warehouse up to date and left it alone: what is made from it stands."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("warehouse"))
+    if event is None or event.run_id != context.run_id or event.asset_materialization is None:
+        return False
+    flag = event.asset_materialization.metadata.get("up_to_date")
+    return bool(flag is not None and flag.value)
+
+
 def _up_to_date_results(warehouse: Path, validated: ValidateStep | None, report_files: Discovery | None = None):
     """Outputs and check results of a build that changes nothing: the checks are those of the warehouse
     in place, which was built and checked from the same inputs."""
@@ -279,6 +288,40 @@ def _up_to_date_results(warehouse: Path, validated: ValidateStep | None, report_
         )
 
 
+@dg.asset(
+    deps=[warehouse],
+    group_name="report",
+    description="The offline report of the published warehouse (pipeline/report.py): static pages with charts, "
+    "written into a new folder and swapped in. Runs only after a successful publish, so a failed gate leaves "
+    "the previous report in place. INDICATORS_REPORT=0 skips it.",
+)
+def report_site(context: dg.AssetExecutionContext, settings: BuildSettings) -> dg.MaterializeResult:
+    from pipeline.report import build_report, default_report_dir, report_wanted
+
+    if not report_wanted():
+        context.log.info("report skipped (INDICATORS_REPORT=0)")
+        return dg.MaterializeResult(metadata={"skipped": True})
+    out = default_report_dir(settings.warehouse)
+    if warehouse_left_in_place(context) and (out / "index.html").exists():
+        return dg.MaterializeResult(metadata={"up_to_date": True, "path": str(out / "index.html")})
+    try:
+        figures = build_report(settings.warehouse, out, Path(settings.raw_dir), settings.workers)
+    except Exception as exc:
+        raise dg.Failure(
+            description=f"report not written: {exc} (the warehouse was published; the previous report at {out} stays)",
+            allow_retries=False,
+        ) from exc
+    context.log.info(f"report: {figures.pages} pages, {figures.charts} charts in {figures.seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(figures.out_dir / "index.html"),
+            "pages": figures.pages,
+            "charts": figures.charts,
+            "seconds": round(figures.seconds, 2),
+        }
+    )
+
+
 def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.AssetCheckResult:
     blocking = [o for o in outcomes if o.failed_blocking]
     return dg.AssetCheckResult(
@@ -289,4 +332,12 @@ def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.Ass
     )
 
 
-ALL_ASSETS = [report_files, extracted_texts, parsed_reports, normalized_indicators, validated_indicators, warehouse]
+ALL_ASSETS = [
+    report_files,
+    extracted_texts,
+    parsed_reports,
+    normalized_indicators,
+    validated_indicators,
+    warehouse,
+    report_site,
+]

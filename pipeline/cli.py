@@ -319,6 +319,32 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.report import build_report, default_report_dir
+
+    settings = _settings(args)
+    warehouse = _existing_warehouse(args)
+    if warehouse is None:
+        return 1
+    out = Path(args.out) if args.out else default_report_dir(warehouse)
+    try:
+        figures = build_report(warehouse, out, Path(settings.raw_dir), args.workers)
+    except Exception as exc:  # noqa: BLE001 - one line for the user; the previous report stays
+        print(f"report failed: {exc} (previous report at {out} unchanged)", file=sys.stderr)
+        return 1
+    print(f"report: {figures.out_dir / 'index.html'} ({figures.pages} pages, {figures.charts} charts, ", end="")
+    print(f"{figures.seconds:.1f} s)")
+    return 0
+
+
+def add_report_command(sub, common) -> None:
+    r = sub.add_parser("report", help="write the offline report (static pages with charts) of the warehouse")
+    common(r)
+    r.add_argument("--out", help="output folder (default: report/ beside the warehouse or $INDICATORS_REPORT_DIR)")
+    r.add_argument("--workers", type=int, help="processes drawing charts (default: all cores)")
+    r.set_defaults(func=cmd_report)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="indicators", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -360,6 +386,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     e.add_argument("dir", help="output folder")
     e.set_defaults(func=cmd_export)
+
+    add_report_command(sub, common)
     return p
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.assets import BuildSettings
+from pipeline.assets import BuildSettings, warehouse_left_in_place
 from pipeline.export import PUBLISHED_RELATIONS
 from pipeline.load import SQL_DIR, connect_read_only
 
@@ -44,15 +44,6 @@ def relation_metadata(warehouse: Path) -> dict[str, dict]:
         con.close()
 
 
-def _left_in_place(context: dg.AssetExecutionContext) -> bool:
-    """Whether this run found the warehouse up to date and left it alone (pipeline/incremental.py)."""
-    event = context.instance.get_latest_materialization_event(dg.AssetKey("warehouse"))
-    if event is None or event.run_id != context.run_id or event.asset_materialization is None:
-        return False
-    flag = event.asset_materialization.metadata.get("up_to_date")
-    return bool(flag is not None and flag.value)
-
-
 def _relation_specs() -> list[dg.AssetSpec]:
     described = relation_descriptions()
     return [
@@ -71,7 +62,7 @@ def _relation_specs() -> list[dg.AssetSpec]:
 @dg.multi_asset(specs=_relation_specs(), name="warehouse_relations", can_subset=True)
 def warehouse_relations(context: dg.AssetExecutionContext, settings: BuildSettings):
     """Record what the published warehouse holds, relation by relation."""
-    if _left_in_place(context):
+    if warehouse_left_in_place(context):
         return  # an up-to-date build: the relations are those already recorded (counting views costs seconds)
     figures = relation_metadata(settings.warehouse)
     for key in context.selected_asset_keys:
