@@ -529,7 +529,9 @@ def build_site(warehouse: Path, site_dir: Path, raw_dir: Path, link_base: Path, 
 
 
 def _building_dir(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # microseconds: two reports written by one process within a second need two folders
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}{time.time_ns() // 1000 % 1_000_000:06d}"
+    return out_dir.parent / f".{out_dir.name}-{stamp}-{os.getpid()}"
 
 
 def publish_site(site_dir: Path, out_dir: Path) -> None:
