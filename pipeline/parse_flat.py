@@ -50,6 +50,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from pipeline.models import (
     VALUE_COLUMNS,
@@ -69,6 +70,9 @@ from pipeline.parse import (
     strip_glyphs,
 )
 from pipeline.reference import KNOWN_UNITS
+
+if TYPE_CHECKING:
+    from pipeline.flat_boxes import BoxReading
 
 # --- flags -----------------------------------------------------------------------------------
 
@@ -1191,7 +1195,12 @@ def _summary(file_name: str, tables: int, rows: Sequence[IndicatorRow]) -> str:
 
 
 def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedReport:
+    from pipeline.flat_boxes import read_boxes  # the reader of box-by-box text builds on this module
+
     file_name = extracted.file.name
+    boxes = read_boxes(extracted.lines)
+    if boxes.box_order:
+        return _box_report(extracted, meta, boxes)
     reader = read_flat_tables(extracted.lines, file_name)
     warnings = fill_meta_from_periods(meta, [r.period for r in reader.rows], file_name)
     rows = place_rows(reader.rows, meta)
@@ -1200,3 +1209,17 @@ def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedRepor
     else:
         warnings.append(_summary(file_name, reader.table_count, rows))
     return ParsedReport(extracted.file, meta, reader.goals.goals, rows, reader.warnings + warnings)
+
+
+def _box_report(extracted: ExtractedText, meta: ReportMeta, boxes: BoxReading) -> ParsedReport:
+    from pipeline.flat_boxes import box_rows
+
+    file_name = extracted.file.name
+    rows = box_rows(boxes.regions, meta)
+    warnings = fill_meta_from_periods(meta, [r.cells["period"] for r in rows], file_name)
+    tables = sum(max(r.tables, 1) for r in boxes.regions)
+    if not rows:
+        warnings.append(f"{file_name}: no indicator table found in a text without table layout")
+    else:
+        warnings.append(_summary(file_name, tables, rows).replace("table layout lost", "table layout lost, box order"))
+    return ParsedReport(extracted.file, meta, boxes.goals.goals, rows, warnings)
