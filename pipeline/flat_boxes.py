@@ -656,16 +656,17 @@ def box_rows(regions: Sequence[Region], meta: ReportMeta) -> list[IndicatorRow]:
 
 
 def out_of_row_order(region: Region) -> bool:
-    """Signs of box order: two names in a row, or header pieces or values before the 'Indikator' block
-    or after a name."""
-    kinds = [it.kind for it in region.items if it.kind != COMMENT]
+    """Signs of box order: a name right after a name that has no values, or header pieces or values
+    before the 'Indikator' block or right after a name or values."""
+    items = [it for it in region.items if it.kind != COMMENT]
+    kinds = [it.kind for it in items]
     first_start = kinds.index(HEADER_START) if HEADER_START in kinds else 0
     if any(k in (VALUES, HEADER, NAME) for k in kinds[:first_start]):
         return True
-    for a, b in zip(kinds, kinds[1:], strict=False):
-        if a == NAME and b == NAME:
+    for a, b in zip(items, items[1:], strict=False):
+        if a.kind == NAME and not a.cells and b.kind == NAME:
             return True
-        if a in (NAME, VALUES) and b == HEADER:
+        if a.kind in (NAME, VALUES) and b.kind == HEADER:
             return True
     return False
 
