@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pipeline.models import VALUE_COLUMNS, IndicatorRow, ReportMeta, TextLine
 from pipeline.parse import GoalTracker, TableHeader, clean_cell, is_period_like, strip_glyphs
 from pipeline.parse_flat import (
+    _PAGE_NUMBER,
     NUMBER_GROUPING_UNCERTAIN,
     PLACEMENT_UNCERTAIN,
     Block,
@@ -63,6 +64,11 @@ BOX_ORDER_MIN_TABLES = 1
 
 # Glyphs that mark an activity (ongoing, done), never an indicator (GUIDE).
 ACTIVITY_GLYPHS = "▶✓"
+
+# A line this many characters short of the column width is full: a word may have been cut at its end.
+FULL_LINE_SLACK = 1
+# A running title or footer is at least this long; shorter lines near page numbers are table pieces.
+TITLE_MIN_CHARS = 10
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = (
@@ -170,7 +176,7 @@ def is_prose(block: Block, width: int) -> bool:
     return width > 0 and longest >= PROSE_WIDTH_SHARE * width
 
 
-def join_cell_lines(texts: Sequence[str]) -> str:
+def join_cell_lines(texts: Sequence[str], width: int | None = None) -> str:
     """Join the lines of a name or cell printed in a narrow column.
 
     A word is broken inside only when it is longer than the column ("jämställdhetsan" / "alys"):
@@ -180,13 +186,13 @@ def join_cell_lines(texts: Sequence[str]) -> str:
     stripped = [t.strip() for t in texts if t.strip()]
     if not stripped:
         return ""
-    width = max(len(t) for t in stripped)
+    width = width or max(len(t) for t in stripped)
     joined = stripped[0]
     for raw, text in zip(texts[:-1], stripped[1:], strict=False):
         head = joined.split()[-1]
         tail = text.split()[0]
         line = raw.strip()
-        broken = not raw[-1:].isspace() and len(line) >= width - 2 and len(head) + len(tail) > width
+        broken = not raw[-1:].isspace() and len(line) >= width - FULL_LINE_SLACK and len(head) + len(tail) > width
         if broken and not head[-1:].isdigit() and tail[:1] != "%":
             joined += text
         else:
@@ -303,9 +309,19 @@ def find_regions(blocks: Sequence[Block], width: int, goals: GoalTracker) -> lis
             _feed_goals(goals, items[k].block)
         i = start
         goals.table_seen()
-        regions.append(Region(items[i:run], goals.current_ref(), current_goal_kind(goals)))
+        regions.append(Region(rejoin_names(items[i:run]), goals.current_ref(), current_goal_kind(goals)))
         i = run
     return regions
+
+
+def rejoin_names(items: list[Item]) -> list[Item]:
+    """Join the lines of each name again with the width of the table's name column, measured as the
+    longest line of its names: only a full line can end inside a word."""
+    names = [it for it in items if it.kind == NAME and not it.cells]
+    width = max((len(ln.text.strip()) for it in names for ln in it.block.lines), default=0)
+    for item in names:
+        item.text, _ = strip_glyphs(join_cell_lines(_block_lines(item.block), width))
+    return items
 
 
 def _run_has_table(items: Sequence[Item], i: int) -> bool:
@@ -427,11 +443,15 @@ def _cells_of(items: Sequence[Item], indexes: Sequence[int]) -> tuple[list[Cell]
             continue
         for k, text in enumerate(item.cells):
             previous = cells[-1].text if cells else ""
-            if previous.lower().startswith("fastst") and not re.search(r"\d$", previous) and _is_year(text):
-                cells[-1].text += f" {text}"  # 'fastställs' / '2017' in boxes of their own
+            if _waits_for_year(previous) and _is_year(text):
+                cells[-1].text += f" {text}"  # 'fastställs' / '2017', 'Tertial 1' / '2022' in boxes of their own
                 continue
             cells.append(Cell(text, index, k in item.joinable))
     return cells, whole
+
+
+def _waits_for_year(cell: str) -> bool:
+    return bool(re.fullmatch(r"(?:fastställs|(?:tertial|halvår|kvartal)\s+\d)", cell.strip().lower()))
 
 
 def _is_year(text: str) -> bool:
@@ -679,10 +699,18 @@ class BoxReading:
 
 
 def box_furniture(lines: Sequence[TextLine]) -> set[int]:
-    """Page furniture as parse_flat finds it, but never a header piece: in box order 'Indikator' and
-    'Period' open every page's table right after the running title, as a title would."""
+    """Page numbers, and the running titles that recur next to them.
+
+    Unlike parse_flat.page_furniture, short lines are never furniture: in box order the top of every
+    page holds the same short pieces of header ("Period") and name ("● Andel", "l") right after the
+    running title.
+    """
     furniture = page_furniture(lines)
-    return {i for i in furniture if not (is_header_piece(lines[i].text) or is_header_start(lines[i].text.strip()))}
+    return {
+        i
+        for i in furniture
+        if _PAGE_NUMBER.match(lines[i].text.strip()) or len(lines[i].text.strip()) >= TITLE_MIN_CHARS
+    }
 
 
 def read_boxes(lines: Sequence[TextLine]) -> BoxReading:
