@@ -706,11 +706,13 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
     running title.
     """
     furniture = page_furniture(lines)
-    return {
-        i
-        for i in furniture
-        if _PAGE_NUMBER.match(lines[i].text.strip()) or len(lines[i].text.strip()) >= TITLE_MIN_CHARS
-    }
+    return {i for i in furniture if _is_furniture(lines[i].text.strip())}
+
+
+def _is_furniture(text: str) -> bool:
+    if _PAGE_NUMBER.match(text):
+        return True
+    return len(text) >= TITLE_MIN_CHARS and not (is_header_piece(text) or is_header_start(text))
 
 
 def read_boxes(lines: Sequence[TextLine]) -> BoxReading:
