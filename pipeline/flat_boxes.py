@@ -36,6 +36,7 @@ from pipeline.parse_flat import (
     _PAGE_NUMBER,
     NUMBER_GROUPING_UNCERTAIN,
     PLACEMENT_UNCERTAIN,
+    UNIT_JOINER,
     Block,
     RowContext,
     about_people,
@@ -200,6 +201,23 @@ def join_cell_lines(texts: Sequence[str], width: int | None = None) -> str:
     return clean_cell(joined)
 
 
+# Words of value cells that a narrow column breaks anywhere ("nämnde" / "n", "livsmed" / "el").
+_CELL_WORDS = ("nämnden", "nämnd", "styrelse", "fastställs", "livsmedel", "barn/avd.", "kwh/kvm")
+_BROKEN_CELL_WORD = re.compile(
+    "|".join(r"\b" + r"\s*".join(re.escape(ch) for ch in word) for word in _CELL_WORDS), re.IGNORECASE
+)
+_SLASH = re.compile(r"\s*/\s*(?=styrelse)", re.IGNORECASE)
+# Units of several words: kept together as one word so that they stay one cell.
+_UNIT_PHRASE = re.compile(r"\bkg\s+co2\s+per\s+kg\s+livsmedel\b", re.IGNORECASE)
+
+
+def mend_value_text(text: str) -> str:
+    """The text of value boxes with words broken by the column put together again."""
+    text = _BROKEN_CELL_WORD.sub(lambda m: re.sub(r"\s+", "", m.group(0)), text)
+    text = _SLASH.sub("/", text)
+    return _UNIT_PHRASE.sub(lambda m: UNIT_JOINER.join(m.group(0).split()), text)
+
+
 # --- block kinds -----------------------------------------------------------------------------
 
 HEADER_START = "header_start"
@@ -236,9 +254,11 @@ def classify(block: Block, width: int) -> Item:
     joined = join_cell_lines(texts)
     if is_header_piece(joined):
         return Item(HEADER, block, text=joined)
-    run = value_cells(joined.split())
+    mended = mend_value_text(" ".join(t.strip() for t in texts))
+    run = value_cells(mended.split())
     if run is not None:
-        return Item(VALUES, block, cells=run.cells, joinable=run.joinable, text=joined)
+        cells = [c.replace(UNIT_JOINER, " ") for c in run.cells]
+        return Item(VALUES, block, cells=cells, joinable=run.joinable, text=mended.replace(UNIT_JOINER, " "))
     if _ASSESSMENT_LINE.search(first) or is_prose(block, width) or joined.endswith(":"):
         return Item(END, block)
     name, _ = strip_glyphs(joined)

@@ -157,6 +157,8 @@ _NO_VALUE_WORDS = frozenset(
     {"ej", "saknas", "uppgift", "mäts", "mätt", "ingen", "mätning", "ny", "nytt", "indikator", "aktuellt"}
 )
 _EXTRA_UNITS = frozenset({"gwh", "mwh", "mkr", "st.", "kr/st"})
+# Joins the words of a unit of several words ("kg CO2 per kg livsmedel") into one word.
+UNIT_JOINER = "\u2060"
 _NUMERIC_CELL = re.compile(
     r"^(?P<sign>[-−+])?(?P<int>\d+(?:[ \u00a0]\d{3})*)(?:,(?P<dec>\d+))?\s*(?P<unit>%|[^\d\s].*)?$"
 )
@@ -462,7 +464,7 @@ def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] 
 
 def _is_unit(word: str) -> bool:
     low = word.lower()
-    return low in KNOWN_UNITS or low in _EXTRA_UNITS
+    return low in KNOWN_UNITS or low in _EXTRA_UNITS or UNIT_JOINER in word
 
 
 def _read_number(words: Sequence[str], i: int) -> int:
