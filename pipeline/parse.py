@@ -21,90 +21,30 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pipeline.goals import GoalTracker
 from pipeline.models import (
     VALUE_COLUMNS,
     ExtractedText,
-    Goal,
     IndicatorRow,
     ParsedReport,
     ReportMeta,
     TextLine,
 )
-from pipeline.reference import GENDER_GLYPH, KNOWN_UNITS, LEADING_GLYPHS
+from pipeline.parse_flat import parse_flat_report
 from pipeline.report_meta import apply_manifest, infer_report_meta
-
-# --- cell text -------------------------------------------------------------------------------
-
-_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>")
-_EMPHASIS = re.compile(r"\*([^*\n]+)\*")
-_SPACES = re.compile(r"[ \t\u00a0\u202f]+")
-_COMMENT_WORD = re.compile(r"^(Kommentar|Analys)\b[:.]?\s*", re.IGNORECASE)
-_PERIOD_LIKE = re.compile(
-    r"^((Tertial|Halvår|Kvartal|Månad)\s*\d?\s*)?((VB|T[12])\s*)?(19|20)\d{2}$|^(År|Tertial|Halvår|Kvartal|Månad)$",
-    re.IGNORECASE,
+from pipeline.table_vocab import (
+    TableHeader,
+    clean_cell,
+    header_columns,
+    is_period_like,
+    join_fragment,
+    strip_glyphs,
 )
+
+# --- table lines -----------------------------------------------------------------------------
+
+_COMMENT_WORD = re.compile(r"^(Kommentar|Analys)\b[:.]?\s*", re.IGNORECASE)
 _DASHES = re.compile(r"^-{3,}$")
-
-
-def clean_cell(text: str) -> str:
-    """Drop markup (<p>, <i>, *...*) and fold runs of white space, keeping no-break spaces out."""
-    text = _EMPHASIS.sub(r"\1", _MARKUP.sub(" ", text))
-    return _SPACES.sub(" ", text).strip()
-
-
-def strip_glyphs(name: str) -> tuple[str, bool]:
-    """Remove status glyphs before a name; say whether the gender glyph ♀ was among them."""
-    stripped = name.lstrip(LEADING_GLYPHS)
-    return stripped.strip(), GENDER_GLYPH in name[: len(name) - len(stripped)]
-
-
-def is_period_like(text: str) -> bool:
-    return bool(_PERIOD_LIKE.match(text.strip()))
-
-
-# --- headers ---------------------------------------------------------------------------------
-
-
-def _header_key(cell: str) -> str:
-    """'Periode ns utfall' -> 'periodensutfall'; the OCR-like 'Arsmål' reads as 'årsmål'."""
-    key = re.sub(r"\s+", "", cell).lower()
-    return re.sub(r"(?<![a-zåäö])arsmål", "årsmål", key)
-
-
-def _column_for(key: str) -> str | None:
-    if "utfall" in key and "vb" in key:
-        return "previous_outcome"
-    if "män" in key or "pojk" in key:
-        return "outcome_men"
-    if "kvinn" in key or "flick" in key:
-        return "outcome_women"
-    if "utfall" in key:
-        return "outcome"
-    if "prognos" in key:
-        return "forecast"
-    if key.startswith("kf"):
-        return "city_target"
-    if "årsmål" in key or key.endswith("mål"):
-        return "target"
-    if key.startswith("period"):  # Period (reports) and Periodicitet (plans)
-        return "period"
-    return None
-
-
-@dataclass(frozen=True)
-class TableHeader:
-    columns: tuple[str | None, ...]  # one per value cell after "Indikator"; None = unknown header word
-    previous_label: str | None  # "VB 2013"
-
-
-def header_columns(cells: Sequence[str]) -> TableHeader:
-    columns = tuple(_column_for(_header_key(c)) for c in cells[1:])
-    label = None
-    for c in cells[1:]:
-        m = re.search(r"VB\s*((?:19|20)\d{2})", clean_cell(c))
-        if m:
-            label = f"VB {m.group(1)}"
-    return TableHeader(columns, label)
 
 
 def is_indicator_header(text: str) -> bool:
@@ -120,111 +60,11 @@ def _is_dash_line(cells: Sequence[str]) -> bool:
     return bool(filled) and all(_DASHES.match(c) for c in filled)
 
 
-# --- goals -----------------------------------------------------------------------------------
-
-_GOAL_MARKERS = {
-    "kf:s inriktningsmål": "inriktningsmal",
-    "inriktningsmål": "inriktningsmal",
-    "kf:s mål för verksamhetsområdet": "kf_goal",
-    "nämndmål": "namndmal",
-    "åtagande": "atagande",
-}
-_ASSESSMENT = re.compile(r"\bUppfylls\s+(helt|delvis|inte|ej)\b", re.IGNORECASE)
-_GOAL_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(.*)$")
-
-
-@dataclass
-class GoalTracker:
-    """Follows the goal headings so every indicator row knows the goal it stands under."""
-
-    goals: list[Goal] = field(default_factory=list)
-    expecting: str | None = None
-    current: dict[str, Goal] = field(default_factory=dict)  # kind -> innermost open goal
-    counters: dict[str, int] = field(default_factory=dict)
-    assessable: Goal | None = None  # the goal an "Uppfylls ..." line would belong to
-
-    def feed(self, line: TextLine) -> None:
-        text = clean_cell(line.text.replace("\t", " "))
-        if not text:
-            return
-        marker = _GOAL_MARKERS.get(text.rstrip(":").strip().lower()) if text.endswith(":") else None
-        if marker:
-            self.expecting = marker
-            return
-        if self.expecting:
-            self._open(self.expecting, text, line)
-            self.expecting = None
-            return
-        m = _ASSESSMENT.search(text)
-        if m and self.assessable is not None and self.assessable.assessment is None and len(text) < 40:
-            word = m.group(1).lower()
-            self.assessable.assessment = "inte" if word == "ej" else word
-
-    def table_seen(self) -> None:
-        """An assessment after a table belongs to a later heading, not the one above the table."""
-        self.assessable = None
-
-    def _open(self, kind: str, text: str, line: TextLine) -> None:
-        levels = ("inriktningsmal", "kf_goal", "namndmal", "atagande")
-        for deeper in levels[levels.index(kind) :]:
-            self.current.pop(deeper, None)
-        parent = next((self.current[k] for k in reversed(levels[: levels.index(kind)]) if k in self.current), None)
-        number, title = self._number(text)
-        ref = self._ref(kind, number, parent)
-        goal = Goal(
-            ref=ref,
-            kind=kind,
-            text=title,
-            parent_ref=parent.ref if parent else None,
-            source_page=line.page,
-            source_line=line.line_no,
-        )
-        self.goals.append(goal)
-        self.current[kind] = goal
-        self.assessable = goal
-
-    @staticmethod
-    def _number(text: str) -> tuple[str | None, str]:
-        m = _GOAL_NUMBER.match(text)
-        return (m.group(1), m.group(2)) if m else (None, text)
-
-    def _ref(self, kind: str, number: str | None, parent: Goal | None) -> str:
-        depth = {"inriktningsmal": 1, "kf_goal": 2, "namndmal": 3}.get(kind)
-        # A printed number is used only where it has the depth of its level and sits under its parent;
-        # otherwise ("1. Förebyggande arbete" as a council goal) a synthetic ref avoids a collision.
-        if number and depth and number.count(".") + 1 == depth:
-            if parent is None or number.startswith(parent.ref + "."):
-                return number
-        prefix = {"inriktningsmal": "I", "kf_goal": "K", "namndmal": "N", "atagande": "A"}[kind]
-        scope = parent.ref if parent else ""
-        self.counters[scope + prefix] = self.counters.get(scope + prefix, 0) + 1
-        own = f"{prefix}{self.counters[scope + prefix]}"
-        return f"{scope}.{own}" if scope else own
-
-    def current_ref(self) -> str | None:
-        for kind in ("atagande", "namndmal", "kf_goal", "inriktningsmal"):
-            if kind in self.current:
-                return self.current[kind].ref
-        return None
-
-
 # --- rows ------------------------------------------------------------------------------------
 
 
 def _starts_lower(text: str) -> bool:
     return bool(text) and text[0].islower()
-
-
-def join_fragment(head: str, tail: str) -> str:
-    """Join the part of a cell carried to the next page: '15,6 barn/av' + 'd.' is one word."""
-    if not head:
-        return tail
-    if not tail:
-        return head
-    joined = head.split()[-1].lower() + tail.lower()
-    if joined in KNOWN_UNITS or joined.rstrip(".") in KNOWN_UNITS:
-        return head + tail
-    return f"{head} {tail}"
 
 
 @dataclass
@@ -416,8 +256,6 @@ def parse_report(extracted: ExtractedText, manifest_entry: dict[str, str] | None
     lines = extracted.lines
     meta: ReportMeta = apply_manifest(infer_report_meta(lines), manifest_entry)
     if not has_tab_tables(lines):
-        from pipeline.parse_flat import parse_flat_report  # texts that lost their table layout
-
         return parse_flat_report(extracted, meta)
     parser = TabTableParser()
     parser.run(lines)

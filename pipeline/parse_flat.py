@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from pipeline.goals import GoalTracker
 from pipeline.models import (
     VALUE_COLUMNS,
     ExtractedText,
@@ -60,8 +61,8 @@ from pipeline.models import (
     ReportMeta,
     TextLine,
 )
-from pipeline.parse import (
-    GoalTracker,
+from pipeline.reference import KNOWN_UNITS
+from pipeline.table_vocab import (
     TableHeader,
     clean_cell,
     header_columns,
@@ -69,7 +70,6 @@ from pipeline.parse import (
     join_fragment,
     strip_glyphs,
 )
-from pipeline.reference import KNOWN_UNITS
 
 if TYPE_CHECKING:
     from pipeline.flat_boxes import BoxReading
