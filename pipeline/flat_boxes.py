@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pipeline.goals import GoalTracker
 from pipeline.models import VALUE_COLUMNS, IndicatorRow, ReportMeta, TextLine
-from pipeline.parse import GoalTracker, TableHeader, clean_cell, is_period_like, strip_glyphs
 from pipeline.parse_flat import (
     _PAGE_NUMBER,
     NUMBER_GROUPING_UNCERTAIN,
@@ -52,6 +52,7 @@ from pipeline.parse_flat import (
     table_of_contents,
     value_cells,
 )
+from pipeline.table_vocab import TableHeader, clean_cell, is_period_like, strip_glyphs
 
 # A line at least this share of the document's prose width is prose, not a table cell.
 PROSE_WIDTH_SHARE = 0.9
