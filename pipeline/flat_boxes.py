@@ -264,7 +264,7 @@ def classify(block: Block, width: int) -> Item:
         return Item(END, block)
     name, _ = strip_glyphs(joined)
     if name[:1].isupper() or name[:1] in "\"'”“":
-        shared = _name_with_values(joined)
+        shared = _name_with_values(joined) if len(texts) == 1 else None
         if shared is not None:
             return shared_item(block, joined, shared)
         return Item(NAME, block, text=name)
@@ -273,13 +273,43 @@ def classify(block: Block, width: int) -> Item:
     return Item(END, block)
 
 
+# Words after which a name goes on: a number right after them is part of the name.
+_NAME_GOES_ON = frozenset(
+    {
+        "under",
+        "inom",
+        "efter",
+        "på",
+        "i",
+        "av",
+        "med",
+        "för",
+        "om",
+        "per",
+        "till",
+        "från",
+        "än",
+        "och",
+        "eller",
+        "senaste",
+        "minst",
+        "högst",
+        "över",
+        "mellan",
+        "vid",
+        "dag",
+    }
+)
+
+
 def _name_with_values(joined: str) -> int | None:
     """A short name sharing its line with the values ('Andel flickor som besöker träffpunkterna 30 %')."""
     words = joined.split()
     for k in range(2, len(words)):
         run = value_cells(words[k:])
         if run is not None and any(re.match(r"^[-−+]?\d", c) for c in run.cells):
-            return k
+            # "... inom 48 timmar", "... under 14 dagar": a name does not end in such a word
+            return None if words[k - 1].lower() in _NAME_GOES_ON else k
     return None
 
 
