@@ -49,6 +49,7 @@ from pipeline.parse_flat import (
     place_values,
     resolve_thousands,
     split_blocks,
+    split_name_and_values,
     table_of_contents,
     value_cells,
 )
@@ -71,6 +72,9 @@ ACTIVITY_GLYPHS = "▶✓"
 FULL_LINE_SLACK = 1
 # A running title or footer is at least this long; shorter lines near page numbers are table pieces.
 TITLE_MIN_CHARS = 10
+
+# The header words of an activity table, in boxes of their own.
+_ACTIVITY_WORDS = re.compile(r"^\s*(?:(?:Startdatum|Slutdatum|Avvikelse)\s*)+$")
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = (
@@ -250,6 +254,8 @@ def classify(block: Block, width: int) -> Item:
         return Item(HEADER_START, block, text=" ".join(texts))
     if is_activity_header(first) or is_goal_marker(first) or first[:1] in ACTIVITY_GLYPHS:
         return Item(END, block)
+    if _ACTIVITY_WORDS.match(" ".join(texts)):
+        return Item(END, block)  # an activity table's header
     if is_comment_head(first):
         return Item(COMMENT, block, text=" ".join(t.strip() for t in texts))
     joined = join_cell_lines(texts)
@@ -263,6 +269,8 @@ def classify(block: Block, width: int) -> Item:
     if _ASSESSMENT_LINE.search(first) or is_prose(block, width) or joined.endswith(":"):
         return Item(END, block)
     name, _ = strip_glyphs(joined)
+    if re.search(r"\sska\s", f" {name} ") or re.search(r"[a-zåäö]{4}\.$", name):
+        return Item(END, block)  # an activity ("Förvaltningen ska ...") or a sentence, never a name
     if name[:1].isupper() or name[:1] in "\"'”“":
         shared = _name_with_values(joined) if len(texts) == 1 else None
         if shared is not None:
@@ -354,7 +362,7 @@ def find_regions(blocks: Sequence[Block], width: int, goals: GoalTracker) -> lis
         j = i
         while j < len(items) and items[j].kind != END:
             j += 1
-        run = _continue_comments(items, i, j, width)
+        run = _drop_trailing_headings(items, i, j, width)
         start = _table_start(items, i, blocks[i - 1] if i > 0 else None)
         for k in range(i, start):
             _feed_goals(goals, items[k].block)
@@ -392,15 +400,24 @@ def _table_start(items: Sequence[Item], i: int, before: Block | None) -> int:
     they are text above the table ("Förväntat resultat" and what is expected).
     """
     start = next(k for k in range(i, len(items)) if items[k].kind == HEADER_START)
+    comments = [k for k in range(i, start) if items[k].kind == COMMENT]
+    if comments and not any(items[k].kind in (VALUES, HEADER) for k in range(i, comments[-1])):
+        i, before = comments[-1] + 1, items[comments[-1]].block  # the comment of an activity above
     leading = [it.kind for it in items[i:start]]
     if any(k in (VALUES, HEADER) for k in leading) or (before is not None and before.page_break_after):
         return i
     return start
 
 
-def _continue_comments(items: list[Item], start: int, end: int, width: int) -> int:
-    """A comment cut by a page break goes on in prose on the next page; the region goes on after it."""
-    del start, width
+def _drop_trailing_headings(items: Sequence[Item], start: int, end: int, width: int) -> int:
+    """Where the region of items[start:end] ends: short lines after its last comment with nothing
+    after them but prose are headings below the table ("Uppföljning av ekonomi"), not names."""
+    comments = [k for k in range(start, end) if items[k].kind == COMMENT]
+    if end >= len(items) or not comments or not is_prose(items[end].block, width):
+        return end
+    after = items[comments[-1] + 1 : end]
+    if after and all(it.kind == NAME and not it.cells for it in after):
+        return comments[-1] + 1
     return end
 
 
@@ -727,15 +744,15 @@ def box_rows(regions: Sequence[Region], meta: ReportMeta) -> list[IndicatorRow]:
 
 
 def out_of_row_order(region: Region) -> bool:
-    """Signs of box order: a name right after a name that has no values, or header pieces or values
-    before the 'Indikator' block or right after a name or values."""
+    """Signs of box order: a name right after a name that has no values, or header pieces before the
+    'Indikator' block or right after a name or values."""
     items = [it for it in region.items if it.kind != COMMENT]
     kinds = [it.kind for it in items]
     first_start = kinds.index(HEADER_START) if HEADER_START in kinds else 0
-    if any(k in (VALUES, HEADER, NAME) for k in kinds[:first_start]):
+    if HEADER in kinds[:first_start]:
         return True
     for a, b in zip(items, items[1:], strict=False):
-        if a.kind == NAME and not a.cells and b.kind == NAME:
+        if a.kind == NAME and b.kind == NAME and split_name_and_values(a.block)[1] is None:
             return True
         if a.kind in (NAME, VALUES) and b.kind == HEADER:
             return True
