@@ -65,9 +65,6 @@ PROSE_MIN_CHARS = 20
 # out of row order.
 BOX_ORDER_MIN_TABLES = 1
 
-# Glyphs that mark an activity (ongoing, done), never an indicator (GUIDE).
-ACTIVITY_GLYPHS = "▶✓"
-
 # A line this many characters short of the column width is full: a word may have been cut at its end.
 FULL_LINE_SLACK = 1
 # A running title or footer is at least this long; shorter lines near page numbers are table pieces.
@@ -252,7 +249,7 @@ def classify(block: Block, width: int) -> Item:
     first = texts[0].strip()
     if is_header_start(first):
         return Item(HEADER_START, block, text=" ".join(texts))
-    if is_activity_header(first) or is_goal_marker(first) or first[:1] in ACTIVITY_GLYPHS:
+    if is_activity_header(first) or is_goal_marker(first):
         return Item(END, block)
     if _ACTIVITY_WORDS.match(" ".join(texts)):
         return Item(END, block)  # an activity table's header
@@ -783,8 +780,30 @@ def _is_furniture(text: str) -> bool:
     return len(text) >= TITLE_MIN_CHARS and not (is_header_piece(text) or is_header_start(text))
 
 
+def split_header_from_values(blocks: Sequence[Block]) -> list[Block]:
+    """A header cell and the value below it can come out as one box ("Periode" / "ns utfall VB 2023" /
+    "12"): cut such a block where the header pieces end and the values begin."""
+    out: list[Block] = []
+    for block in blocks:
+        texts = _block_lines(block)
+        cut = next((k for k in range(1, len(texts)) if _header_then_values(texts[:k], texts[k:])), None)
+        if cut is None:
+            out.append(block)
+        else:
+            out.append(Block(block.lines[:cut], blank_after=False))
+            out.append(Block(block.lines[cut:], block.blank_after, block.page_break_after))
+    return out
+
+
+def _header_then_values(head: Sequence[str], tail: Sequence[str]) -> bool:
+    header = join_cell_lines(head)
+    if not is_header_piece(header) or squash(header).endswith("vb") or squash(tail[0]).startswith("vb"):
+        return False  # "VB 2016" under "Periodens utfall" is the previous-year column's, not a Period cell
+    return value_cells(mend_value_text(" ".join(t.strip() for t in tail)).split()) is not None
+
+
 def read_boxes(lines: Sequence[TextLine]) -> BoxReading:
-    blocks = split_blocks(lines, box_furniture(lines), table_of_contents(lines))
+    blocks = split_header_from_values(split_blocks(lines, box_furniture(lines), table_of_contents(lines)))
     goals = GoalTracker()
     regions = find_regions(blocks, prose_width(lines), goals)
     box = sum(out_of_row_order(r) for r in regions) >= BOX_ORDER_MIN_TABLES
