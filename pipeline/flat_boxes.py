@@ -39,6 +39,7 @@ from pipeline.parse_flat import (
     UNIT_JOINER,
     Block,
     RowContext,
+    _is_unit,
     about_people,
     current_goal_kind,
     is_activity_header,
@@ -53,6 +54,7 @@ from pipeline.parse_flat import (
     table_of_contents,
     value_cells,
 )
+from pipeline.reference import LEADING_GLYPHS
 from pipeline.table_vocab import TableHeader, clean_cell, is_period_like, strip_glyphs
 
 # A line at least this share of the document's prose width is prose, not a table cell.
@@ -72,6 +74,9 @@ TITLE_MIN_CHARS = 10
 
 # The header words of an activity table, in boxes of their own.
 _ACTIVITY_WORDS = re.compile(r"^\s*(?:(?:Startdatum|Slutdatum|Avvikelse)\s*)+$")
+
+# Status glyphs printed before an indicator's name (reference.LEADING_GLYPHS without the spaces).
+NAME_GLYPHS = LEADING_GLYPHS.replace(" ", "").replace("\t", "").replace("\u00a0", "")
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = (
@@ -220,6 +225,18 @@ def mend_value_text(text: str) -> str:
     return _UNIT_PHRASE.sub(lambda m: UNIT_JOINER.join(m.group(0).split()), text)
 
 
+def unzip_units(words: Sequence[str]) -> list[str]:
+    """Two cells side by side, each wrapped before its unit, come out line by line: '73,18' '74,56'
+    '%' '%' is '73,18 %' '74,56 %'. Numbers first, then as many units: paired in order."""
+    half = len(words) // 2
+    numbers, units = words[:half], words[half:]
+    if half < 2 or len(words) % 2 or not all(re.fullmatch(r"[-−]?\d+(?:,\d+)?", w) for w in numbers):
+        return []
+    if not all(_is_unit(u) and u == units[0] for u in units):
+        return []
+    return [w for pair in zip(numbers, units, strict=True) for w in pair]
+
+
 # --- block kinds -----------------------------------------------------------------------------
 
 HEADER_START = "header_start"
@@ -259,7 +276,7 @@ def classify(block: Block, width: int) -> Item:
     if is_header_piece(joined):
         return Item(HEADER, block, text=joined)
     mended = mend_value_text(" ".join(t.strip() for t in texts))
-    run = value_cells(mended.split())
+    run = value_cells(mended.split()) or value_cells(unzip_units(mended.split()))
     if run is not None:
         cells = [c.replace(UNIT_JOINER, " ") for c in run.cells]
         return Item(VALUES, block, cells=cells, joinable=run.joinable, text=mended.replace(UNIT_JOINER, " "))
@@ -780,6 +797,20 @@ def _is_furniture(text: str) -> bool:
     return len(text) >= TITLE_MIN_CHARS and not (is_header_piece(text) or is_header_start(text))
 
 
+def split_at_glyphs(blocks: Sequence[Block]) -> list[Block]:
+    """Names printed close together can come out as one box; each starts with its status glyph."""
+    out: list[Block] = []
+    for block in blocks:
+        starts = [k for k, ln in enumerate(block.lines) if k > 0 and ln.text.strip()[:1] in NAME_GLYPHS]
+        if not starts or block.lines[0].text.strip()[:1] not in NAME_GLYPHS:
+            out.append(block)
+            continue
+        for a, b in zip([0, *starts], [*starts, len(block.lines)], strict=True):
+            last = b == len(block.lines)
+            out.append(Block(block.lines[a:b], block.blank_after if last else False, block.page_break_after and last))
+    return out
+
+
 def split_header_from_values(blocks: Sequence[Block]) -> list[Block]:
     """A header cell and the value below it can come out as one box ("Periode" / "ns utfall VB 2023" /
     "12"): cut such a block where the header pieces end and the values begin."""
@@ -803,7 +834,8 @@ def _header_then_values(head: Sequence[str], tail: Sequence[str]) -> bool:
 
 
 def read_boxes(lines: Sequence[TextLine]) -> BoxReading:
-    blocks = split_header_from_values(split_blocks(lines, box_furniture(lines), table_of_contents(lines)))
+    blocks = split_blocks(lines, box_furniture(lines), table_of_contents(lines))
+    blocks = split_header_from_values(split_at_glyphs(blocks))
     goals = GoalTracker()
     regions = find_regions(blocks, prose_width(lines), goals)
     box = sum(out_of_row_order(r) for r in regions) >= BOX_ORDER_MIN_TABLES
