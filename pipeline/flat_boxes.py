@@ -40,6 +40,7 @@ from pipeline.parse_flat import (
     Block,
     RowContext,
     _is_unit,
+    _near,
     about_people,
     current_goal_kind,
     is_activity_header,
@@ -77,6 +78,9 @@ _ACTIVITY_WORDS = re.compile(r"^\s*(?:(?:Startdatum|Slutdatum|Avvikelse)\s*)+$")
 
 # Status glyphs printed before an indicator's name (reference.LEADING_GLYPHS without the spaces).
 NAME_GLYPHS = LEADING_GLYPHS.replace(" ", "").replace("\t", "").replace("\u00a0", "")
+
+# A running title repeats one of the document's first lines (its cover).
+COVER_TITLE_LINES = 3
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = (
@@ -585,13 +589,19 @@ def _row_ordered(region: Region, row: BoxRow, at: int, skip: set[int], with_peri
 
 
 def _set_cells(row: BoxRow, cells: Sequence[Cell], with_period: bool, region: Region) -> None:
+    first, last = min(c.item for c in cells), max(c.item for c in cells)
+    row.value_lines = [  # with the pieces of text cells joined to them
+        t
+        for it in region.items[first : last + 1]
+        if it.kind in (VALUES, FRAGMENT) or (it.kind == NAME and it.cells)
+        for t in _block_lines(it.block)
+        if it is not row.item
+    ]
     if with_period:
         row.period = cells[-1].text
         cells = cells[:-1]
     row.cells = [c.text for c in cells]
     row.joinable = {k for k, c in enumerate(cells) if c.joinable}
-    items = sorted({c.item for c in cells})
-    row.value_lines = [t for i in items if region.items[i].kind != NAME for t in _block_lines(region.items[i].block)]
 
 
 def segments(region: Region) -> list[list[int]]:
@@ -664,12 +674,18 @@ def find_cells(region: Region, rows: Sequence[BoxRow], continued: set[int], with
     at = {id(item): k for k, item in enumerate(region.items)}
     for row in rows:
         _row_ordered(region, row, at[id(row.item)], continued, with_period)
-    if not with_period:
-        return
     for segment in segments(region):
         inside = set(segment)
         seg_rows = [r for r in rows if at[id(r.item)] in inside]
-        if not seg_rows or any(r.cells is not None for r in seg_rows):
+        for row in seg_rows:
+            if row.cells is None:  # for a person checking the flag: the values it may have
+                row.value_lines = [
+                    t
+                    for k in segment
+                    if region.items[k].kind in (VALUES, FRAGMENT)
+                    for t in _block_lines(region.items[k].block)
+                ]
+        if not with_period or not seg_rows or any(r.cells is not None for r in seg_rows):
             continue
         if not _names_apart(region, seg_rows, segment, measures):
             for row, period in zip(seg_rows, _period_block(region, seg_rows, segment) or [], strict=False):
@@ -687,11 +703,10 @@ def place_region(region: Region, table_no: int, tertial_report: bool, usual: tup
     rows, continued = _name_rows(region)
     if header.columns == usual:
         find_cells(region, rows, continued, with_period, len(measures))
-    all_values = [t for it in region.items if it.kind in (VALUES, FRAGMENT) for t in _block_lines(it.block)]
     placed = []
     for row in rows:
         if row.cells is None:
-            raw = "\n".join(row.lines + all_values)
+            raw = "\n".join(row.lines + row.value_lines)
             placed.append(PlacedRow(row, header, table_no, {"period": row.period}, PLACEMENT_UNCERTAIN, raw))
             continue
         values, undecided = resolve_thousands(row.cells, row.joinable)
@@ -787,8 +802,12 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
     page holds the same short pieces of header ("Period") and name ("● Andel", "l") right after the
     running title.
     """
-    furniture = page_furniture(lines)
-    return {i for i in furniture if _is_furniture(lines[i].text.strip())}
+    furniture = {i for i in page_furniture(lines) if _is_furniture(lines[i].text.strip())}
+    # A running title seen next to one page number only (a short report) is still the cover's title.
+    texts = [ln.text.strip() for ln in lines]
+    cover = set([t for t in texts if t][:COVER_TITLE_LINES])
+    pages = [i for i, t in enumerate(texts) if _PAGE_NUMBER.match(t)]
+    return furniture | {j for i in pages for j in _near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
 
 
 def _is_furniture(text: str) -> bool:
