@@ -369,7 +369,7 @@ class Region:
 
 def find_regions(blocks: Sequence[Block], width: int, goals: GoalTracker) -> list[Region]:
     """Runs of table blocks that hold an 'Indikator' block; the goals are fed everything else."""
-    items = [classify(b, width) for b in blocks]
+    items = _year_of_previous_column([classify(b, width) for b in blocks])
     regions: list[Region] = []
     i = 0
     while i < len(items):
@@ -389,6 +389,14 @@ def find_regions(blocks: Sequence[Block], width: int, goals: GoalTracker) -> lis
         regions.append(Region(rejoin_names(items[i:run]), goals.current_ref(), current_goal_kind(goals)))
         i = run
     return regions
+
+
+def _year_of_previous_column(items: list[Item]) -> list[Item]:
+    """'VB 2016' right after header pieces, in a box of its own, ends 'Periodens utfall VB 2016'."""
+    for before, item in zip(items, items[1:], strict=False):
+        if item.kind == VALUES and before.kind in (HEADER, HEADER_START) and re.fullmatch(r"VB \d{4}", item.text):
+            item.kind, item.cells = HEADER, []
+    return items
 
 
 def rejoin_names(items: list[Item]) -> list[Item]:
@@ -816,18 +824,34 @@ def _is_furniture(text: str) -> bool:
     return len(text) >= TITLE_MIN_CHARS and not (is_header_piece(text) or is_header_start(text))
 
 
-def split_at_glyphs(blocks: Sequence[Block]) -> list[Block]:
-    """Names printed close together can come out as one box; each starts with its status glyph."""
+def split_names(blocks: Sequence[Block], width: int) -> list[Block]:
+    """Names printed close together can come out as one box. A new name starts at its status glyph, or
+    at a capital letter after a line that does not end in a space (a wrapped line does)."""
     out: list[Block] = []
     for block in blocks:
-        starts = [k for k, ln in enumerate(block.lines) if k > 0 and ln.text.strip()[:1] in NAME_GLYPHS]
-        if not starts or block.lines[0].text.strip()[:1] not in NAME_GLYPHS:
+        texts = _block_lines(block)
+        if (
+            is_prose(block, width)
+            or is_comment_head(texts[0])
+            or not _starts_name(texts[0])
+            or is_header_piece(join_cell_lines(texts))
+        ):
             out.append(block)
             continue
-        for a, b in zip([0, *starts], [*starts, len(block.lines)], strict=True):
-            last = b == len(block.lines)
+        starts = [k for k in range(1, len(texts)) if _starts_name(texts[k]) and _name_ends(texts[k - 1], texts[k])]
+        for a, b in zip([0, *starts], [*starts, len(texts)], strict=True):
+            last = b == len(texts)
             out.append(Block(block.lines[a:b], block.blank_after if last else False, block.page_break_after and last))
     return out
+
+
+def _starts_name(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and (stripped[0] in NAME_GLYPHS or stripped[0].isupper())
+
+
+def _name_ends(line: str, following: str) -> bool:
+    return following.strip()[0] in NAME_GLYPHS or not line[-1:].isspace()
 
 
 def split_header_from_values(blocks: Sequence[Block]) -> list[Block]:
@@ -853,9 +877,10 @@ def _header_then_values(head: Sequence[str], tail: Sequence[str]) -> bool:
 
 
 def read_boxes(lines: Sequence[TextLine]) -> BoxReading:
+    width = prose_width(lines)
     blocks = split_blocks(lines, box_furniture(lines), table_of_contents(lines))
-    blocks = split_header_from_values(split_at_glyphs(blocks))
+    blocks = split_header_from_values(split_names(blocks, width))
     goals = GoalTracker()
-    regions = find_regions(blocks, prose_width(lines), goals)
+    regions = find_regions(blocks, width, goals)
     box = sum(out_of_row_order(r) for r in regions) >= BOX_ORDER_MIN_TABLES
     return BoxReading(regions, goals, box)
