@@ -545,7 +545,7 @@ def _cells_of(items: Sequence[Item], indexes: Sequence[int]) -> tuple[list[Cell]
 
 
 def _waits_for_year(cell: str) -> bool:
-    return bool(re.fullmatch(r"(?:fastställs|(?:tertial|halvår|kvartal)\s+\d)", cell.strip().lower()))
+    return bool(re.fullmatch(r"(?:fastställs|vb|(?:tertial|halvår|kvartal)\s+\d)", cell.strip().lower()))
 
 
 def _is_year(text: str) -> bool:
