@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from pipeline.goals import GoalTracker
 from pipeline.models import VALUE_COLUMNS, IndicatorRow, ReportMeta, TextLine
@@ -593,7 +594,22 @@ def _row_ordered(region: Region, row: BoxRow, at: int, skip: set[int], with_peri
     if with_period and (len(periods) != 1 or not is_period_like(cells[-1].text)):
         return False
     _set_cells(row, cells, with_period, region)
+    if not boxes_in_order(cells):
+        row.cells = None  # its values, but not in which order: only its Period cell is certain
+        return False
     return True
+
+
+def boxes_in_order(cells: Sequence[Cell]) -> bool:
+    """Whether the boxes of one row's values can only have come out left to right.
+
+    A box of several cells holds neighbouring columns on one line, in order, but the boxes of one row
+    can come out in another order ("43,6 % 48,1 % 47 % 39 %" before the "43,3 %" left of them). So:
+    all values in one box (the Period cell may follow in its own), or every cell a box of its own (no
+    such row of the corpora came out of order).
+    """
+    sizes = [len(list(group)) for _, group in groupby(cells, key=lambda c: c.item)]
+    return len(sizes) == 1 or (len(sizes) == 2 and sizes[1] == 1) or all(size == 1 for size in sizes)
 
 
 def _set_cells(row: BoxRow, cells: Sequence[Cell], with_period: bool, region: Region) -> None:
@@ -646,7 +662,7 @@ def _names_apart(region: Region, rows: Sequence[BoxRow], segment: Sequence[int],
         if is_period_like(cell.text):
             stretches.append([])
     stretches.pop()
-    if len(stretches) != len(rows) or any(len(s) != measures + 1 for s in stretches):
+    if len(stretches) != len(rows) or any(len(s) != measures + 1 or not boxes_in_order(s) for s in stretches):
         return False
     for row, stretch in zip(rows, stretches, strict=True):
         _set_cells(row, stretch, True, region)
@@ -828,7 +844,7 @@ def split_names(blocks: Sequence[Block], width: int) -> list[Block]:
     """Names printed close together can come out as one box. A new name starts at its status glyph, or
     at a capital letter after a line that does not end in a space (a wrapped line does)."""
     out: list[Block] = []
-    for block in blocks:
+    for block in _names_after_comments(blocks, width):
         texts = _block_lines(block)
         if (
             is_prose(block, width)
@@ -842,6 +858,33 @@ def split_names(blocks: Sequence[Block], width: int) -> list[Block]:
         for a, b in zip([0, *starts], [*starts, len(texts)], strict=True):
             last = b == len(texts)
             out.append(Block(block.lines[a:b], block.blank_after if last else False, block.page_break_after and last))
+    return out
+
+
+def _names_after_comments(blocks: Sequence[Block], width: int) -> list[Block]:
+    """A one-line comment row and the names under it can come out as one box: the names begin at a
+    capital after a line with no trailing space, and are no prose (short lines, no full stop)."""
+    out: list[Block] = []
+    for block in blocks:
+        texts = _block_lines(block)
+        cut = None
+        if is_comment_head(texts[0]):
+            cut = next(
+                (
+                    k
+                    for k in range(1, len(texts))
+                    if _starts_name(texts[k])
+                    and not texts[k - 1][-1:].isspace()
+                    and not is_prose(Block(block.lines[k:]), width)
+                    and not texts[-1].rstrip().endswith(".")
+                ),
+                None,
+            )
+        if cut is None:
+            out.append(block)
+        else:
+            out.append(Block(block.lines[:cut], blank_after=False))
+            out.append(Block(block.lines[cut:], block.blank_after, block.page_break_after))
     return out
 
 
