@@ -35,6 +35,7 @@ from pipeline.goals import GoalTracker
 from pipeline.models import VALUE_COLUMNS, IndicatorRow, ReportMeta, TextLine
 from pipeline.parse_flat import (
     _PAGE_NUMBER,
+    FURNITURE_REACH,
     NUMBER_GROUPING_UNCERTAIN,
     PLACEMENT_UNCERTAIN,
     UNIT_JOINER,
@@ -80,8 +81,11 @@ _ACTIVITY_WORDS = re.compile(r"^\s*(?:(?:Startdatum|Slutdatum|Avvikelse)\s*)+$")
 # Status glyphs printed before an indicator's name (reference.LEADING_GLYPHS without the spaces).
 NAME_GLYPHS = LEADING_GLYPHS.replace(" ", "").replace("\t", "").replace("\u00a0", "")
 
-# A running title repeats one of the document's first lines (its cover).
+# A running title repeats one of the document's first lines (its cover); one after bare page numbers
+# recurs on this many pages at least.
 COVER_TITLE_LINES = 3
+TITLE_MIN_PAGES = 4
+_BARE_PAGE_NUMBER = re.compile(r"^\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?$")
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = (
@@ -831,13 +835,27 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
     texts = [ln.text.strip() for ln in lines]
     cover = set([t for t in texts if t][:COVER_TITLE_LINES])
     pages = [i for i, t in enumerate(texts) if _PAGE_NUMBER.match(t)]
-    return furniture | {j for i in pages for j in _near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
+    furniture |= {j for i in pages for j in _near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
+    # Page numbers printed bare ("3", "3 (22)") are told by the running title that follows them: a
+    # line that recurs page after page, most often right after a bare number.
+    seen: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if text and _is_furniture(text):
+            seen.setdefault(text, []).append(i)
+    for where in seen.values():
+        numbers = [[j for j in _near(texts, i)[:FURNITURE_REACH] if _BARE_PAGE_NUMBER.match(texts[j])] for i in where]
+        if len(where) >= TITLE_MIN_PAGES and sum(bool(n) for n in numbers) * 2 >= len(where):
+            furniture.update(where)
+            furniture.update(j for n in numbers for j in n)
+    return furniture
 
 
 def _is_furniture(text: str) -> bool:
     if _PAGE_NUMBER.match(text):
         return True
-    return len(text) >= TITLE_MIN_CHARS and not (is_header_piece(text) or is_header_start(text))
+    if len(text) < TITLE_MIN_CHARS or re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return False  # a short piece of a table, or an activity's date
+    return not (is_header_piece(text) or is_header_start(text) or value_cells(text.split()) is not None)
 
 
 def split_names(blocks: Sequence[Block], width: int) -> list[Block]:
