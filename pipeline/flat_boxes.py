@@ -76,7 +76,7 @@ FULL_LINE_SLACK = 1
 TITLE_MIN_CHARS = 10
 
 # The header words of an activity table, in boxes of their own.
-_ACTIVITY_WORDS = re.compile(r"^\s*(?:(?:Startdatum|Slutdatum|Avvikelse)\s*)+$")
+_ACTIVITY_WORDS = re.compile(r"^\s*(?:Startdatum|Slutdatum|Avvikelse)\b")
 
 # Status glyphs printed before an indicator's name (reference.LEADING_GLYPHS without the spaces).
 NAME_GLYPHS = LEADING_GLYPHS.replace(" ", "").replace("\t", "").replace("\u00a0", "")
@@ -218,7 +218,17 @@ def join_cell_lines(texts: Sequence[str], width: int | None = None) -> str:
 
 
 # Words of value cells that a narrow column breaks anywhere ("nämnde" / "n", "livsmed" / "el").
-_CELL_WORDS = ("nämnden", "nämnd", "styrelse", "fastställs", "livsmedel", "barn/avd.", "kwh/kvm")
+_CELL_WORDS = (
+    "nämnden",
+    "nämnd",
+    "styrelse",
+    "fastställs",
+    "livsmedel",
+    "barn/avd.",
+    "kwh/kvm",
+    "tertial",
+    "halvår",
+)
 _BROKEN_CELL_WORD = re.compile(
     "|".join(r"\b" + r"\s*".join(re.escape(ch) for ch in word) for word in _CELL_WORDS), re.IGNORECASE
 )
