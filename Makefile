@@ -2,6 +2,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+PORT ?= 3000
+# The Dagster instance `make dev` and `indicators build` record runs in (README, "Running the nightly build").
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: install build test bench lint dev clean
 
@@ -25,8 +28,17 @@ bench: install          ## print extraction and build speed and peak memory
 lint: install
 	$(VENV)/bin/ruff check pipeline tests
 
-dev: install            ## the Dagster UI with the asset graph and the nightly schedule
-	$(VENV)/bin/dagster dev -m pipeline.definitions
+# The two processes `dagster dev` (superseded; Dagster now points to `dg dev`) would start: the daemon runs
+# the schedule, the sensor and queued runs; the webserver is the UI. Both on the instance at DAGSTER_HOME.
+dev: install $(DAGSTER_HOME)/dagster.yaml   ## the Dagster UI and daemon: make dev [PORT=3001]
+	export DAGSTER_HOME=$(DAGSTER_HOME); \
+	$(VENV)/bin/dagster-daemon run -m pipeline.definitions & daemon=$$!; \
+	trap 'kill $$daemon 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/dagster-webserver -m pipeline.definitions -h 127.0.0.1 -p $(PORT)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
 
 clean:
 	rm -rf warehouse/indicators.duckdb warehouse/.cache warehouse/.staging

@@ -27,6 +27,7 @@ from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all
 from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
+BUILD_GROUP = "build"  # the stages; the published tables and views are in relation_assets.RELATIONS_GROUP
 
 
 class BuildSettings(dg.ConfigurableResource):
@@ -54,14 +55,16 @@ class BuildSettings(dg.ConfigurableResource):
         return self.warehouse.parent / ".staging" / run_id
 
 
-@dg.asset(description="Report files in the raw folder, with content hashes and the manifest.")
+@dg.asset(group_name=BUILD_GROUP, description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     found = discover_reports(settings.raw_dir)
     context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
     return found
 
 
-@dg.asset(description="Text lines of every report (cached by content hash; PDFs in worker processes).")
+@dg.asset(
+    group_name=BUILD_GROUP, description="Text lines of every report (cached by content hash; PDFs in worker processes)."
+)
 def extracted_texts(
     context: dg.AssetExecutionContext, settings: BuildSettings, report_files: Discovery
 ) -> tuple[list[Extracted], list[LoadError]]:
@@ -72,7 +75,7 @@ def extracted_texts(
     return done, errors
 
 
-@dg.asset(description="Indicator tables, goals and report metadata parsed from the text lines.")
+@dg.asset(group_name=BUILD_GROUP, description="Indicator tables, goals and report metadata parsed from the text lines.")
 def parsed_reports(
     context: dg.AssetExecutionContext,
     settings: BuildSettings,
@@ -84,7 +87,7 @@ def parsed_reports(
     return step
 
 
-@dg.asset(description="Typed indicator values (Polars): Swedish numbers, units, text cells.")
+@dg.asset(group_name=BUILD_GROUP, description="Typed indicator values (Polars): Swedish numbers, units, text cells.")
 def normalized_indicators(
     context: dg.AssetExecutionContext, settings: BuildSettings, parsed_reports: ParseStep
 ) -> NormalizeStep:
@@ -92,8 +95,16 @@ def normalized_indicators(
 
 
 @dg.asset(
+    group_name=BUILD_GROUP,
     description="Rows checked against the Great Expectations suites; failures quarantined.",
-    check_specs=[dg.AssetCheckSpec("indicator_facts_suite", asset="validated_indicators")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "indicator_facts_suite",
+            asset="validated_indicators",
+            description="expectations/indicator_facts.json on every normalized row before the load: keys, "
+            "report type, year, name length, value ranges; failing rows are quarantined",
+        )
+    ],
 )
 def validated_indicators(context: dg.AssetExecutionContext, normalized_indicators: NormalizeStep):
     step = validate_all(normalized_indicators)
@@ -111,6 +122,7 @@ def validated_indicators(context: dg.AssetExecutionContext, normalized_indicator
 
 
 @dg.asset(
+    group_name=BUILD_GROUP,
     description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
     "in atomically only when no blocking expectation failed (pipeline/gates.py).",
     check_specs=[

@@ -45,15 +45,26 @@ def _root_cause(err) -> str:
     return " ".join(lines[:3]).removeprefix("dagster._core.definitions.events.Failure: ")
 
 
+def build_instance():
+    """The Dagster instance at $DAGSTER_HOME when it is set, so the run, its materializations and check
+    results show in the UI (`make dev`); a throw-away one otherwise."""
+    import dagster as dg
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
     """Run the build job in-process; returns (success, summary, load errors)."""
     from pipeline.definitions import build_definitions
 
     defs = build_definitions(settings)
     level = os.environ.get("INDICATORS_LOG", "CRITICAL")  # the summary below says what matters
-    result = defs.resolve_job_def("build_warehouse").execute_in_process(
-        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": level}}}}
-    )
+    with build_instance() as instance:
+        result = defs.resolve_job_def("build_warehouse").execute_in_process(
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            instance=instance,
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

@@ -1,13 +1,14 @@
 """Dagster definitions: the assets, one job that builds everything, the nightly schedule and the
 sensor that builds when the raw folder changes (pipeline/sensors.py).
 
-`dagster dev -m pipeline.definitions` shows the asset graph; `indicators build` runs the same job
-in-process.
+`make dev` shows the asset graph; `indicators build` runs the same job in-process (recorded in the
+instance at $DAGSTER_HOME when it is set).
 """
 
 import dagster as dg
 
 from pipeline.assets import ALL_ASSETS, BuildSettings
+from pipeline.relation_assets import RELATION_ASSETS
 from pipeline.sensors import raw_folder_sensor
 
 # Run-level retries (the daemon starts the run again; needs `run_retries: enabled` in dagster.yaml) are
@@ -22,7 +23,7 @@ BUILD_RUN_TAGS = {
 
 build_warehouse_job = dg.define_asset_job(
     "build_warehouse",
-    selection=dg.AssetSelection.assets(*ALL_ASSETS),
+    selection=dg.AssetSelection.assets(*ALL_ASSETS, *RELATION_ASSETS),
     description="Discover, extract, parse, normalize, validate and load every report in the raw folder.",
     # One process: the per-file work fans out inside the extract asset; a process per step
     # would cost seconds each on a small machine.
@@ -41,7 +42,7 @@ nightly_build = dg.ScheduleDefinition(
 
 def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=[*ALL_ASSETS, *RELATION_ASSETS],
         jobs=[build_warehouse_job],
         schedules=[nightly_build],
         sensors=[raw_folder_sensor],

@@ -1,42 +1,56 @@
 """Export the published relations of the warehouse to Parquet or CSV, for tools that cannot read DuckDB.
 
-Takes the warehouse file (opened read-only) and a folder; gives one file per relation. The list of
-published relations lives here, and README documents the same list.
+Takes the warehouse file (opened read-only) and a folder; gives one file per relation and a
+manifest.json that says, for each file, the relation, its kind, row count, and every column with its
+type and meaning (the warehouse's COMMENTs). The list of published relations lives here; README
+documents the same list (tests/test_bi_access.py keeps the two equal).
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.load import connect_read_only
 
+# README's order: the contract view, the star schema, the views over it, then the build's own tables.
 PUBLISHED_RELATIONS = (
     "indicator_values",
-    "indicator_observations",
-    "indicator_latest_revision",
-    "indicator_latest",
-    "indicator_series",
-    "target_attainment",
-    "goal_assessments",
+    "fact_indicator_value",
     "dim_district",
     "dim_org_unit",
     "dim_period",
     "dim_indicator",
-    "dim_gender",
     "dim_report",
     "dim_goal",
-    "load_errors",
+    "dim_gender",
+    "fact_observation",
+    "fact_goal_assessment",
+    "indicator_observations",
+    "indicator_latest_revision",
+    "indicator_series",
+    "indicator_latest",
+    "target_attainment",
+    "goal_assessments",
     "quarantine",
+    "load_errors",
     "build_summary",
+    "validation_results",
 )
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
+MANIFEST_NAME = "manifest.json"
 
 
 def export_relations(warehouse: Path, out_dir: Path, fmt: str) -> list[Path]:
+    """Write every published relation as one file, then the manifest; gives the files written."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    from pipeline.schema_doc import read_comments
+
+    kinds, columns = read_comments(warehouse)
+    written, entries = [], []
     con = connect_read_only(warehouse)
     try:
         for name in PUBLISHED_RELATIONS:
@@ -44,7 +58,27 @@ def export_relations(warehouse: Path, out_dir: Path, fmt: str) -> list[Path]:
             # Relation names come from the list above, never from input; the path is quoted.
             quoted = "'" + str(target).replace("'", "''") + "'"
             con.execute(f"COPY (SELECT * FROM {name}) TO {quoted} {FORMATS[fmt]}")
+            rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            kind, comment = kinds[name]
+            entries.append(
+                {
+                    "relation": name,
+                    "kind": kind,
+                    "file": target.name,
+                    "rows": rows,
+                    "description": comment,
+                    "columns": [{"name": c, "type": t, "description": d} for c, t, d in columns[name]],
+                }
+            )
             written.append(target)
     finally:
         con.close()
-    return written
+    manifest = {
+        "warehouse": str(warehouse),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "format": fmt,
+        "relations": entries,
+    }
+    path = out_dir / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return [*written, path]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.faults import apply_fault_settings, fault_point, fault_settings
 from pipeline.models import ExtractedText, LoadError, SourceFile, TextLine
 from pipeline.progress import ExtractProgress
 
@@ -175,8 +176,11 @@ def _page_count(lines: list[TextLine]) -> int | None:
 # --- worker processes ------------------------------------------------------------------------
 
 
-def _worker(file: SourceFile, out: str, memory_mb: int, conn) -> None:  # runs in the child
+def _worker(file: SourceFile, out: str, memory_mb: int, conn, faults: dict[str, str | None]) -> None:  # in the child
     try:
+        # forkserver children inherit the server's environment, not this build's: pass the fault hooks on
+        apply_fault_settings(faults)
+        fault_point(f"extract:{file.name}")
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         sys.setrecursionlimit(5000)
@@ -264,7 +268,7 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
             f = queue.pop(0)
             parent, child = ctx.Pipe(duplex=False)
             out = str(cache_path(settings.cache_dir, f))
-            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child), daemon=True)
+            proc = ctx.Process(target=_worker, args=(f, out, settings.memory_mb, child, fault_settings()), daemon=True)
             proc.start()
             child.close()
             running.append(_Running(f, proc, parent, time.monotonic()))
@@ -305,5 +309,5 @@ def _poll(r: _Running, timeout_s: float, memory_mb: int, bars: ExtractProgress) 
     if time.monotonic() - r.started > timeout_s:
         r.proc.kill()
         r.proc.join()
-        return "error", f"extraction took longer than {timeout_s:.0f} s; stopped"
+        return "error", f"extraction took longer than {timeout_s:g} s; stopped"
     return None

@@ -5,7 +5,8 @@ reaches one, it prints `fault point <name> reached` to stderr and sleeps INDICAT
 seconds, so a test can kill -9 the process exactly there (or read the old warehouse meanwhile).
 Unset in production: then each point is one dictionary lookup.
 
-Points: load:schema (new file has its tables), load:midway (half of load.sql ran), gate (the new
+Points: extract:<file name> (a worker process is about to read that file: a deliberately slow input for
+the extraction time limit), load:schema (new file has its tables), load:midway (half of load.sql ran), gate (the new
 file is complete, not yet checked), publish (checked and recorded, not yet renamed), published
 (renamed, the rejected/leftover clean-up not yet done).
 """
@@ -28,3 +29,16 @@ def fault_point(name: str) -> None:
         return
     print(f"fault point {name} reached (pid {os.getpid()})", file=sys.stderr, flush=True)
     time.sleep(float(os.environ.get(FAULT_PAUSE_ENV, DEFAULT_PAUSE_S)))
+
+
+def fault_settings() -> dict[str, str | None]:
+    """The fault variables of this process, for a worker process whose environment is not inherited."""
+    return {name: os.environ.get(name) for name in (FAULT_AT_ENV, FAULT_PAUSE_ENV)}
+
+
+def apply_fault_settings(settings: dict[str, str | None]) -> None:
+    for name, value in settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

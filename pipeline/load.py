@@ -83,7 +83,7 @@ def build_candidate(
             con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
         if summary:
             con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
-        for stmt in _statements(read_sql("views.sql")):
+        for stmt in _statements(read_sql("views.sql")) + _statements(read_sql("comments.sql")):
             con.execute(stmt)
         con.execute("CHECKPOINT wh")
         con.execute("USE memory")

@@ -21,8 +21,38 @@ from pipeline.periods import parse_period_cell, previous_year
 SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
 _THOUSANDS = r"[ \u00a0\u202f]"
 
-# Unit spellings folded onto one form, so one indicator's cells agree ("kWh" / "kwh").
-UNIT_ALIASES = {"kwh/kv m": "kwh/kvm", "barn/avd": "barn/avd.", "dag": "dagar", "procent": "%"}
+# Printed unit spellings (folded to lower case, one space) -> the one form the warehouse uses, so
+# "st" and "st.", "kWh/kv m" and "kwh/kvm" agree. A unit not listed here is kept as printed.
+UNIT_CANONICAL = {
+    "%": "%",
+    "procent": "%",
+    "st": "st",
+    "st.": "st",
+    "kr": "kr",
+    "tkr": "tkr",
+    "mnkr": "mnkr",
+    "kwh": "kWh",
+    "mwh": "MWh",
+    "gwh": "GWh",
+    "kwh/kvm": "kWh/kvm",
+    "kwh/kv m": "kWh/kvm",
+    "kwh/m2": "kWh/kvm",
+    "barn": "barn",
+    "barn/avd": "barn/avd",
+    "barn/avd.": "barn/avd",
+    "dag": "dagar",
+    "dagar": "dagar",
+    "ggr": "ggr",
+    "hushåll": "hushåll",
+    "min": "min",
+    "månader": "månader",
+    "personer": "personer",
+    "poäng": "poäng",
+    "tim": "timmar",
+    "timmar": "timmar",
+    "år": "år",
+    "kg co2 per kg livsmedel": "kg CO2 per kg livsmedel",
+}
 
 FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
 
@@ -33,17 +63,27 @@ def normalize_name(name: str) -> str:
     return name.rstrip(" .")
 
 
+def canonical_unit(printed: pl.Expr) -> pl.Expr:
+    """The warehouse's spelling of a printed unit ("St." -> "st", "kwh/kv m" -> "kWh/kvm")."""
+    folded = printed.str.to_lowercase().str.replace_all(r"\s+", " ")
+    return folded.replace_strict(UNIT_CANONICAL, default=printed)
+
+
+def printed_unit(cell: pl.Expr) -> pl.Expr:
+    """The unit after the number of a cell, as printed (NULL when the cell prints none)."""
+    unit = cell.str.strip_chars().str.extract_groups(SWEDISH_NUMBER).struct.field("4").str.strip_chars()
+    return pl.when(unit != "").then(unit)
+
+
 def swedish_number(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(value, unit) expressions for a column of cell texts."""
+    """(value, unit) expressions for a column of cell texts; the unit in the warehouse's spelling."""
     text = cell.str.strip_chars()
     parts = text.str.extract_groups(SWEDISH_NUMBER)
     sign = parts.struct.field("1").replace({"−": "-", "–": "-", "+": ""})
     integer = parts.struct.field("2").str.replace_all(_THOUSANDS, "")
     decimals = parts.struct.field("3").fill_null("0")
     value = pl.concat_str([sign.fill_null(""), integer, pl.lit("."), decimals]).cast(pl.Float64, strict=False)
-    unit = parts.struct.field("4").str.strip_chars().str.to_lowercase()
-    unit = unit.replace(UNIT_ALIASES)
-    return value, unit
+    return value, canonical_unit(printed_unit(cell))
 
 
 def rows_frame(report: ParsedReport) -> pl.DataFrame:
@@ -100,17 +140,15 @@ def _measure_columns(frame: pl.DataFrame) -> pl.DataFrame:
     for m in MEASURES:
         raw = pl.col(f"{m}_text")
         value, unit = swedish_number(raw)
-        exprs += [value.alias(m), unit.alias(f"_{m}_unit")]
+        exprs += [value.alias(m), unit.alias(f"_{m}_unit"), printed_unit(raw).alias(f"_{m}_unit_printed")]
     return frame.with_columns(exprs)
 
 
 def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
     unit_cols = [f"_{m}_unit" for m in MEASURES]
-    units = (
-        pl.concat_list([pl.col(c) for c in unit_cols])
-        .list.drop_nulls()
-        .list.eval(pl.element().filter(pl.element() != ""))
-    )
+    printed_cols = [f"_{m}_unit_printed" for m in MEASURES]
+    units = pl.concat_list([pl.col(c) for c in unit_cols]).list.drop_nulls()
+    printed = pl.concat_list([pl.col(c) for c in printed_cols]).list.drop_nulls().list.unique(maintain_order=True)
     distinct = units.list.unique()
     # A cell that is neither empty, "-", nor a number is a text cell: NULL value, text kept.
     text_cells = pl.sum_horizontal(
@@ -131,9 +169,11 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
     )
     return frame.with_columns(
         units.list.eval(pl.element().mode().sort().first()).list.first().alias("unit"),
+        # every distinct spelling of the row's cells, so a mixed row shows both ("62 kwh/kv m", "33 kWh")
+        pl.when(printed.list.len() > 0).then(printed.list.join(" / ")).alias("unit_as_printed"),
         text_cells.alias("text_cells"),
         pl.when(flags != "").then(flags).alias("quality_flag"),
-    ).drop(unit_cols)
+    ).drop(unit_cols + printed_cols)
 
 
 CATALOG_SCHEMA = {

@@ -100,6 +100,9 @@ def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    # GX pins this module's logger at INFO, so every build printed a line about a temporary docs folder;
+    # let it follow the application's level (INDICATORS_LOG=INFO still shows it).
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.NOTSET)
     context = gx.get_context(mode="ephemeral")
     try:
         context.variables.progress_bars = {"globally": False}

@@ -54,7 +54,8 @@ with facts as (
 )
 select
     f.report_id, f.row_no, f.indicator_key, r.district_code, r.org_unit_key, r.period_key,
-    f.table_no, f.goal_ref, f.indicator_as_printed, f.unit,
+    -- a row whose cells print no unit takes its indicator's unit from the rows that do print one
+    f.table_no, f.goal_ref, f.indicator_as_printed, coalesce(f.unit, i.unit), f.unit_as_printed,
     f.outcome, f.outcome_men, f.outcome_women, f.previous_outcome, f.forecast, f.target, f.city_target,
     f.outcome_text, f.outcome_men_text, f.outcome_women_text, f.previous_outcome_text, f.forecast_text,
     f.target_text, f.city_target_text,
@@ -62,6 +63,7 @@ select
     f.comment, f.source_page, f.source_line, f.quality_flag, f.raw_text
 from facts f
 join dim_report r on r.report_key = f.report_id
+join dim_indicator i on i.indicator_key = f.indicator_key
 order by f.report_id, f.row_no;
 
 INSERT INTO dim_goal

@@ -81,7 +81,8 @@ CREATE TABLE fact_indicator_value (
     table_no              INTEGER NOT NULL,
     goal_ref              VARCHAR,
     indicator_as_printed  VARCHAR NOT NULL,
-    unit                  VARCHAR,
+    unit                  VARCHAR,       -- normalised ('st', '%', 'kWh/kvm'); see sql/comments.sql
+    unit_as_printed       VARCHAR,       -- the unit after the numbers as the report printed it
     outcome               DOUBLE,
     outcome_men           DOUBLE,
     outcome_women         DOUBLE,

@@ -27,7 +27,18 @@ joined as (
         f.comment,
         f.source_page,
         f.source_line,
-        f.quality_flag
+        f.quality_flag,
+        -- added after the contract columns: join keys and the period as dates
+        f.indicator_key,
+        f.district_code,
+        f.org_unit_key,
+        f.period_key,
+        f.period_kind,
+        f.period_start,
+        f.period_end,
+        f.unit_as_printed,
+        f.report_key,
+        f.row_no
     from facts f
     join dim_report r using (report_key)
     join dim_district d on d.district_code = f.district_code
@@ -103,14 +114,45 @@ targets as (
     from latest
     where "measure" in ('target', 'city_target', 'forecast') and gender_code = 'T'
     group by all
+),
+dated as (
+    select
+        *,
+        strftime(ref_start, '%Y') as y,
+        case when year(ref_start) = year(ref_end) then strftime(ref_start, '%m-%d') || '|' || strftime(ref_end, '%m-%d')
+             else 'multi-year' end as md
+    from outcomes
+),
+named as (
+    -- one sortable name per period: '2014' (year), '2014-T1' / '2014-T2' (January–April / –August,
+    -- cumulative like the reports), '2014-H1', '2014-Q3'; any other span as its two dates
+    select
+        *,
+        case when md = '01-01|12-31' then 'year'
+             when md in ('01-01|04-30', '01-01|08-31') then 'tertial'
+             when md in ('01-01|06-30', '07-01|12-31') then 'half_year'
+             when md in ('01-01|03-31', '04-01|06-30', '07-01|09-30', '10-01|12-31') then 'quarter'
+             else 'other' end as period_kind,
+        case md when '01-01|12-31' then y
+                when '01-01|04-30' then y || '-T1'
+                when '01-01|08-31' then y || '-T2'
+                when '01-01|06-30' then y || '-H1'
+                when '07-01|12-31' then y || '-H2'
+                when '01-01|03-31' then y || '-Q1'
+                when '04-01|06-30' then y || '-Q2'
+                when '07-01|09-30' then y || '-Q3'
+                when '10-01|12-31' then y || '-Q4'
+                else strftime(ref_start, '%Y-%m-%d') || '..' || strftime(ref_end, '%Y-%m-%d') end as ref_period
+    from dated
 )
 select
-    o.indicator_key, o.indicator, o.district, o.org_unit, o.ref_start, o.ref_end,
+    o.indicator_key, o.indicator, o.district_code, o.district, o.org_unit_key, o.org_unit,
+    o.ref_period, o.period_kind, o.ref_start, o.ref_end,
     case when month(o.ref_start) = 1 and month(o.ref_end) = 12 then 'year'
          else strftime(o.ref_start, '%Y-%m') || '..' || strftime(o.ref_end, '%Y-%m') end as span,
     o.outcome, o.outcome_men, o.outcome_women, t.forecast, t.target, t.city_target, o.unit, o.outcome_report,
     o.quality_flag
-from outcomes o
+from named o
 left join targets t
     on t.indicator_key = o.indicator_key and t.district_code = o.district_code
    and t.org_unit_key is not distinct from o.org_unit_key and t.target_year = year(o.ref_start)
@@ -124,7 +166,8 @@ with series as (
     where s.outcome is not null and (s.target is not null or s.city_target is not null)
 )
 select
-    indicator_key, indicator, district, org_unit, ref_start, ref_end, span, unit, better,
+    indicator_key, indicator, district_code, district, org_unit_key, org_unit,
+    ref_period, period_kind, ref_start, ref_end, span, unit, better,
     outcome, target, city_target,
     case better when 'higher' then outcome >= target when 'lower' then outcome <= target end as target_met,
     case better when 'higher' then outcome >= city_target when 'lower' then outcome <= city_target end
@@ -139,7 +182,9 @@ CREATE VIEW goal_assessments AS
 select
     d.district, o.org_unit, p.label as report, r.report_type, r.year, r.tertial,
     g.goal_ref, g.goal_kind, g.goal_text, parent.goal_text as parent_goal_text, g.assessment, r.report_file,
-    g.source_page, g.source_line
+    g.source_page, g.source_line,
+    -- added: join keys
+    r.district_code, r.org_unit_key, r.period_key, g.report_key
 from dim_goal g
 join dim_report r using (report_key)
 join dim_period p on p.period_key = r.period_key

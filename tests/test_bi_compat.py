@@ -25,7 +25,12 @@ counts = {name: con.execute(f"select count(*) from {name}").fetchall()[0][0] for
 value = con.execute(
     "select outcome from indicator_values where indicator_as_printed = "
     "'Andel barn som lever i familjer som är beroende av ekonomiskt bistånd' and year = 2014").fetchall()
-print(json.dumps({"version": duckdb.__version__, "counts": counts, "value": value[0][0]}))
+comments = con.execute(
+    "select count(*), count(comment) from duckdb_columns() where not internal and table_name in "
+    "(select unnest(json_extract_string(?, '$[*]')))", [sys.argv[2]]).fetchall()[0]
+view_comment = con.execute("select comment from duckdb_views() where view_name = 'indicator_values'").fetchall()
+print(json.dumps({"version": duckdb.__version__, "counts": counts, "value": value[0][0],
+                  "comments": comments, "view_comment": view_comment[0][0]}))
 """
 
 
@@ -57,4 +62,8 @@ def test_warehouse_opens_with_duckdb_1x(built):
     assert result["value"] == 5.79
     assert result["counts"]["indicator_values"] > 200
     assert result["counts"]["goal_assessments"] > 0 and result["counts"]["indicator_series"] > 0
+    # the storage-version v1.0.0 file keeps every COMMENT for older readers too
+    columns, commented = result["comments"]
+    assert columns > 250 and commented == columns
+    assert result["view_comment"].startswith("The contract")
     print(f"opened with duckdb {result['version']}", file=sys.stderr)

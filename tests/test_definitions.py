@@ -1,19 +1,16 @@
 """The Dagster graph: a change to the assets, checks or schedule shows up here as a reviewed diff."""
 
+import dagster as dg
+
 from pipeline.definitions import defs
+from pipeline.export import PUBLISHED_RELATIONS
 
 
 def test_asset_graph():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == [
-        "extracted_texts",
-        "normalized_indicators",
-        "parsed_reports",
-        "report_files",
-        "validated_indicators",
-        "warehouse",
-    ]
+    stages = ["extracted_texts", "normalized_indicators", "parsed_reports", "report_files", "validated_indicators"]
+    assert keys == sorted([*stages, "warehouse", *PUBLISHED_RELATIONS])
     upstream = {
         k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
         for k in graph.get_all_asset_keys()
@@ -23,11 +20,19 @@ def test_asset_graph():
     assert upstream["normalized_indicators"] == ["parsed_reports"]
     assert upstream["validated_indicators"] == ["normalized_indicators"]
     assert upstream["warehouse"] == ["extracted_texts", "parsed_reports", "report_files", "validated_indicators"]
+    # lineage reaches what BI tools read: every published table and view hangs off the warehouse
+    assert all(upstream[name] == ["warehouse"] for name in PUBLISHED_RELATIONS)
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert {groups[name] for name in PUBLISHED_RELATIONS} == {"warehouse_tables"}
+    assert {groups[name] for name in [*stages, "warehouse"]} == {"build"}
+    assert graph.get(dg.AssetKey("dim_period")).description.startswith("Report periods: tertial 1 (Jan–Apr)")
 
 
 def test_asset_checks():
-    checks = sorted(k.name for k in defs.resolve_asset_graph().asset_check_keys)
+    graph = defs.resolve_asset_graph()
+    checks = sorted(k.name for k in graph.asset_check_keys)
     assert "indicator_facts_suite" in checks
+    assert [k.name for k in graph.asset_check_keys if not graph.get_check_spec(k).description] == []
 
 
 def test_nightly_schedule():

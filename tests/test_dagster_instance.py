@@ -1,0 +1,65 @@
+"""A CLI build on an instance with DAGSTER_HOME set is recorded there, as the Dagster UI shows it; and a
+normal build prints only its summary (no library log lines)."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+
+from .conftest import ROOT, sample_txt
+
+
+def test_a_cli_build_is_recorded_in_the_dagster_home_instance(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(sample_txt("004"), raw)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster.yaml", home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INDICATORS_", "DAGSTER_"))}
+    env["DAGSTER_HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build", "--raw", str(raw), "--warehouse", str(tmp_path / "wh.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no Great Expectations or Dagster log lines in a normal build
+    assert "rows loaded        10" in done.stdout
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # as the UI opens it
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert [(r.job_name, r.status) for r in runs] == [("build_warehouse", dg.DagsterRunStatus.SUCCESS)]
+        event = instance.get_latest_materialization_event(dg.AssetKey("indicator_values"))
+        metadata = event.asset_materialization.metadata
+        assert metadata["dagster/row_count"].value == 10
+        columns = {c.name: c.description for c in metadata["dagster/column_schema"].schema.columns}
+        assert columns["district_code"].startswith("Key of the district council")
+        assert instance.get_latest_materialization_event(dg.AssetKey("warehouse")) is not None
+        checks = instance.get_records_for_run(
+            runs[0].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+        evaluated = {r.event_log_entry.dagster_event.event_specific_data.check_name for r in checks}
+        assert {"indicator_facts_suite", "fact_indicator_value_suite", "report_row_counts_suite"} <= evaluated
+
+
+GX_CONTEXT = (
+    "import logging, sys; logging.basicConfig(level=sys.argv[1]); from pipeline.validate import _context; _context()"
+)
+
+
+def test_library_log_lines_follow_the_chosen_level():
+    quiet, verbose = (
+        subprocess.run(
+            [sys.executable, "-c", GX_CONTEXT, level], capture_output=True, text=True, timeout=300, cwd=ROOT
+        ).stderr
+        for level in ("WARNING", "INFO")
+    )
+    assert "great_expectations" not in quiet
+    assert "Created temporary directory" in verbose  # INDICATORS_LOG=INFO still shows everything
