@@ -34,21 +34,21 @@ from itertools import groupby
 from pipeline.goals import GoalTracker
 from pipeline.models import VALUE_COLUMNS, IndicatorRow, ReportMeta, TextLine
 from pipeline.parse_flat import (
-    _PAGE_NUMBER,
     FURNITURE_REACH,
     NUMBER_GROUPING_UNCERTAIN,
+    PAGE_NUMBER,
     PLACEMENT_UNCERTAIN,
     UNIT_JOINER,
     Block,
     RowContext,
-    _is_unit,
-    _near,
     about_people,
     current_goal_kind,
     is_activity_header,
     is_comment_head,
     is_goal_marker,
     is_header_start,
+    is_unit,
+    lines_near,
     page_furniture,
     place_values,
     resolve_thousands,
@@ -251,7 +251,7 @@ def unzip_units(words: Sequence[str]) -> list[str]:
     numbers, units = words[:half], words[half:]
     if half < 2 or len(words) % 2 or not all(re.fullmatch(r"[-−]?\d+(?:,\d+)?", w) for w in numbers):
         return []
-    if not all(_is_unit(u) and u == units[0] for u in units):
+    if not all(is_unit(u) and u == units[0] for u in units):
         return []
     return [w for pair in zip(numbers, units, strict=True) for w in pair]
 
@@ -844,8 +844,8 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
     # A running title seen next to one page number only (a short report) is still the cover's title.
     texts = [ln.text.strip() for ln in lines]
     cover = set([t for t in texts if t][:COVER_TITLE_LINES])
-    pages = [i for i, t in enumerate(texts) if _PAGE_NUMBER.match(t)]
-    furniture |= {j for i in pages for j in _near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
+    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
+    furniture |= {j for i in pages for j in lines_near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
     # Page numbers printed bare ("3", "3 (22)") are told by the running title that follows them: a
     # line that recurs page after page, most often right after a bare number.
     seen: dict[str, list[int]] = {}
@@ -853,7 +853,9 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
         if text and _is_furniture(text):
             seen.setdefault(text, []).append(i)
     for where in seen.values():
-        numbers = [[j for j in _near(texts, i)[:FURNITURE_REACH] if _BARE_PAGE_NUMBER.match(texts[j])] for i in where]
+        numbers = [
+            [j for j in lines_near(texts, i)[:FURNITURE_REACH] if _BARE_PAGE_NUMBER.match(texts[j])] for i in where
+        ]
         if len(where) >= TITLE_MIN_PAGES and sum(bool(n) for n in numbers) * 2 >= len(where):
             furniture.update(where)
             furniture.update(j for n in numbers for j in n)
@@ -861,7 +863,7 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
 
 
 def _is_furniture(text: str) -> bool:
-    if _PAGE_NUMBER.match(text):
+    if PAGE_NUMBER.match(text):
         return True
     if len(text) < TITLE_MIN_CHARS or re.match(r"^\d{4}-\d{2}-\d{2}", text):
         return False  # a short piece of a table, or an activity's date

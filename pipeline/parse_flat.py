@@ -1,5 +1,11 @@
 """Parse indicator tables out of a report text that lost its table layout (sample 002).
 
+Two flattenings reach this module. Read row by row (a name, then that row's values: sample 002), the
+text is read here. Read box by box (pdfminer.six's default extract_text: the name column first, then
+the header, then the values) it goes to flat_boxes.py, which builds on the lines, blocks, value cells
+and placement rules below; parse_flat_report tells the two apart (flat_boxes.read_boxes) and imports
+that module when called, as it imports this one.
+
 Takes an ExtractedText with no TAB-separated table rows — a pdfminer-like extraction in which every
 table cell came out as its own block of lines, wrapped at the cell's width, and an empty cell left no
 trace — together with the ReportMeta inferred so far. Gives a ParsedReport: the goals (through
@@ -110,7 +116,7 @@ ROUNDING_EPSILON = 1e-9
 
 # --- line patterns ---------------------------------------------------------------------------
 
-_PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
 _TOC_HEAD = re.compile(r"^Innehåll(?:sförteckning)?$", re.IGNORECASE)
 _TOC_ENTRY = re.compile(r"^\S.*?(?:\.{2,}|\s)\s*\d{1,3}$")
 _BARE_PAGE = re.compile(r"^\d{1,3}$")
@@ -343,16 +349,16 @@ def join_wrapped(texts: Sequence[str]) -> str:
 def page_furniture(lines: Sequence[TextLine]) -> set[int]:
     """Indexes of page numbers ("Sid 18 (84)") and of the lines that recur around them (titles, site)."""
     texts = [ln.text.strip() for ln in lines]
-    pages = [i for i, t in enumerate(texts) if _PAGE_NUMBER.match(t)]
+    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
     around: Counter[str] = Counter()
     for i in pages:
-        around.update({texts[j] for j in _near(texts, i)})
+        around.update({texts[j] for j in lines_near(texts, i)})
     furniture_texts = {t for t, n in around.items() if n >= FURNITURE_MIN_PAGES and not _is_structural(t)}
     # A running title also stands alone where its page number was lost: every copy of it goes.
     return set(pages) | {i for i, t in enumerate(texts) if t in furniture_texts}
 
 
-def _near(texts: Sequence[str], i: int) -> list[int]:
+def lines_near(texts: Sequence[str], i: int) -> list[int]:
     found = []
     for step in (-1, 1):
         j, taken = i + step, 0
@@ -462,7 +468,7 @@ def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] 
 # --- value cells -----------------------------------------------------------------------------
 
 
-def _is_unit(word: str) -> bool:
+def is_unit(word: str) -> bool:
     low = word.lower()
     return low in KNOWN_UNITS or low in _EXTRA_UNITS or UNIT_JOINER in word
 
@@ -470,7 +476,7 @@ def _is_unit(word: str) -> bool:
 def _read_number(words: Sequence[str], i: int) -> int:
     """Index after a number cell starting at words[i]: the number and the unit after it."""
     j = i + 1
-    if not words[i].endswith("%") and j < len(words) and _is_unit(words[j]):
+    if not words[i].endswith("%") and j < len(words) and is_unit(words[j]):
         j += 1
     return j
 
