@@ -6,7 +6,7 @@ PORT ?= 3000
 # The Dagster instance `make dev` and `indicators build` record runs in (README, "Running the nightly build").
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install build test bench lint dev clean
+.PHONY: install build test bench bench-report report browser lint dev clean
 
 install: $(VENV)/.installed
 
@@ -19,11 +19,17 @@ $(VENV)/.installed: pyproject.toml
 build: install          ## build warehouse/indicators.duckdb from raw/
 	$(VENV)/bin/indicators build
 
-test: install           ## run the test suite
+test: install browser   ## run the test suite (installs headless Chromium for the report's browser tests when missing)
 	$(VENV)/bin/pytest -q
 
 bench: install          ## print extraction and build speed and peak memory
 	$(PY) -m pipeline.bench
+
+bench-report: install   ## print how long the offline report takes (sample warehouse, 100 reports)
+	$(PY) -m pipeline.bench_report
+
+report: install         ## write the offline report of warehouse/indicators.duckdb to warehouse/report/
+	$(VENV)/bin/indicators report
 
 lint: install
 	$(VENV)/bin/ruff check pipeline tests
@@ -41,4 +47,8 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	cp dagster.yaml $@
 
 clean:
-	rm -rf warehouse/indicators.duckdb warehouse/.cache warehouse/.staging
+	rm -rf warehouse/indicators.duckdb warehouse/.cache warehouse/.staging warehouse/report warehouse/.report-*
+
+browser:                ## headless Chromium and its driver for the report's browser tests (Debian packages)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-dejavu-core)

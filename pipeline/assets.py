@@ -6,7 +6,6 @@ per-step overhead would cost more than the work.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +22,15 @@ from pipeline.gates import (
     is_transient,
 )
 from pipeline.models import LoadError
-from pipeline.steps import NormalizeStep, ParseStep, ValidateStep, normalize_all, parse_all, validate_all
+from pipeline.steps import (
+    NormalizeStep,
+    ParseStep,
+    ValidateStep,
+    normalize_all,
+    parse_all,
+    release_stage_dir,
+    validate_all,
+)
 from pipeline.validate import ExpectationOutcome
 
 PROJECT_DIR = Path(__file__).parent.parent
@@ -38,8 +45,11 @@ class BuildSettings(dg.ConfigurableResource):
     workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
     timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
     memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
-    # A real drop in a report's rows (a shorter re-issue) blocks the swap until someone accepts it.
-    accept_row_drops: bool = os.environ.get("INDICATORS_ACCEPT_ROW_DROPS", "") not in ("", "0")
+    # A published report that would go, or a real drop in its rows (a shorter re-issue), blocks the
+    # swap until someone accepts it (--accept-losses; --accept-row-drops is the older name).
+    accept_row_drops: bool = any(
+        os.environ.get(f"INDICATORS_ACCEPT_{name}", "") not in ("", "0") for name in ("LOSSES", "ROW_DROPS")
+    )
     # Wait before the load step retries a transient failure (lock held by another build, I/O error).
     retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
 
@@ -57,6 +67,8 @@ class BuildSettings(dg.ConfigurableResource):
 
 @dg.asset(group_name=BUILD_GROUP, description="Report files in the raw folder, with content hashes and the manifest.")
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
+    if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
+        raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
     found = discover_reports(settings.raw_dir)
     context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
     return found
@@ -71,7 +83,13 @@ def extracted_texts(
     extract_settings = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
     done, errors = extract_all(report_files.files, extract_settings, progress=context.log.info)
     fresh = sum(1 for d in done if not d.from_cache)
-    context.add_output_metadata({"extracted": fresh, "from_cache": len(done) - fresh, "rejected": len(errors)})
+    context.add_output_metadata(
+        {
+            "extracted": fresh,
+            "from_cache": len(done) - fresh,
+            "rejected": sum(1 for e in errors if not e.reason.startswith("warning:")),
+        }
+    )
     return done, errors
 
 
@@ -173,9 +191,9 @@ def warehouse(
         if is_transient(exc):  # the staging folder stays for the retry
             context.log.warning(f"transient failure, retrying in {settings.retry_wait_s:.0f} s: {exc}")
             raise dg.RetryRequested(TRANSIENT_RETRIES, seconds_to_wait=settings.retry_wait_s) from exc
-        shutil.rmtree(stage, ignore_errors=True)
+        release_stage_dir(stage)
         raise
-    shutil.rmtree(stage, ignore_errors=True)
+    release_stage_dir(stage)
     for suite, outcomes in outcome.gate.by_suite().items():
         if suite in WAREHOUSE_SUITES:
             yield _check_result(f"{suite}_suite", outcomes)
@@ -194,6 +212,38 @@ def warehouse(
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
 
 
+@dg.asset(
+    deps=[warehouse],
+    group_name="report",
+    description="The offline report of the published warehouse (pipeline/report.py): static pages with charts, "
+    "written into a new folder and swapped in. Runs only after a successful publish, so a failed gate leaves "
+    "the previous report in place. INDICATORS_REPORT=0 skips it.",
+)
+def report_site(context: dg.AssetExecutionContext, settings: BuildSettings) -> dg.MaterializeResult:
+    from pipeline.report import build_report, default_report_dir, report_wanted
+
+    if not report_wanted():
+        context.log.info("report skipped (INDICATORS_REPORT=0)")
+        return dg.MaterializeResult(metadata={"skipped": True})
+    out = default_report_dir(settings.warehouse)
+    try:
+        figures = build_report(settings.warehouse, out, Path(settings.raw_dir), settings.workers)
+    except Exception as exc:
+        raise dg.Failure(
+            description=f"report not written: {exc} (the warehouse was published; the previous report at {out} stays)",
+            allow_retries=False,
+        ) from exc
+    context.log.info(f"report: {figures.pages} pages, {figures.charts} charts in {figures.seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(figures.out_dir / "index.html"),
+            "pages": figures.pages,
+            "charts": figures.charts,
+            "seconds": round(figures.seconds, 2),
+        }
+    )
+
+
 def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.AssetCheckResult:
     blocking = [o for o in outcomes if o.failed_blocking]
     return dg.AssetCheckResult(
@@ -204,4 +254,12 @@ def _check_result(check_name: str, outcomes: list[ExpectationOutcome]) -> dg.Ass
     )
 
 
-ALL_ASSETS = [report_files, extracted_texts, parsed_reports, normalized_indicators, validated_indicators, warehouse]
+ALL_ASSETS = [
+    report_files,
+    extracted_texts,
+    parsed_reports,
+    normalized_indicators,
+    validated_indicators,
+    warehouse,
+    report_site,
+]

@@ -10,11 +10,16 @@ import argparse
 import csv
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
+import duckdb
+
 from pipeline.assets import BuildSettings
-from pipeline.load import connect_read_only
+from pipeline.gates import NotAWarehouse, refuse_to_replace
+from pipeline.load import connect_read_only, is_duckdb_file
+from pipeline.steps import release_stage_dir
 
 log = logging.getLogger("indicators")
 
@@ -34,15 +39,24 @@ def _settings(args: argparse.Namespace) -> BuildSettings:
     return BuildSettings(**fields)
 
 
+INTERRUPTED = "interrupted by the user"
+_INTERRUPT_CLASSES = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
+# A dg.Failure and the pipeline's own errors carry a sentence for the user; their class name is noise.
+_SENTENCE_CLASSES = re.compile(r"^(dagster\._core\.definitions\.events\.Failure|pipeline\.[\w.]+): ")
+
+
 def _root_cause(err) -> str:
     """Dagster wraps the stage's exception; the user needs the innermost message."""
-    while err is not None and getattr(err, "cause", None) is not None:
-        err = err.cause
-    if err is None:
+    chain = []
+    while err is not None:
+        chain.append(err)
+        err = getattr(err, "cause", None)
+    if not chain:
         return "unknown error"
-    lines = [ln.strip() for ln in err.message.strip().splitlines() if ln.strip().strip("^~ ")]
-    # A dg.Failure carries a sentence for the user; its class name is noise to them.
-    return " ".join(lines[:3]).removeprefix("dagster._core.definitions.events.Failure: ")
+    if any(getattr(e, "cls_name", None) in _INTERRUPT_CLASSES for e in chain):
+        return INTERRUPTED
+    lines = [ln.strip() for ln in chain[-1].message.strip().splitlines() if ln.strip().strip("^~ ")]
+    return _SENTENCE_CLASSES.sub("", " ".join(lines[:3]))
 
 
 def build_instance():
@@ -66,11 +80,17 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
             instance=instance,
         )
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(
-                    f"build failed in {event.step_key}: {_root_cause(event.step_failure_data.error)}", file=sys.stderr
-                )
+        release_stage_dir(settings.stage_dir(result.run_id))  # no retry follows in-process
+        failures = [
+            (event.step_key, _root_cause(event.step_failure_data.error))
+            for event in result.all_events
+            if event.is_step_failure
+        ]
+        if any(cause == INTERRUPTED for _, cause in failures):  # Ctrl-C: no stage failed, the user stopped it
+            print(f"build {INTERRUPTED}", file=sys.stderr)
+            return False, {}, []
+        for step, cause in failures:
+            print(f"build failed in {step}: {cause}", file=sys.stderr)
         return False, {}, []
     summary = result.output_for_node("warehouse")
     errors = (
@@ -109,6 +129,11 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
 
 def cmd_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    try:
+        refuse_to_replace(settings.warehouse)  # before minutes of extraction, not after
+    except NotAWarehouse as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
     ok, summary, errors = run_build(settings)
     if not ok:
         print(f"warehouse unchanged: {settings.warehouse}", file=sys.stderr)
@@ -119,18 +144,93 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _existing_warehouse(args: argparse.Namespace) -> Path | None:
     warehouse = _settings(args).warehouse
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse}: run `indicators build` first", file=sys.stderr)
+    problem = warehouse_problem(warehouse)
+    if problem:
+        print(problem, file=sys.stderr)
         return None
     return warehouse
+
+
+def warehouse_problem(warehouse: Path) -> str | None:
+    """One line when the path cannot be a warehouse to read; None when it looks like one."""
+    if warehouse.is_dir():
+        return f"{warehouse} is a folder, not a warehouse file (e.g. {warehouse / 'indicators.duckdb'})"
+    if not warehouse.exists():
+        return f"no warehouse at {warehouse}: run `indicators build` first"
+    if not is_duckdb_file(warehouse):
+        return f"{warehouse} is not a DuckDB warehouse file"
+    return None
+
+
+def _open(warehouse: Path) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse opened read-only and locked down, or None after one line saying why not."""
+    try:
+        return connect_read_only(warehouse)
+    except duckdb.Error as exc:
+        print(f"cannot open the warehouse {warehouse}: {_first_line(exc)}", file=sys.stderr)
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# `indicators query` runs one statement that reads. The connection itself refuses other files,
+# ATTACH, extensions and settings (load.connect_read_only); this names each refusal in plain words.
+QUERY_ALLOWED = {
+    duckdb.StatementType.SELECT,
+    duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.CALL,
+    duckdb.StatementType.PRAGMA,
+}
+_NO_SETTINGS = "changing settings (SET/RESET) is not allowed"
+_NO_FILES = "reading or writing files is not allowed (use `indicators export` to write files)"
+QUERY_REFUSALS = {
+    duckdb.StatementType.SET: _NO_SETTINGS,
+    duckdb.StatementType.VARIABLE_SET: _NO_SETTINGS,
+    duckdb.StatementType.ATTACH: "attaching another database is not allowed",
+    duckdb.StatementType.DETACH: "detaching a database is not allowed",
+    duckdb.StatementType.LOAD: "installing or loading extensions is not allowed",
+    duckdb.StatementType.EXTENSION: "installing or loading extensions is not allowed",
+    duckdb.StatementType.COPY: _NO_FILES,
+    duckdb.StatementType.EXPORT: _NO_FILES,
+    duckdb.StatementType.COPY_DATABASE: _NO_FILES,
+}
+
+
+def query_refusal(con: duckdb.DuckDBPyConnection, sql: str) -> str | None:
+    """Why `sql` is not run, in one line; None when it is one statement that only reads."""
+    statements = con.extract_statements(sql)
+    if len(statements) != 1:
+        return f"one statement per call, got {len(statements)}"
+    kind = statements[0].type
+    if kind in QUERY_ALLOWED:
+        return None
+    return QUERY_REFUSALS.get(
+        kind, f"the warehouse is opened read-only: {kind.name.replace('_', ' ')} statements are not allowed"
+    )
+
+
+def _query_error(exc: Exception) -> str:
+    if isinstance(exc, duckdb.PermissionException):  # external access is off
+        return f"query refused: files outside the warehouse are not readable or writable ({_first_line(exc)})"
+    if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" in str(exc):
+        return f"query refused: {_NO_SETTINGS}"
+    return f"query failed: {_first_line(exc)}"
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    con = connect_read_only(warehouse)
+    con = _open(warehouse)
+    if con is None:
+        return 1
     try:
+        refusal = query_refusal(con, args.sql)
+        if refusal:
+            print(f"query refused: {refusal}", file=sys.stderr)
+            return 1
         rel = con.sql(args.sql)
         if rel is None:
             return 0
@@ -141,7 +241,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         else:
             rel.show(max_rows=args.max_rows, max_width=10_000)
     except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback
-        print(f"query failed: {exc}", file=sys.stderr)
+        print(_query_error(exc), file=sys.stderr)
         return 1
     finally:
         con.close()
@@ -184,7 +284,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    con = connect_read_only(warehouse)
+    con = _open(warehouse)
+    if con is None:
+        return 1
     try:
         if args.unmatched:
             rel = con.sql(UNMATCHED_SQL)
@@ -209,6 +311,32 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.report import build_report, default_report_dir
+
+    settings = _settings(args)
+    warehouse = _existing_warehouse(args)
+    if warehouse is None:
+        return 1
+    out = Path(args.out) if args.out else default_report_dir(warehouse)
+    try:
+        figures = build_report(warehouse, out, Path(settings.raw_dir), args.workers)
+    except Exception as exc:  # noqa: BLE001 - one line for the user; the previous report stays
+        print(f"report failed: {exc} (previous report at {out} unchanged)", file=sys.stderr)
+        return 1
+    print(f"report: {figures.out_dir / 'index.html'} ({figures.pages} pages, {figures.charts} charts, ", end="")
+    print(f"{figures.seconds:.1f} s)")
+    return 0
+
+
+def add_report_command(sub, common) -> None:
+    r = sub.add_parser("report", help="write the offline report (static pages with charts) of the warehouse")
+    common(r)
+    r.add_argument("--out", help="output folder (default: report/ beside the warehouse or $INDICATORS_REPORT_DIR)")
+    r.add_argument("--workers", type=int, help="processes drawing charts (default: all cores)")
+    r.set_defaults(func=cmd_report)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="indicators", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -224,9 +352,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="extraction worker processes (default: all cores)")
     b.add_argument("--timeout", type=float, help="seconds one file may take to extract (default: 180)")
     b.add_argument(
+        "--accept-losses",
         "--accept-row-drops",
+        dest="accept_row_drops",
         action="store_true",
-        help="publish even if a report gives far fewer rows than in the current warehouse",
+        help="publish even if reports of the current warehouse would go, or give far fewer rows",
     )
     b.set_defaults(func=cmd_build)
 
@@ -248,13 +378,23 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     e.add_argument("dir", help="output folder")
     e.set_defaults(func=cmd_export)
+
+    add_report_command(sub, common)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INDICATORS_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except duckdb.Error as exc:  # a damaged or locked warehouse: one line, not a traceback
+        print(f"{args.command} failed: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        unchanged = "; warehouse unchanged" if args.command == "build" else ""
+        print(f"{args.command} {INTERRUPTED}{unchanged}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def export_relations(warehouse: Path, out_dir: Path, fmt: str) -> list[Path]:
 
     kinds, columns = read_comments(warehouse)
     written, entries = [], []
-    con = connect_read_only(warehouse)
+    con = connect_read_only(warehouse, write_dir=out_dir)  # may write into out_dir only
     try:
         for name in PUBLISHED_RELATIONS:
             target = out_dir / f"{name}.{fmt}"

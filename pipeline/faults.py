@@ -8,7 +8,8 @@ Unset in production: then each point is one dictionary lookup.
 Points: extract:<file name> (a worker process is about to read that file: a deliberately slow input for
 the extraction time limit), load:schema (new file has its tables), load:midway (half of load.sql ran), gate (the new
 file is complete, not yet checked), publish (checked and recorded, not yet renamed), published
-(renamed, the rejected/leftover clean-up not yet done).
+(renamed, the rejected/leftover clean-up not yet done), extract:worker (an extraction worker started,
+before it reads its file; the worker prints its own pid).
 """
 
 from __future__ import annotations

@@ -3,14 +3,16 @@
 Takes the staging folder of a build, the warehouse path, the load errors and summary, the files found
 in the raw folder and the outcomes of the row-level facts suite. `build_and_publish` then, holding
 the build lock:
-  1. removes what killed builds left behind (half-built files, old staging folders),
+  1. removes what killed builds left behind (half-built files, staging folders of dead builds),
   2. builds a complete new warehouse file beside the current one (load.build_candidate),
   3. reads each table of it, read-only, into a check frame (sql/checks/<suite>.sql) and runs the
      Great Expectations suite of the same name (expectations/<suite>.json) on it; report_row_counts
-     compares rows per report with the previous warehouse,
+     compares reports and rows per report with the previous warehouse, whose figures come from the
+     record written when it was published (`.<name>.published.json`, checksummed), so a previous
+     warehouse that is locked or damaged never turns the comparison off,
   4. records every outcome in the new file's validation_results table,
-  5. publishes it with one atomic rename, or, when a blocking expectation failed, moves it to
-     warehouse/rejected/ for inspection and leaves the previous warehouse in place.
+  5. publishes it with one atomic rename and writes its record, or, when a blocking expectation
+     failed, moves it to warehouse/rejected/ for inspection and leaves the previous warehouse in place.
 It gives a BuildOutcome: published or not, the one-line reason, the gate's outcomes and figures.
 """
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,9 +37,17 @@ import duckdb
 import pandas as pd
 
 from pipeline.faults import fault_point
-from pipeline.load import SQL_DIR, build_candidate, leftover_building_files, publish, record_validation
+from pipeline.load import (
+    SQL_DIR,
+    build_candidate,
+    is_duckdb_file,
+    leftover_building_files,
+    publish,
+    record_validation,
+)
 from pipeline.models import LoadError
-from pipeline.validate import ExpectationOutcome, load_suite_json, run_suite
+from pipeline.steps import stage_dir_in_use
+from pipeline.validate import SUPERSEDED, ExpectationOutcome, load_suite_json, run_suite
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +73,18 @@ LOCK_TIMEOUT_S = 15 * 60.0
 LOCK_POLL_S = 0.5
 # Staging folders older than this belong to runs that died; younger ones may be a retry's input.
 STALE_STAGING_S = 24 * 3600.0
-# How many failing expectations the one-line reason names.
+# How many failing expectations, and how many lost reports, the one-line reason names.
 REASON_FAILURES = 3
+LOST_SHOWN = 5
 # The load step retries a transient failure this often, waiting this long (BuildSettings.retry_wait_s).
 TRANSIENT_RETRIES = 3
 DEFAULT_RETRY_WAIT_S = 30.0
 # I/O errors that may pass: a full or flaky disk, a network filesystem that went away for a moment.
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE}
+
+
+class NotAWarehouse(ValueError):
+    """The warehouse path names something that is not a warehouse: the build stops, nothing is replaced."""
 
 
 class WarehouseBusy(RuntimeError):
@@ -138,6 +155,8 @@ class GateReport:
 
 def failure_text(o: ExpectationOutcome) -> str:
     """One line for a log: the suite, the expectation, its counts and a few of the rows that failed it."""
+    if o.observed is not None:  # a table-level outcome says it all in its observed value
+        return o.line()
     rows = "; ".join(_row_text(row) for row in o.sample[:REASON_FAILURES])
     return f"{o.line()}{f' (e.g. {rows})' if rows else ''}"
 
@@ -207,9 +226,18 @@ def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterat
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def refuse_to_replace(warehouse: Path) -> None:
+    """A warehouse path naming a folder or a file that is not a DuckDB database is never replaced."""
+    if warehouse.is_dir():
+        raise NotAWarehouse(f"{warehouse} is a folder, not a warehouse file (e.g. {warehouse / 'indicators.duckdb'})")
+    if warehouse.exists() and not is_duckdb_file(warehouse):
+        raise NotAWarehouse(f"{warehouse} is not a DuckDB warehouse file; not replaced")
+
+
 def remove_leftovers(warehouse: Path) -> list[Path]:
     """Half-built files of killed builds. Call with the lock held: then no live build owns one."""
-    removed = leftover_building_files(warehouse)
+    record = record_path(warehouse)
+    removed = leftover_building_files(warehouse) + sorted(warehouse.parent.glob(f"{record.name}.tmp*"))
     for path in removed:
         path.unlink(missing_ok=True)
         log.warning("removed %s, left by a build that was stopped", path.name)
@@ -217,12 +245,18 @@ def remove_leftovers(warehouse: Path) -> list[Path]:
 
 
 def remove_stale_staging(staging_root: Path, current: Path, max_age_s: float = STALE_STAGING_S) -> None:
+    """Staging folders of builds no longer running: their lock is free (a folder without one, left by
+    an older build, goes when it is older than `max_age_s`)."""
     if not staging_root.is_dir():
         return
     cutoff = time.time() - max_age_s
     for folder in staging_root.iterdir():
-        if folder != current and folder.is_dir() and folder.stat().st_mtime < cutoff:
+        if folder.resolve() == current.resolve() or not folder.is_dir() or folder.is_symlink():
+            continue
+        in_use = stage_dir_in_use(folder)
+        if in_use is False or (in_use is None and folder.stat().st_mtime < cutoff):
             shutil.rmtree(folder, ignore_errors=True)
+            log.warning("removed staging folder %s, left by a build that is no longer running", folder.name)
 
 
 def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = KEEP_REJECTED) -> Path:
@@ -239,42 +273,184 @@ def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = K
 # --- check frames and the gate ----------------------------------------------------------------
 
 
-def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
-    """Facts per report in the current warehouse (empty when there is none), and why it could not be read."""
-    empty = pd.DataFrame(
+ACCEPT_FLAG = "--accept-losses"
+# What the published warehouse holds, written beside it at publish: the gate reads the previous
+# figures from here, so a warehouse that is locked or damaged cannot turn the comparison off.
+RECORD_SUFFIX = ".published.json"
+PREVIOUS_COUNTS_SQL = (
+    "select r.report_key, r.report_file, count(f.row_no) as rows_before "
+    "from dim_report r left join fact_indicator_value f using (report_key) "
+    "group by all order by r.report_file"
+)
+
+
+def record_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}{RECORD_SUFFIX}")
+
+
+def _counts_frame(rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    rows = list(rows)
+    return pd.DataFrame(
         {
-            "report_key": pd.Series(dtype="str"),
-            "report_file": pd.Series(dtype="str"),
-            "rows_before": pd.Series(dtype="int64"),
+            "report_key": pd.Series([r["report_key"] for r in rows], dtype="str"),
+            "report_file": pd.Series([r["report_file"] for r in rows], dtype="str"),
+            "rows_before": pd.Series([r["rows_before"] for r in rows], dtype="int64"),
         }
     )
-    if not warehouse.exists():
-        return empty, None
+
+
+def _identity(path: Path) -> list[int]:
+    """Which file the record describes: a file replaced or changed in place has another identity."""
+    st = path.stat()
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _record_checksum(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def report_counts(database: Path) -> list[dict[str, Any]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(PREVIOUS_COUNTS_SQL).fetchall()
+    return [{"report_key": key, "report_file": name, "rows_before": int(n)} for key, name, n in rows]
+
+
+def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
+    """Record what the just-published warehouse holds (atomically, with a checksum over the content)."""
+    body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
+    path = record_path(warehouse)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_record(warehouse: Path) -> dict[str, Any] | None:
+    """The record written at publish, or None when there is none or its checksum does not match."""
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            return con.sql(
-                "select r.report_key, r.report_file, count(f.row_no) as rows_before "
-                "from dim_report r left join fact_indicator_value f using (report_key) "
-                "group by all order by r.report_file"
-            ).df(), None
-    except duckdb.Error as exc:  # a broken previous warehouse must not stop its own replacement
-        log.warning("cannot read the previous warehouse %s (%s); row counts not compared", warehouse, exc)
-        return empty, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        data = json.loads(record_path(warehouse).read_text(encoding="utf-8"))
+        body = {k: data[k] for k in ("warehouse", "identity", "reports")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return body if data.get("sha256") == _record_checksum(body) else None
 
 
-def _previous_unreadable(error: str) -> ExpectationOutcome:
-    """Said out loud: without the previous warehouse the row counts were not compared."""
+def held_for_writing(warehouse: Path) -> bool:
+    """Whether another process has the warehouse open read-write (DuckDB holds a write lock then)."""
+    try:
+        fd = os.open(warehouse, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # readers share; only a writer's lock conflicts
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the probe's lock
+    return False
+
+
+def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
+    """Facts per report in the current warehouse (empty when there is none), or why they are unknown.
+
+    From the record written at publish when it describes this very file; else from the file itself;
+    else from the record even if the file changed since (damaged, or held by a writer). Without
+    either the figures are unknown and the gate blocks: never compare against nothing.
+    """
+    if not warehouse.exists():
+        return _counts_frame(), None
+    record = read_record(warehouse)
+    if record is not None and record["identity"] == _identity(warehouse):
+        return _counts_frame(record["reports"]), None
+    try:
+        return _counts_frame(report_counts(warehouse)), None
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        if record is not None:
+            log.warning("cannot read the previous warehouse %s (%s); compared with its record", warehouse, first)
+            return _counts_frame(record["reports"]), None
+        return _counts_frame(), f"{type(exc).__name__}: {first}"
+
+
+def _previous_unreadable(error: str, blocking: bool) -> ExpectationOutcome:
+    """Without the previous figures nothing says what this build would lose: it blocks."""
     return ExpectationOutcome(
         "previous_warehouse_readable",
         None,
         False,
         0,
         0,
-        False,
+        blocking,
         suite=ROW_COUNT_SUITE,
         detail="previous_warehouse_readable()",
-        why="row counts per report are compared with the previous warehouse",
-        observed=error,
+        why="reports and rows are compared with the previous warehouse before it is replaced",
+        observed=f"cannot read it and there is no valid record of what it holds ({error}); "
+        f"replace it anyway with {ACCEPT_FLAG}",
+    )
+
+
+def _held_for_writing(warehouse: Path) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        "warehouse_not_in_use_for_writing",
+        None,
+        False,
+        0,
+        0,
+        True,  # never accepted: replacing the file would silently drop that process's changes
+        suite="warehouse_in_use",
+        detail="warehouse_not_in_use_for_writing()",
+        why="a process writing to the warehouse would lose its changes when the file is replaced",
+        observed=f"another process has {warehouse.name} open for writing; close it and build again",
+    )
+
+
+def lost_reports(
+    previous: pd.DataFrame, now: Iterable[tuple[str, str]], load_errors: Iterable[LoadError], present: Sequence
+) -> list[tuple[str, str]]:
+    """(report file, why) for each report of the previous warehouse the new one would no longer have."""
+    now_keys, now_files = set(), set()
+    for key, name in now:
+        now_keys.add(key)
+        now_files.add(name)
+    present_keys = {sha for _, sha in present}
+    present_names = {name for name, _ in present}
+    reasons: dict[str, str] = {}
+    for e in load_errors:
+        if not e.reason.startswith("warning:"):
+            reasons.setdefault(e.file, e.reason)
+    lost = []
+    for key, name in zip(previous["report_key"], previous["report_file"], strict=True):
+        if key in now_keys or name in now_files:
+            continue
+        if not present:
+            why = "the raw folder has no report files"
+        elif name in reasons:
+            why = reasons[name].split(" (")[0] if reasons[name].startswith(SUPERSEDED) else reasons[name]
+        elif key not in present_keys and name not in present_names:
+            why = "no longer in the raw folder"
+        else:
+            why = "not loaded"
+        lost.append((name, why))
+    return lost
+
+
+def _lost_outcome(lost: list[tuple[str, str]], total: int, blocking: bool) -> ExpectationOutcome:
+    shown = "; ".join(f"{name} ({why})" for name, why in lost[:LOST_SHOWN])
+    more = f"; and {len(lost) - LOST_SHOWN} more" if len(lost) > LOST_SHOWN else ""
+    return ExpectationOutcome(
+        "published_reports_kept",
+        None,
+        not lost,
+        len(lost),
+        total,
+        blocking,
+        suite=ROW_COUNT_SUITE,
+        detail="published_reports_kept()",
+        why="a build must not drop a published report unless someone accepts it",
+        sample=[{"report_file": name, "why": why} for name, why in lost[:LOST_SHOWN]],
+        observed=None
+        if not lost
+        else f"{len(lost)} of {total} published reports would go: {shown}{more}; publish anyway with {ACCEPT_FLAG}",
     )
 
 
@@ -324,14 +500,21 @@ def run_gate(
     present: Sequence[tuple[str, str]],
     facts_outcomes: Iterable[ExpectationOutcome] = (),
     warn_only: Iterable[str] = (),
+    load_errors: Iterable[LoadError] = (),
 ) -> GateReport:
     """Run every warehouse suite on the new file; `warn_only` suites count but do not block."""
     demoted = set(warn_only)
     previous, unreadable = previous_counts(previous_warehouse)
     frames = check_frames(candidate, previous, present_frame(present))
-    report = GateReport(list(facts_outcomes))
+    report = GateReport()
+    if previous_warehouse.exists() and held_for_writing(previous_warehouse):
+        report.outcomes.append(_held_for_writing(previous_warehouse))
     if unreadable:
-        report.outcomes.append(_previous_unreadable(unreadable))
+        report.outcomes.append(_previous_unreadable(unreadable, ROW_COUNT_SUITE not in demoted))
+    now = [(r["report_key"], r["report_file"]) for r in report_counts(candidate)]
+    lost = lost_reports(previous, now, load_errors, present)
+    report.outcomes.append(_lost_outcome(lost, len(previous), ROW_COUNT_SUITE not in demoted))
+    report.outcomes += list(facts_outcomes)
     for suite in WAREHOUSE_SUITES:
         frame = frames[suite]
         if isinstance(frame, str):
@@ -366,11 +549,18 @@ def build_and_publish(
     with warehouse_lock(warehouse):
         remove_leftovers(warehouse)
         remove_stale_staging(stage_dir.parent, stage_dir)
-        candidate = build_candidate(stage_dir, warehouse, list(load_errors), summary)
+        refuse_to_replace(warehouse)
+        errors = list(load_errors)
+        candidate = build_candidate(stage_dir, warehouse, errors, summary)
         try:
             fault_point("gate")
             report = run_gate(
-                candidate, warehouse, present, facts_outcomes, warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else ()
+                candidate,
+                warehouse,
+                present,
+                facts_outcomes,
+                warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else (),
+                load_errors=errors,
             )
             run_at = datetime.now(UTC).replace(tzinfo=None)
             figures = {**summary, **report.figures()}
@@ -379,7 +569,9 @@ def build_and_publish(
                 kept = keep_rejected(candidate, warehouse, run_at)
                 log.info("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)
                 return BuildOutcome(False, warehouse, report, figures, report.reason(), kept)
+            reports = report_counts(candidate)
             publish(candidate, warehouse)
+            write_record(warehouse, reports)
         except BaseException:
             candidate.unlink(missing_ok=True)
             raise

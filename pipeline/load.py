@@ -34,6 +34,11 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _glob_literal(path: str) -> str:
+    """A path DuckDB's file readers glob as itself: "[", "*" and "?" in a folder name match only themselves."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in path)
+
+
 def _statements(script: str) -> list[str]:
     """Statements of a SQL file: split at a ';' that ends a line, once comments are dropped."""
     code = "\n".join(re.sub(r"\s*--.*$", "", ln) for ln in script.splitlines())
@@ -72,7 +77,10 @@ def build_candidate(
         for stmt in _statements(read_sql("schema.sql")):
             con.execute(stmt)
         fault_point("load:schema")
-        params = {"stage": _quote(str(stage_dir)), "districts_csv": _quote(str(DATA_DIR / "districts.csv"))}
+        params = {
+            "stage": _quote(_glob_literal(str(stage_dir))),
+            "districts_csv": _quote(_glob_literal(str(DATA_DIR / "districts.csv"))),
+        }
         statements = _statements(read_sql("load.sql"))
         for i, stmt in enumerate(statements):
             if i == len(statements) // 2:
@@ -138,5 +146,42 @@ def load_warehouse(
     return publish(build_candidate(stage_dir, warehouse, load_errors, summary), warehouse)
 
 
-def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse), read_only=True)
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """Whether a path is a regular file that starts like a DuckDB database (not a folder, not a README)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(12)[8:12] == DUCKDB_MAGIC
+    except OSError:
+        return False
+
+
+# Extensions are never fetched or loaded behind a reader's back.
+LOCKED_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
+
+
+def connect_read_only(warehouse: Path, write_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """The warehouse for people and tools: read-only, no files outside it, configuration locked.
+
+    With external access off DuckDB reads and writes no file but the warehouse (and `write_dir`,
+    the export folder, when given): no read_csv/read_text/glob of other paths, no COPY elsewhere, no
+    ATTACH, no INSTALL or LOAD; with the configuration locked no statement can turn that back on.
+    """
+    con = duckdb.connect(str(warehouse), read_only=True, config=LOCKED_CONFIG)
+    try:
+        if write_dir is not None:  # settable only once the database is open, before access is turned off
+            folder = str(write_dir.resolve()).rstrip("/") + "/"
+            con.execute(f"SET allowed_directories = [{_quote(folder)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con

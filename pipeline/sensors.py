@@ -9,6 +9,7 @@ one state of the folder is built once however often the sensor looks.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ def raw_folder_state(raw_dir: Path) -> RawFolderState:
     entries.sort()
     digest = hashlib.sha256()
     for name, size, mtime_ns in entries:
-        digest.update(f"{name}\0{size}\0{mtime_ns}\n".encode())
+        digest.update(os.fsencode(name) + f"\0{size}\0{mtime_ns}\n".encode())  # any name the file system allows
     newest = max((mtime_ns for _, _, mtime_ns in entries), default=0) / 1e9
     return RawFolderState(digest.hexdigest(), len(entries), newest)
 

@@ -8,8 +8,11 @@ goals/<sha>.parquet, valid/<sha>.parquet, quarantine/<sha>.parquet, reports.parq
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import pickle
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.discover import Discovery
-from pipeline.extract import Extracted, load_extracted
+from pipeline.extract import DamagedCacheEntry, Extracted, load_extracted
 from pipeline.models import LoadError, ParsedReport, ReportMeta, SourceFile
 from pipeline.normalize import goals_frame, normalize_report
 from pipeline.parse import parse_report
@@ -66,6 +69,48 @@ class ValidateStep:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
 
 
+# --- the staging folder of a run ----------------------------------------------------------------
+
+STAGE_LOCK = ".owner.lock"
+_claimed: dict[Path, int] = {}  # staging folders this process works in, with their locked descriptors
+
+
+def claim_stage_dir(stage_dir: Path) -> Path:
+    """Create a run's staging folder and hold a lock in it for as long as this process lives, so another
+    build can tell a folder still in use from one a killed build left (the kernel drops the lock)."""
+    stage_dir = stage_dir.resolve()
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    if stage_dir not in _claimed:
+        fd = os.open(stage_dir / STAGE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _claimed[stage_dir] = fd
+    return stage_dir
+
+
+def release_stage_dir(stage_dir: Path) -> None:
+    """Remove a run's staging folder and let go of its lock."""
+    stage_dir = stage_dir.resolve()
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    fd = _claimed.pop(stage_dir, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def stage_dir_in_use(folder: Path) -> bool | None:
+    """Whether a live build holds the folder's lock; None when the folder has no lock (older builds)."""
+    try:
+        fd = os.open(folder / STAGE_LOCK, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 # --- parse -----------------------------------------------------------------------------------
 
 
@@ -87,12 +132,17 @@ def parse_all(
     discovery: Discovery, extracted: list[Extracted], stage_dir: Path, progress: Callable[[str], None] = log.info
 ) -> ParseStep:
     step = ParseStep()
-    out = stage_dir / "parsed"
+    out = claim_stage_dir(stage_dir) / "parsed"
     out.mkdir(parents=True, exist_ok=True)
     for item in extracted:
         name = item.file.name
         try:
-            report = parse_report(load_extracted(item), discovery.manifest.get(name))
+            text = load_extracted(item)
+        except DamagedCacheEntry:  # verified moments ago: something changed it during this build
+            step.errors.append(LoadError(name, "extract", "cached extraction changed during the build; build again"))
+            continue
+        try:
+            report = parse_report(text, discovery.manifest.get(name))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             log.exception("parse failed for %s", name)
             step.errors.append(LoadError(name, "parse", f"parser failed: {type(exc).__name__}: {exc}"))
@@ -192,7 +242,7 @@ def validate_all(normalized: NormalizeStep) -> ValidateStep:
     (stage / "quarantine").mkdir(exist_ok=True)
     totals: dict[tuple[str, str], ExpectationOutcome] = {}
     # Several reports per suite run: GX costs about half a second a run whatever the size.
-    reports = (pl.read_parquet(path) for path in normalized.facts)
+    reports = (pl.read_parquet(path, glob=False) for path in normalized.facts)  # a path may hold "["
     for batch_no, batch in enumerate(in_batches(reports, VALIDATE_BATCH_ROWS)):
         result = validate_frame(batch)
         result.valid.write_parquet(stage / "valid" / f"batch-{batch_no:05d}.parquet")
@@ -203,7 +253,7 @@ def validate_all(normalized: NormalizeStep) -> ValidateStep:
         for o in result.outcomes:
             merge_outcome(totals, o)
     # Empty files with the schema, so the loader's globs match even when no report loaded.
-    empty = pl.read_parquet(stage / "facts" / "_empty.parquet")
+    empty = pl.read_parquet(stage / "facts" / "_empty.parquet", glob=False)
     empty.write_parquet(stage / "valid" / "_empty.parquet")
     empty.with_columns(pl.lit(None, pl.String).alias("reason")).write_parquet(stage / "quarantine" / "_empty.parquet")
     step.outcomes = list(totals.values())

@@ -176,7 +176,8 @@ def _pdf_text(cell: str) -> bytes:
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def _page_stream(lines: list[str]) -> bytes:
+def page_stream(lines: list[str]) -> bytes:
+    """The content stream of one page: the lines' cells as Helvetica text at fixed positions."""
     ops = [b"BT /F1 9 Tf"]
     for i, line in enumerate(lines):
         for j, cell in enumerate(line.split("\t")):
@@ -198,7 +199,7 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     pages_id = len(objects) + 1 + 2 * len(pages)
     kids = []
     for lines in pages:
-        stream = _page_stream(lines)
+        stream = page_stream(lines)
         content = add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
         kids.append(
             add(

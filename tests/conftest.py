@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from pipeline.discover import sha256_of
 from pipeline.extract import read_txt
 from pipeline.models import ExtractedText, SourceFile
 from pipeline.parse import parse_report
+
+# Builds in tests skip the offline report (it draws hundreds of charts); tests/test_report*.py ask for it.
+os.environ.setdefault("INDICATORS_REPORT", "0")
 
 ROOT = Path(__file__).parent.parent
 RAW = ROOT / "raw"
@@ -64,6 +68,15 @@ def built(tmp_path_factory):
     ok, summary, errors = run_build(settings)
     assert ok
     return settings.warehouse, summary, errors
+
+
+@pytest.fixture(scope="session")
+def site(built, tmp_path_factory):
+    """The offline report of the sample warehouse, written once per session."""
+    from pipeline.report import build_report
+
+    warehouse, _, _ = built
+    return build_report(warehouse, tmp_path_factory.mktemp("site") / "report", RAW, workers=2)
 
 
 def query(warehouse: Path, sql: str, *params) -> list[tuple]:

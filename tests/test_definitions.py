@@ -10,7 +10,7 @@ def test_asset_graph():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     stages = ["extracted_texts", "normalized_indicators", "parsed_reports", "report_files", "validated_indicators"]
-    assert keys == sorted([*stages, "warehouse", *PUBLISHED_RELATIONS])
+    assert keys == sorted([*stages, "warehouse", "report_site", *PUBLISHED_RELATIONS])
     upstream = {
         k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
         for k in graph.get_all_asset_keys()
@@ -25,7 +25,9 @@ def test_asset_graph():
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert {groups[name] for name in PUBLISHED_RELATIONS} == {"warehouse_tables"}
     assert {groups[name] for name in [*stages, "warehouse"]} == {"build"}
+    assert groups["report_site"] == "report"
     assert graph.get(dg.AssetKey("dim_period")).description.startswith("Report periods: tertial 1 (Jan–Apr)")
+    assert upstream["report_site"] == ["warehouse"]
 
 
 def test_asset_checks():

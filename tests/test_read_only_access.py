@@ -103,3 +103,66 @@ def test_report_text_and_file_names_are_data_not_sql(tmp_path):
     assert query(wh, "select report_file, indicator_as_printed from indicator_values") == [
         (name, "Andel'); DROP TABLE fact_indicator_value; -- elever")
     ]
+
+
+# `indicators query` reads the warehouse and nothing else: each refusal says what was refused.
+REFUSED = (
+    ("select * from read_csv('/etc/passwd')", "files outside the warehouse are not readable"),
+    ("select content from read_text('/etc/hostname')", "files outside the warehouse are not readable"),
+    ("select count(*) from read_blob('/root/**')", "files outside the warehouse are not readable"),
+    ("select * from glob('/etc/*')", "files outside the warehouse are not readable"),
+    ("copy dim_report to '{out}'", "reading or writing files is not allowed"),
+    ("copy (select 1) to '{out}' (format csv)", "reading or writing files is not allowed"),
+    ("export database '{dir}'", "reading or writing files is not allowed"),
+    ("attach '{dir}/other.duckdb' as other", "attaching another database is not allowed"),
+    ("install httpfs", "installing or loading extensions is not allowed"),
+    ("load httpfs", "installing or loading extensions is not allowed"),
+    ("set enable_external_access = true", "changing settings (SET/RESET) is not allowed"),
+    ("reset lock_configuration", "changing settings (SET/RESET) is not allowed"),
+    ("set threads = 1", "changing settings (SET/RESET) is not allowed"),
+    ("pragma threads = 1", "changing settings (SET/RESET) is not allowed"),
+    ("select 1; drop table dim_report", "one statement per call, got 2"),
+    ("select 1; select 2", "one statement per call, got 2"),
+)
+
+
+@pytest.mark.parametrize(("sql", "message"), REFUSED)
+def test_query_reads_the_warehouse_and_nothing_else(warehouse, tmp_path, sql, message, capsys):
+    out = tmp_path / "out.csv"
+    code = main(["query", "--warehouse", str(warehouse), sql.format(out=out, dir=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("query refused: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing attached
+
+
+def test_query_still_reads_the_warehouse(warehouse, capsys):
+    assert main(["query", "--csv", "--warehouse", str(warehouse), "select count(*) as n from indicator_values"]) == 0
+    assert capsys.readouterr().out == "n\n10\n"
+    assert main(["query", "--warehouse", str(warehouse), "describe dim_report"]) == 0
+
+
+def test_export_writes_into_its_folder_only(warehouse, tmp_path):
+    from pipeline.export import export_relations
+
+    written = export_relations(warehouse, tmp_path / "out", "csv")
+    assert (tmp_path / "out" / "indicator_values.csv").read_text(encoding="utf-8").count("\n") == 11
+    assert {p.parent for p in written} == {tmp_path / "out"}
+
+
+def test_a_path_that_is_not_a_warehouse_gives_one_line(warehouse, tmp_path, capsys):
+    damaged = tmp_path / "damaged.duckdb"
+    damaged.write_bytes(warehouse.read_bytes()[:20_000])
+    cases = {
+        ROOT / "README.md": "README.md is not a DuckDB warehouse file",
+        warehouse.parent: "is a folder, not a warehouse file",
+        damaged: "IO Error: Could not read enough bytes from file",
+        tmp_path / "none.duckdb": "no warehouse at",
+    }
+    for path, message in cases.items():
+        for command in (["query", "select 1"], ["catalog"], ["export", str(tmp_path / "out")]):
+            assert main([command[0], "--warehouse", str(path), *command[1:]]) == 1
+            err = capsys.readouterr().err
+            assert message in err and len(err.strip().splitlines()) == 1, (command, path, err)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

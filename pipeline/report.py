@@ -1,0 +1,595 @@
+"""The offline report: a static site of the published warehouse, for people who would rather look than query.
+
+Takes the warehouse (opened read-only), the raw folder (for source links) and an output folder; gives
+plain HTML pages with inline SVG charts that open from the file system with no network:
+
+    index.html                       districts × latest period: targets met, goal assessments, flagged rows
+    stadsdelar/<district>.html       one district's indicators grouped by goal, each with a chart
+    indikatorer/<indicator_key>.html one indicator in every district over time
+    kvalitet.html                    flagged rows, quarantined rows, files not loaded and why
+
+The queries are in sql/report/*.sql, the templates in pipeline/templates/, the charts in
+pipeline/report_charts.py and the Swedish formats in pipeline/report_format.py. The site is written
+into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a failed
+build) always finds a complete report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from pipeline.load import connect_read_only
+from pipeline.report_charts import Chart, Point, render_all, vega_versions
+from pipeline.report_format import (
+    ASSESSMENTS,
+    FLAG_MEANINGS,
+    REPORT_TYPES,
+    flag_text,
+    met_text,
+    period_label,
+    source_href,
+    source_text,
+    sv_number,
+)
+
+REPORT_SQL_DIR = Path(__file__).parent.parent / "sql" / "report"
+TEMPLATES = Path(__file__).parent / "templates"
+DISTRICT_DIR = "stadsdelar"
+INDICATOR_DIR = "indikatorer"
+STALE_AFTER_S = 3600
+# A period row's values: key -> (value column, prefix of its source columns) in sql/report/series.sql
+CELL_COLUMNS = {
+    "outcome": ("outcome", "outcome"),
+    "men": ("outcome_men", "men"),
+    "women": ("outcome_women", "women"),
+    "target": ("target", "target"),
+    "city_target": ("city_target", "city_target"),
+}
+OUTCOME_SERIES = (("outcome", "Utfall"), ("men", "Män"), ("women", "Kvinnor"))
+
+
+# --- plain data the templates read -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A number as the report shows it: Swedish format, a link to where it was printed, its quality flag."""
+
+    text: str
+    href: str | None = None
+    where: str = ""
+    flag: str | None = None
+
+    @property
+    def flag_text(self) -> str:
+        return flag_text(self.flag)
+
+
+@dataclass
+class PeriodRow:
+    label: str
+    start: date
+    end: date
+    cells: dict[str, Cell | None]  # outcome, men, women, target, city_target
+    values: dict[str, float | None]
+    target_met: str
+    city_target_met: str
+    flagged: bool
+
+
+@dataclass
+class Series:
+    """One indicator in one district (and unit): its periods in time order."""
+
+    indicator_key: str
+    indicator: str
+    district: str
+    org_unit: str | None
+    unit: str | None
+    better: str | None
+    periods: list[PeriodRow] = field(default_factory=list)
+    chart: int | None = None  # index into the site's charts, once planned
+
+    @property
+    def has_gender(self) -> bool:
+        return any(p.cells["men"] or p.cells["women"] for p in self.periods)
+
+    @property
+    def latest(self) -> PeriodRow | None:
+        with_outcome = [p for p in self.periods if p.cells["outcome"]]
+        return with_outcome[-1] if with_outcome else None
+
+    @property
+    def point_count(self) -> int:
+        """Outcome points the chart draws (total, men, women): the browser test counts them."""
+        return sum(1 for p in self.periods for key, _ in OUTCOME_SERIES if p.cells[key])
+
+
+@dataclass
+class IndicatorCard:
+    series: Series
+    chart: int  # index into the site's charts
+    comment: str | None
+    comment_cell: Cell | None
+    comment_report: str | None  # set when the comment is from an earlier report than the latest row
+    legend: list[tuple[str, str]]
+
+
+@dataclass
+class Goal:
+    ref: str | None
+    text: str
+    parent_text: str | None
+    assessment: str | None
+    cards: list[IndicatorCard] = field(default_factory=list)
+
+
+@dataclass
+class ReportFigures:
+    out_dir: Path
+    pages: int
+    charts: int
+    seconds: float
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def slug(text: str) -> str:
+    """A file name from a district name: "Hässelby-Vällingby" -> "hasselby-vallingby"."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "okand"
+
+
+def unit_slug(district: str, org_unit: str | None) -> str:
+    return slug(district) + (f"--{slug(org_unit)}" if org_unit else "")
+
+
+def read_report_sql(name: str) -> str:
+    return (REPORT_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def query_dicts(con, name: str) -> list[dict]:
+    rel = con.sql(read_report_sql(name))
+    columns = rel.columns
+    return [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
+
+
+class Links:
+    """Source links from pages in one folder of the site to the raw folder."""
+
+    def __init__(self, raw_dir: Path, page_dir: Path):
+        self.raw_dir, self.page_dir = raw_dir, page_dir
+
+    def cell(self, value, unit, report_file, page, line, flag) -> Cell | None:
+        if value is None:
+            return None
+        return Cell(
+            sv_number(value, unit),
+            source_href(report_file, page, self.raw_dir, self.page_dir),
+            source_text(report_file, page, line),
+            flag or None,
+        )
+
+    def file(self, report_file: str, page: int | None = None, line: int | None = None) -> Cell:
+        return Cell(
+            source_text(report_file, page, line),
+            source_href(report_file, page, self.raw_dir, self.page_dir),
+            source_text(report_file, page, line),
+        )
+
+
+# --- from query rows to series -------------------------------------------------------------------------
+
+
+def build_series(rows: list[dict], links: Links) -> dict[tuple, Series]:
+    """Series keyed by (indicator_key, district, org_unit), periods in time order."""
+    out: dict[tuple, Series] = {}
+    for r in rows:
+        key = (r["indicator_key"], r["district"], r["org_unit"])
+        s = out.get(key)
+        if s is None:
+            s = out[key] = Series(
+                r["indicator_key"], r["indicator"], r["district"], r["org_unit"], r["display_unit"], r["better"]
+            )
+        unit = r["display_unit"]
+        cells = {
+            key: links.cell(r[column], unit, r[f"{src}_file"], r[f"{src}_page"], r[f"{src}_line"], r[f"{src}_flag"])
+            for key, (column, src) in CELL_COLUMNS.items()
+        }
+        has_target = r["target"] is not None and r["outcome"] is not None
+        has_city = r["city_target"] is not None and r["outcome"] is not None
+        s.periods.append(
+            PeriodRow(
+                label=period_label(r["ref_start"], r["ref_end"]),
+                start=r["ref_start"],
+                end=r["ref_end"],
+                cells=cells,
+                values={key: r[column] for key, (column, _) in CELL_COLUMNS.items()},
+                target_met=met_text(r["target_met"], r["better"]) if has_target else "",
+                city_target_met=met_text(r["city_target_met"], r["better"]) if has_city else "",
+                flagged=any(c is not None and c.flag for c in cells.values()),
+            )
+        )
+    for s in out.values():
+        s.periods.sort(key=lambda p: (p.end, p.start))
+    return out
+
+
+def series_points(s: Series) -> tuple[list[Point], list[str]]:
+    periods = [p.label for p in s.periods]
+    points = []
+    for i, p in enumerate(s.periods):
+        for key, name in OUTCOME_SERIES:
+            cell = p.cells[key]
+            if cell is not None:
+                points.append(Point(p.label, i, name, p.values[key], "outcome", bool(cell.flag)))
+        for key, name in (("target", "Årsmål"), ("city_target", "KF:s årsmål")):
+            if p.cells[key] is not None:
+                points.append(Point(p.label, i, name, p.values[key], key, bool(p.cells[key].flag)))
+    return points, periods
+
+
+def series_legend(s: Series) -> list[tuple[str, str]]:
+    """The chart's key (CSS class, label), only for what the chart draws."""
+    drawn = {name for p in s.periods for key, name in OUTCOME_SERIES if p.cells[key]}
+    legend = [(f"key-{key}", name) for key, name in OUTCOME_SERIES if name in drawn]
+    if any(p.cells["target"] for p in s.periods):
+        legend.append(("key-target", "Årsmål (nämnden)"))
+    if any(p.cells["city_target"] for p in s.periods):
+        legend.append(("key-city", "KF:s årsmål"))
+    if any(p.cells["outcome"] and p.cells["outcome"].flag for p in s.periods):
+        legend.append(("key-flag", "osäker avläsning"))
+    return legend
+
+
+def district_points(series: list[Series]) -> tuple[list[Point], list[str]]:
+    """Every district's outcome (total) and target of one indicator, on one time axis."""
+    spans = sorted({(p.end, p.start, p.label) for s in series for p in s.periods})
+    order = {label: i for i, (_, _, label) in enumerate(spans)}
+    points = []
+    for s in series:
+        name = s.district + (f" ({s.org_unit})" if s.org_unit else "")
+        for p in s.periods:
+            if p.cells["outcome"]:
+                points.append(Point(p.label, order[p.label], name, p.values["outcome"], "outcome", p.flagged))
+            if p.cells["target"]:
+                points.append(Point(p.label, order[p.label], name, p.values["target"], "target"))
+    return points, [label for _, _, label in spans]
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["sv"] = sv_number
+    env.globals.update(ASSESSMENTS=ASSESSMENTS, REPORT_TYPES=REPORT_TYPES, FLAG_MEANINGS=FLAG_MEANINGS)
+    return env
+
+
+@dataclass
+class SiteData:
+    series_rows: list[dict]
+    rows: list[dict]
+    reports: list[dict]
+    flagged: list[dict]
+    quarantine: list[dict]
+    load_errors: list[dict]
+    summary: dict[str, int]
+
+
+def read_site_data(warehouse: Path) -> SiteData:
+    con = connect_read_only(warehouse)
+    try:
+        return SiteData(
+            series_rows=query_dicts(con, "series"),
+            rows=query_dicts(con, "rows"),
+            reports=query_dicts(con, "reports"),
+            flagged=query_dicts(con, "flagged"),
+            quarantine=query_dicts(con, "quarantine"),
+            load_errors=query_dicts(con, "load_errors"),
+            summary={r["metric"]: r["value"] for r in query_dicts(con, "build_summary")},
+        )
+    finally:
+        con.close()
+
+
+def _units(data: SiteData) -> list[tuple[str, str | None]]:
+    """Every district (and unit) with a loaded report, in name order."""
+    seen = dict.fromkeys((r["district"], r["org_unit"]) for r in data.reports)
+    return sorted(seen, key=lambda u: (u[0], u[1] or ""))
+
+
+def _count_met(rows: list[PeriodRow], attr: str, target_key: str) -> dict[str, int]:
+    with_target = [p for p in rows if p.cells[target_key] and p.cells["outcome"]]
+    return {
+        "met": sum(1 for p in with_target if getattr(p, attr) == "ja"),
+        "not_met": sum(1 for p in with_target if getattr(p, attr) == "nej"),
+        "unknown": sum(1 for p in with_target if getattr(p, attr).startswith("okänt")),
+        "with_target": len(with_target),
+    }
+
+
+def overview_rows(data: SiteData, series: dict[tuple, Series], links: Links) -> list[dict]:
+    """One row per district (and unit): its newest report, the newest period with outcomes and how many
+    indicators met their targets then, the goal assessments of its newest assessed report, flagged rows."""
+    out = []
+    for district, org_unit in _units(data):
+        reports = [r for r in data.reports if r["district"] == district and r["org_unit"] == org_unit]
+        unit_series = [s for (_, d, o), s in series.items() if d == district and o == org_unit]
+        latest_period, period_rows = None, []
+        for r in reports:  # newest first: the newest report whose own period has outcomes
+            rows = [
+                p
+                for s in unit_series
+                for p in s.periods
+                if p.start == r["start_date"] and p.end == r["end_date"] and p.cells["outcome"]
+            ]
+            if rows:
+                latest_period, period_rows = r, rows
+                break
+        assessed = next((r for r in reports if r["goals_met"] + r["goals_partly_met"] + r["goals_not_met"]), None)
+        out.append(
+            {
+                "district": district,
+                "org_unit": org_unit,
+                "href": f"{DISTRICT_DIR}/{slug(district)}.html#{unit_slug(district, org_unit)}",
+                "latest_report": reports[0],
+                "latest_report_link": links.file(reports[0]["report_file"]),
+                "period": period_label(latest_period["start_date"], latest_period["end_date"])
+                if latest_period
+                else None,
+                "period_report": latest_period,
+                "indicators": len(period_rows),
+                "target": _count_met(period_rows, "target_met", "target"),
+                "city_target": _count_met(period_rows, "city_target_met", "city_target"),
+                "assessed": assessed,
+                "assessed_link": links.file(assessed["report_file"]) if assessed else None,
+                "rows_loaded": sum(r["rows_loaded"] for r in reports),
+                "rows_flagged": sum(r["rows_flagged"] for r in reports),
+                "rows_quarantined": sum(r["rows_quarantined"] for r in reports),
+                "reports": len(reports),
+            }
+        )
+    return out
+
+
+def goals_of_unit(unit_series: list[Series], rows: dict[tuple, dict], links: Links, charts: list[Chart]) -> list[Goal]:
+    """Cards of one district's (unit's) indicators, grouped by the goal they stood under in their latest
+    row. Each card's chart is appended to `charts` and drawn later, all at once."""
+    goals: dict[tuple, Goal] = {}
+    for s in sorted(unit_series, key=lambda s: s.indicator):
+        row = rows.get((s.indicator_key, s.district, s.org_unit), {})
+        goal_key = (row.get("goal_ref"), row.get("goal_text"))
+        goal = goals.get(goal_key)
+        if goal is None:
+            goal = goals[goal_key] = Goal(
+                row.get("goal_ref"),
+                row.get("goal_text") or "Utan angivet mål",
+                row.get("parent_goal_text"),
+                row.get("assessment"),
+            )
+        points, periods = series_points(s)
+        title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
+        charts.append(Chart("series", tuple(points), tuple(periods), title))
+        s.chart = len(charts) - 1
+        comment = row.get("comment")
+        comment_cell = links.file(row["comment_file"], row["comment_page"], row["comment_line"]) if comment else None
+        comment_report = (
+            row.get("comment_report") if comment and row.get("comment_file") != row.get("report_file") else None
+        )
+        goal.cards.append(IndicatorCard(s, len(charts) - 1, comment, comment_cell, comment_report, series_legend(s)))
+    return sorted(goals.values(), key=lambda g: _goal_order(g.ref))
+
+
+def _goal_order(ref: str | None) -> tuple:
+    if ref is None:
+        return ((1, 0, ""),)
+    return tuple((0, int(p), "") if p.isdigit() else (0, 10**6, p) for p in ref.split("."))
+
+
+@dataclass
+class Page:
+    path: str
+    template: str
+    context: dict
+
+
+def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], list[Chart]]:
+    """Every page with what it shows, and every chart to draw (pages refer to charts by index)."""
+    top = Links(raw_dir, link_base)
+    sub = Links(raw_dir, link_base / DISTRICT_DIR)  # both subfolders are one level down
+    series_top = build_series(data.series_rows, top)
+    series_sub = build_series(data.series_rows, sub)
+    rows_by_key = {(r["indicator_key"], r["district"], r["org_unit"]): r for r in data.rows}
+    units = _units(data)
+    districts = sorted({d for d, _ in units})
+    pages: list[Page] = []
+    charts: list[Chart] = []
+
+    pages.append(
+        Page(
+            "index.html",
+            "overview.html",
+            {
+                "rows": overview_rows(data, series_top, top),
+                "districts": districts,
+                "rejected": [e for e in data.load_errors if not e["is_warning"]],
+                "indicators": sorted({(s.indicator, s.indicator_key) for s in series_top.values()}),
+            },
+        )
+    )
+
+    for district in districts:
+        sections = []
+        for d, org_unit in units:
+            if d != district:
+                continue
+            unit_series = [s for (_, dd, o), s in series_sub.items() if dd == district and o == org_unit]
+            reports = [r for r in data.reports if r["district"] == district and r["org_unit"] == org_unit]
+            sections.append(
+                {
+                    "org_unit": org_unit,
+                    "anchor": unit_slug(district, org_unit),
+                    "goals": goals_of_unit(unit_series, rows_by_key, sub, charts),
+                    "reports": [(r, sub.file(r["report_file"])) for r in reports],
+                    "indicators": len(unit_series),
+                }
+            )
+        pages.append(
+            Page(f"{DISTRICT_DIR}/{slug(district)}.html", "district.html", {"district": district, "sections": sections})
+        )
+
+    by_indicator: dict[str, list[Series]] = defaultdict(list)
+    for s in series_sub.values():
+        by_indicator[s.indicator_key].append(s)
+    for key, group in sorted(by_indicator.items()):
+        group.sort(key=lambda s: (s.district, s.org_unit or ""))
+        points, periods = district_points(group)
+        chart = None
+        if len(group) == 1:  # one district: its chart from the district page says it all
+            chart = group[0].chart
+            points = [p for p in series_points(group[0])[0] if p.kind == "outcome"]
+        elif points:
+            charts.append(Chart("districts", tuple(points), tuple(periods), f"{group[0].indicator}, alla stadsdelar"))
+            chart = len(charts) - 1
+        context = {
+            "indicator": group[0].indicator,
+            "indicator_key": key,
+            "better": group[0].better,
+            "series": group,
+            "chart": chart,
+            "outcome_points": sum(1 for p in points if p.kind == "outcome"),
+        }
+        pages.append(Page(f"{INDICATOR_DIR}/{key}.html", "indicator.html", context))
+
+    flagged = [
+        {
+            **r,
+            "link": top.file(r["report_file"], r["source_page"], r["source_line"]),
+            "meaning": flag_text(r["quality_flag"]),
+        }
+        for r in data.flagged
+    ]
+    quarantine = [
+        {**r, "link": top.file(r["report_file"], r["source_page"], r["source_line"])} for r in data.quarantine
+    ]
+    pages.append(
+        Page(
+            "kvalitet.html",
+            "quality.html",
+            {"flagged": flagged, "quarantine": quarantine, "load_errors": data.load_errors},
+        )
+    )
+    return pages, charts
+
+
+def build_site(warehouse: Path, site_dir: Path, raw_dir: Path, link_base: Path, workers: int = 1) -> tuple[int, int]:
+    """Write every page into site_dir; links to the raw folder are relative to link_base (where the site is
+    read from). Returns (pages, charts)."""
+    data = read_site_data(warehouse)
+    pages, charts = plan_site(data, raw_dir, link_base)
+    svgs = render_all(charts, workers)
+    env = _environment()
+    common = {
+        "summary": data.summary,
+        "generated_from": warehouse.name,
+        "versions": vega_versions(),
+        "svgs": svgs,
+        "slug": slug,
+        "unit_slug": unit_slug,
+    }
+    for page in pages:
+        path = site_dir / page.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        root = "../" * page.path.count("/")
+        html = env.get_template(page.template).render(root=root, **common, **page.context)
+        path.write_text(html, encoding="utf-8")
+    return len(pages), len(charts)
+
+
+# --- writing and swapping -------------------------------------------------------------------------------
+
+
+def _building_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+
+
+def publish_site(site_dir: Path, out_dir: Path) -> None:
+    """Make out_dir point at site_dir with one atomic rename of a symlink; remove the site it replaced.
+
+    out_dir is a symlink to a sibling folder, so a reader sees the whole old report or the whole new one.
+    """
+    previous = out_dir.resolve() if out_dir.is_symlink() else None
+    link = out_dir.parent / f".{out_dir.name}.link-{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(site_dir.name)
+    os.replace(link, out_dir)
+    if previous is not None and previous != site_dir.resolve() and _is_site_folder(previous, out_dir):
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _is_site_folder(path: Path, out_dir: Path) -> bool:
+    """A folder this module wrote for out_dir (never whatever else a symlink may point at)."""
+    return path.parent == out_dir.parent.resolve() and path.name.startswith(f".{out_dir.name}-")
+
+
+def remove_stale_builds(out_dir: Path, older_than_s: float = STALE_AFTER_S) -> None:
+    """Folders of earlier builds that died before their swap: not linked, never read. Young ones may be
+    another build's work in progress."""
+    current = out_dir.resolve() if out_dir.is_symlink() else None
+    now = time.time()
+    for path in out_dir.parent.glob(f".{out_dir.name}-*"):
+        if path.is_dir() and path.resolve() != current and now - path.stat().st_mtime > older_than_s:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def report_wanted() -> bool:
+    """The build writes the report unless INDICATORS_REPORT=0 (read when the build runs)."""
+    return os.environ.get("INDICATORS_REPORT", "1").strip() not in ("0", "false", "no")
+
+
+def default_report_dir(warehouse: Path) -> Path:
+    """$INDICATORS_REPORT_DIR, else report/ beside the warehouse."""
+    configured = os.environ.get("INDICATORS_REPORT_DIR")
+    return Path(configured) if configured else Path(warehouse).parent / "report"
+
+
+def build_report(warehouse: Path, out_dir: Path, raw_dir: Path, workers: int | None = None) -> ReportFigures:
+    """Write the report of `warehouse` to `out_dir` (a symlink to the newest complete site)."""
+    started = time.perf_counter()
+    warehouse, out_dir, raw_dir = Path(warehouse).resolve(), Path(out_dir).absolute(), Path(raw_dir).absolute()
+    if not warehouse.exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse}: run `indicators build` first")
+    if out_dir.exists() and not out_dir.is_symlink():
+        # never replace what this command did not write (a report here is a symlink to its folder)
+        raise FileExistsError(f"{out_dir} exists and is not a report written here: remove it or choose another --out")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(out_dir)
+    site_dir = _building_dir(out_dir)
+    site_dir.mkdir()
+    try:
+        pages, charts = build_site(warehouse, site_dir, raw_dir, out_dir, workers or os.cpu_count() or 1)
+        publish_site(site_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(site_dir, ignore_errors=True)
+        raise
+    return ReportFigures(out_dir, pages, charts, time.perf_counter() - started)

@@ -1,0 +1,103 @@
+"""Swedish labels for the report: numbers with a decimal comma, periods as the reports print them, what a
+quality flag means, where a value was printed.
+
+The readers are Swedish: "5,79 %", "9 000 st", "Tertial 1 2019". One place for these rules, so every
+page and chart says the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+# Period spans the reports name (tertials are cumulative from January).
+_SPAN_NAMES = {(1, 4): "Tertial 1", (1, 8): "Tertial 2", (1, 6): "Halvår 1", (7, 12): "Halvår 2"}
+
+FLAG_MEANINGS = {
+    "name_fragment": "namnet började på föregående sida; början saknas i källan",
+    "realigned_row": "värdena placerades under kolumnerna utan periodcell som bekräftar det",
+    "extra_cells": "raden hade fler celler än tabellhuvudet; de extra cellerna finns bara i källtexten",
+    "unknown_column": "ett värde stod under ett okänt kolumnnamn",
+    "mixed_units": "cellerna i raden har olika enheter; värdena är avlästa som de står",
+    "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
+    "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
+    "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",
+    "period_missing": "raden slutade inte med en periodcell",
+    "too_many_values": "fler värden än kolumner; inga värden placerades",
+}
+
+ASSESSMENTS = {"helt": "Uppfylls helt", "delvis": "Uppfylls delvis", "inte": "Uppfylls inte"}
+REPORT_TYPES = {
+    "tertialrapport_1": "Tertialrapport 1",
+    "tertialrapport_2": "Tertialrapport 2",
+    "verksamhetsberattelse": "Verksamhetsberättelse",
+    "verksamhetsplan": "Verksamhetsplan",
+}
+
+
+def sv_number(value: float | None, unit: str | None = None, decimals: int | None = None) -> str:
+    """5.79 -> "5,79", 9000 -> "9 000" (no-break space), -2 -> "−2"; the unit after a no-break space.
+
+    Without `decimals`, as many as the value has (up to three), so a printed "0,45" stays "0,45".
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if decimals is None:
+        text = f"{abs(value):.3f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{abs(value):.{decimals}f}"
+    whole, _, fraction = text.partition(".")
+    grouped = f"{int(whole):,}".replace(",", NBSP)
+    number = (MINUS if value < 0 and text.strip("0.") else "") + grouped + ("," + fraction if fraction else "")
+    return f"{number}{NBSP}{unit}" if unit else number
+
+
+def period_label(start: date, end: date) -> str:
+    """A period as the reports print it: "Tertial 1 2019", "Halvår 1 2014", "2019" for a whole year."""
+    if start.year == end.year:
+        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31):
+            return str(start.year)
+        name = _SPAN_NAMES.get((start.month, end.month))
+        if name and start.day == 1 and (end + timedelta(days=1)).day == 1:
+            return f"{name} {start.year}"
+    return f"{start.isoformat()}–{end.isoformat()}"
+
+
+def flag_text(flag: str | None) -> str:
+    """What a quality flag (comma-separated codes) means, in Swedish."""
+    if not flag:
+        return ""
+    return "; ".join(FLAG_MEANINGS.get(code, code) for code in flag.split(","))
+
+
+def met_text(met: bool | None, better: str | None) -> str:
+    if met is None:
+        return "okänt"  # the direction of "better" unknown, or a value missing: never a guess
+    return "ja" if met else "nej"
+
+
+def source_href(report_file: str | None, page: int | None, raw_dir: Path, page_dir: Path) -> str | None:
+    """A link from a page in `page_dir` to the report file in the raw folder, at its page for a PDF."""
+    if not report_file:
+        return None
+    href = Path(os.path.relpath(raw_dir / report_file, page_dir)).as_posix()
+    if page is not None and report_file.lower().endswith(".pdf"):
+        href += f"#page={page}"
+    return href
+
+
+def source_text(report_file: str | None, page: int | None, line: int | None) -> str:
+    """Where a value was printed, for a link's title: "000_x.pdf, sida 6, rad 9"."""
+    if not report_file:
+        return ""
+    parts = [report_file]
+    if page is not None:
+        parts.append(f"sida {page}")
+    if line is not None:
+        parts.append(f"rad {line}")
+    return ", ".join(parts)

@@ -1,0 +1,1 @@
+select metric, value from build_summary order by metric;

@@ -1,0 +1,242 @@
+"""The offline report: Swedish formats, what the pages say about known cells of the samples, and the swap
+that keeps a complete report in place."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline import report as report_module
+from pipeline.cli import main, run_build
+from pipeline.report import STALE_AFTER_S, build_report, remove_stale_builds, slug
+from pipeline.report_charts import render_all
+from pipeline.report_format import period_label, source_href, sv_number
+
+from .build_helpers import make_raw, sample_name, settings_for
+from .conftest import RAW
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (5.79, "%", "5,79 %"),
+        (0.45, "%", "0,45 %"),
+        (9000.0, "st", "9 000 st"),
+        (1123.0, None, "1 123"),
+        (-2.0, "%", "−2 %"),
+        (1234567.5, "kr", "1 234 567,5 kr"),
+        (0.0, "st", "0 st"),
+        (None, "%", "–"),
+    ],
+)
+def test_numbers_are_written_the_swedish_way(value, unit, text):
+    assert sv_number(value, unit).replace(NBSP, " ") == text
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(2019, 1, 1), date(2019, 4, 30), "Tertial 1 2019"),
+        (date(2014, 1, 1), date(2014, 8, 31), "Tertial 2 2014"),
+        (date(2014, 1, 1), date(2014, 6, 30), "Halvår 1 2014"),
+        (date(2013, 1, 1), date(2013, 12, 31), "2013"),
+        (date(2013, 3, 1), date(2013, 5, 31), "2013-03-01–2013-05-31"),
+    ],
+)
+def test_periods_are_named_as_the_reports_print_them(start, end, label):
+    assert period_label(start, end) == label
+
+
+def test_source_links_point_at_the_pdf_page_relative_to_the_raw_folder(tmp_path):
+    raw, pages = tmp_path / "raw", tmp_path / "warehouse" / "report" / "stadsdelar"
+    assert source_href("000_x.pdf", 6, raw, pages) == "../../../raw/000_x.pdf#page=6"
+    assert source_href("002_x.txt", None, raw, pages) == "../../../raw/002_x.txt"
+
+
+def test_district_file_names_fold_swedish_letters():
+    assert slug("Hässelby-Vällingby") == "hasselby-vallingby"
+    assert slug("Enskede-Årsta-Vantör") == "enskede-arsta-vantor"
+
+
+@pytest.fixture(scope="module")
+def small_warehouse(tmp_path_factory):
+    """A warehouse of sample 004 alone (ten rows): for tests of how the report is written, not what it says."""
+    base = tmp_path_factory.mktemp("small")
+    warehouse = base / "wh" / "indicators.duckdb"
+    ok, _, _ = run_build(settings_for(make_raw(base / "raw", "004"), warehouse))
+    assert ok
+    return warehouse
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace(NBSP, " ")
+
+
+def _card(page: str, indicator_key: str) -> str:
+    start = page.index(f'data-indicator="{indicator_key}"')
+    end = page.find('<div class="card"', start)
+    return page[start : end if end > 0 else None]
+
+
+def test_the_site_has_an_overview_a_page_per_district_and_per_indicator(site):
+    out = site.out_dir
+    assert (out / "index.html").is_file() and (out / "kvalitet.html").is_file()
+    districts = sorted(p.name for p in (out / "stadsdelar").iterdir())
+    assert districts == ["hagersten-alvsjo.html", "hasselby-vallingby.html", "ostermalm.html", "rinkeby-kista.html"]
+    assert (out / "indikatorer" / "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand.html").is_file()
+    assert site.pages == 2 + len(districts) + len(list((out / "indikatorer").iterdir()))
+
+
+def test_the_site_needs_no_network(site):
+    for page in site.out_dir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?https?:", html), page
+        assert not re.search(r"(src|href)=\"(https?:)?//", html), page
+
+
+def test_overview_counts_targets_met_and_goal_assessments_of_the_latest_period(site):
+    html = (site.out_dir / "index.html").read_text(encoding="utf-8")
+    table = re.findall(r"<tr>\s*<td><a href=\"stadsdelar/.*?</tr>", html, re.S)
+    rows = {_text(r).split(" ")[1]: _text(r) for r in table}
+    hv = rows["Hässelby-Vällingby"]
+    # T1 2019 (sample 002) is Hässelby-Vällingby's latest report; its goals: 46 met in full (README example)
+    assert "Tertialrapport 1 2019" in hv and "Tertial 1 2019" in hv
+    assert "46 helt 0 delvis 0 inte" in hv
+    ostermalm = rows["Östermalm"]
+    assert "Försörjningsstödsenheten" in ostermalm and "Verksamhetsberättelse 2013" in ostermalm
+    assert "12 helt 0 delvis 0 inte" in ostermalm
+    assert "inget utfall (plan)" in rows["Rinkeby-Kista"]
+
+
+def test_a_district_page_shows_outcome_against_targets_with_sources(site):
+    page = (site.out_dir / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
+    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
+    # sample 000, page 6: Tertial 1 2014 outcome 5,79 %, Årsmål 5,5 %, KF:s årsmål 4,0 %; lower is better
+    assert re.search(r'href="[^"]*/raw/000_3e9cf77e5c646f75\.pdf#page=6"[^>]*>5,79\xa0%</a>', card)
+    row_2014 = _text(re.search(r"<tr>\s*<td>Tertial 1 2014</td>.*?</tr>", card, re.S).group(0))
+    assert row_2014.split() == ["Tertial", "1", "2014", "5,79", "%", "5,5", "%", "4", "%", "nej", "/", "nej"]
+    assert "lägre värde är bättre" in card
+    assert "<svg" in card and 'class="mark-symbol role-mark points_marks"' in card
+    # the goal it stood under in its latest report (sample 002, Tertial 1 2019)
+    goal = page[: page.index('data-indicator="andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand"')]
+    assert "I Stockholm är människor självförsörjande" in _text(goal[goal.rindex('<div class="goal">') :])
+
+
+def test_unknown_direction_stays_unknown(site):
+    page = (site.out_dir / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
+    card = _text(_card(page, "antal-tillhandahallna-platser-for-feriejobb"))
+    assert "katalogen anger inte om högre eller lägre är bättre" in card
+    assert "når årsmål: okänt" in card
+    assert " ja " not in card and " nej " not in card
+
+
+def test_the_comment_printed_beside_an_indicator_is_shown_with_its_source(site):
+    page = (site.out_dir / "stadsdelar" / "ostermalm.html").read_text(encoding="utf-8")
+    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
+    assert "Östermalm har en minskning skett från 48 till 43 barn i snitt" in card
+    assert re.search(r'href="[^"]*/raw/004_05871d331dd0cb08\.pdf#page=4"', card)
+    # 0,45 % against a target of 0,5 %, lower is better: met
+    row = _text(re.search(r"<tr>\s*<td>2013</td>.*?</tr>", card, re.S).group(0))
+    assert row.split() == ["2013", "0,45", "%", "0,5", "%", "4,4", "%", "ja", "/", "ja"]
+
+
+def test_flagged_values_are_marked_everywhere(site):
+    page = (site.out_dir / "stadsdelar" / "hagersten-alvsjo.html").read_text(encoding="utf-8")
+    # sample 001 page 14: "Antal barn per grupp" carries two units ("17,2 barn/avd.")
+    link = re.search(r'<a class="num flagged" href="([^"]+)"[^>]*data-flag="mixed_units">17,2\xa0barn/avd\.</a>', page)
+    assert link and link.group(1).endswith("raw/001_e413b7b4eec749f1.pdf#page=14")
+    assert 'data-flag="mixed_units">17,2\xa0barn/avd.</a> <abbr class="flag-mark"' in page
+    quality = _text((site.out_dir / "kvalitet.html").read_text(encoding="utf-8"))
+    assert "Osäkra rader (108)" in quality
+    assert "002_80d6a2513fda4bdc.txt: table layout lost" in quality
+
+
+def test_a_new_report_replaces_the_old_one_whole(small_warehouse, tmp_path, monkeypatch):
+    warehouse = small_warehouse
+    out = tmp_path / "report"
+    first = build_report(warehouse, out, RAW, workers=1)
+    target = out.resolve()
+    assert out.is_symlink() and (target / "index.html").is_file()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("chart renderer gone")
+
+    monkeypatch.setattr(report_module, "render_all", broken)
+    with pytest.raises(RuntimeError):
+        build_report(warehouse, out, RAW, workers=1)
+    assert out.resolve() == target and (out / "index.html").is_file()  # the previous report stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report", target.name])  # no half-built folder
+
+    monkeypatch.undo()
+    second = build_report(warehouse, out, RAW, workers=1)
+    assert out.resolve() != target and not target.exists()  # the old site is gone once the new one is in
+    assert second.pages == first.pages
+
+
+def test_the_cli_writes_the_report_and_fails_in_one_line(small_warehouse, tmp_path, capsys):
+    warehouse = small_warehouse
+    out = tmp_path / "r"
+    assert main(["report", "--warehouse", str(warehouse), "--out", str(out), "--raw", str(RAW)]) == 0
+    assert f"report: {out / 'index.html'}" in capsys.readouterr().out
+    assert main(["report", "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(out)]) == 1
+    assert "no warehouse at" in capsys.readouterr().err
+    # a folder the command did not write is never replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    assert main(["report", "--warehouse", str(warehouse), "--out", str(tmp_path / "mine")]) == 1
+    assert "is not a report written here" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("INDICATORS_REPORT", "1")
+    raw = make_raw(tmp_path / "raw", "000", "004")
+    warehouse = tmp_path / "wh" / "indicators.duckdb"
+    ok, _, _ = run_build(settings_for(raw, warehouse))
+    assert ok
+    report = warehouse.parent / "report"
+    published = report.resolve()
+    assert "Hässelby-Vällingby" in (report / "index.html").read_text(encoding="utf-8")
+
+    # a report that cannot be written fails the run after the publish, and leaves the previous report
+    def broken(*args, **kwargs):
+        raise RuntimeError("chart renderer gone")
+
+    monkeypatch.setattr(report_module, "render_all", broken)
+    ok, _, _ = run_build(settings_for(raw, warehouse))
+    assert not ok
+    assert report.resolve() == published and (report / "index.html").is_file()
+    monkeypatch.setattr(report_module, "render_all", render_all)
+
+    (raw / sample_name("000")).write_bytes((raw / sample_name("000")).read_bytes()[:30_000])  # gate fails
+    ok, _, _ = run_build(settings_for(raw, warehouse))
+    assert not ok
+    assert report.resolve() == published and (report / "index.html").is_file()
+    assert sorted(p.name for p in warehouse.parent.glob(".report*")) == [published.name]
+
+
+def test_report_links_resolve_to_files_in_the_raw_folder(site):
+    page_dir = site.out_dir / "stadsdelar"
+    html = (page_dir / "hasselby-vallingby.html").read_text(encoding="utf-8")
+    targets = {h.split("#")[0] for h in re.findall(r'href="([^"]*raw/[^"]+)"', html)}
+    assert {Path(t).name for t in targets} == {"000_3e9cf77e5c646f75.pdf", "002_80d6a2513fda4bdc.txt"}
+    for href in targets:
+        assert (page_dir / href).resolve() == (RAW / Path(href).name).resolve()
+
+
+def test_folders_left_by_killed_report_builds_are_removed_once_old(tmp_path):
+    out = tmp_path / "report"
+    old, young, other = tmp_path / ".report-20260101T000000-1", tmp_path / ".report-20260101T000000-2", tmp_path / "x"
+    for folder in (old, young, other):
+        folder.mkdir()
+    os.utime(old, (time.time() - 2 * STALE_AFTER_S,) * 2)
+    os.utime(other, (time.time() - 2 * STALE_AFTER_S,) * 2)
+    remove_stale_builds(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "x"]
