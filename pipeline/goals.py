@@ -25,6 +25,12 @@ _ASSESSMENT = re.compile(r"\bUppfylls\s+(helt|delvis|inte|ej)\b", re.IGNORECASE)
 _GOAL_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+(.*)$")
 
 
+def is_goal_marker(text: str) -> bool:
+    """'Nämndmål:', 'KF:s mål för verksamhetsområdet:' ...: the label of the goal heading below it."""
+    text = clean_cell(text.replace("\t", " "))
+    return text.endswith(":") and text.rstrip(":").strip().lower() in _GOAL_MARKERS
+
+
 @dataclass
 class GoalTracker:
     """Follows the goal headings so every indicator row knows the goal it stands under."""

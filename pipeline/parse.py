@@ -21,8 +21,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.goals import GoalTracker
+from pipeline.goals import GoalTracker, is_goal_marker
 from pipeline.models import (
+    MEASURES,
     VALUE_COLUMNS,
     ExtractedText,
     IndicatorRow,
@@ -31,6 +32,7 @@ from pipeline.models import (
     TextLine,
 )
 from pipeline.parse_flat import parse_flat_report
+from pipeline.reference import KNOWN_UNITS
 from pipeline.report_meta import apply_manifest, infer_report_meta
 from pipeline.table_vocab import (
     TableHeader,
@@ -58,6 +60,53 @@ def is_other_table_header(text: str) -> bool:
 def _is_dash_line(cells: Sequence[str]) -> bool:
     filled = [c.strip() for c in cells if c.strip()]
     return bool(filled) and all(_DASHES.match(c) for c in filled)
+
+
+# --- checks that flag a row instead of guessing ----------------------------------------------
+
+DUPLICATE_COLUMN = "duplicate_column"  # two header cells name the same column
+NO_PERIOD_COLUMN = "no_period_column"  # the header has no Period/Periodicitet column
+NOT_A_PERIOD = "not_a_period"  # the Period cell holds no period
+TWO_VALUES_IN_CELL = "two_values_in_cell"  # a measure cell holds two numbers, or "- 70,6"
+
+_NUMBER_TOKEN = re.compile(r"^[-−]?\d+(?:,\d+)?%?$")
+_THOUSANDS_TOKEN = re.compile(r"^\d{3}(?:,\d+)?%?$")
+_DASH_TOKEN = frozenset({"-", "–", "—", "−"})
+
+
+def header_flag(header: TableHeader) -> str | None:
+    known = [c for c in header.columns if c is not None]
+    if len(known) != len(set(known)):
+        return DUPLICATE_COLUMN
+    if known and "period" not in known:
+        return NO_PERIOD_COLUMN
+    return None
+
+
+def holds_two_values(cell: str) -> bool:
+    """'57,48 % 63,52 %' or '- 70,6': the cells of two columns run together. '1 123 st' is one
+    number; a text that names numbers ('2 % relativt 2018') is not a value cell at all."""
+    tokens = [t for t in cell.split() if t.lower() not in KNOWN_UNITS and t != "%"]
+    numbers = 0
+    for i, token in enumerate(tokens):
+        if _NUMBER_TOKEN.match(token):
+            previous = tokens[i - 1] if i > 0 else ""
+            grouped = previous.isdigit() and len(previous) <= 3 and _THOUSANDS_TOKEN.match(token)
+            numbers += 0 if grouped else 1
+        elif token in _DASH_TOKEN and i + 1 < len(tokens):
+            numbers += 1
+        else:
+            return False  # words: a text cell
+    return numbers > 1
+
+
+def cell_flag(cells: dict[str, str]) -> str | None:
+    if any(holds_two_values(cells[m]) for m in MEASURES):
+        return TWO_VALUES_IN_CELL
+    period = cells.get("period", "")
+    if period and not is_period_like(period):
+        return NOT_A_PERIOD
+    return None
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -108,6 +157,8 @@ class _TableState:
     comment_open: bool = False
     last_row: IndicatorRow | None = None
     table_no: int = 0
+    header_line: TextLine | None = None  # where the current table's header stands
+    placeholder: bool = False  # a line of dashes: an empty placeholder table, rows come later
 
 
 @dataclass
@@ -120,11 +171,12 @@ class TabTableParser:
     def run(self, lines: Sequence[TextLine]) -> None:
         for line in lines:
             self._line(line)
+        self._close_table()
 
     def _line(self, line: TextLine) -> None:
         st, text = self.state, line.text
         if is_indicator_header(text):
-            self._header(text)
+            self._header(line)
             return
         if is_other_table_header(text):
             st.in_table = st.group_alive = False
@@ -141,13 +193,15 @@ class TabTableParser:
             return
         self._table_line(line)
 
-    def _header(self, text: str) -> None:
+    def _header(self, line: TextLine) -> None:
         st = self.state
-        header = header_columns(text.split("\t"))
+        header = header_columns(line.text.split("\t"))
         continues = st.group_alive and st.header is not None and st.header.columns == header.columns
         if not continues:
+            self._close_table()
             st.table_no += 1
             st.last_row = None
+            st.header_line, st.placeholder = line, False
         st.header, st.in_table, st.group_alive = header, True, True
         st.repeated_header, st.comment_open = continues, False
         self.goals.table_seen()
@@ -157,6 +211,7 @@ class TabTableParser:
         assert st.header is not None
         cells = line.text.split("\t")
         if _is_dash_line(cells):
+            st.placeholder = True
             return
         first = clean_cell(cells[0])
         # A comment row has its text in the first cell; a name like "Analysförmåga" is not one.
@@ -167,8 +222,9 @@ class TabTableParser:
         if not has_values and st.comment_open:
             self._comment(first, line)
             return
-        if "\t" not in line.text and not has_values:
-            # Plain text right under a table, with no blank line between: the table has ended.
+        if not has_values and ("\t" not in line.text or is_goal_marker(first)):
+            # Plain text right under a table, with no blank line between, or a goal heading that a
+            # table without borders drew into its columns: the table has ended.
             st.in_table = st.group_alive = False
             st.last_row = None
             self.goals.feed(line)
@@ -189,6 +245,15 @@ class TabTableParser:
             self._new_row(name, by_gender, split, line)
         st.repeated_header = False
 
+    def _close_table(self) -> None:
+        """A recognised indicator header with no row under it is said, not passed over in silence."""
+        st = self.state
+        if st.header_line is None or st.placeholder or st.header is None or not any(st.header.columns):
+            return
+        if not (self.rows and self.rows[-1].table_no == st.table_no):  # rows come in table order
+            self.warnings.append(f"line {self._where(st.header_line)}: indicator table header with no rows under it")
+        st.header_line = None
+
     def _new_row(self, name: str, by_gender: bool, split: _SplitRow, line: TextLine) -> None:
         st = self.state
         assert st.header is not None
@@ -199,7 +264,11 @@ class TabTableParser:
                 if value:
                     flag = flag or "unknown_column"
                 continue
-            cells[col] = value
+            if value and cells[col]:
+                flag = flag or DUPLICATE_COLUMN  # the first value is kept; both are in raw_text
+                continue
+            cells[col] = cells[col] or value
+        flag = flag or header_flag(st.header) or cell_flag(cells)
         row = IndicatorRow(
             table_no=st.table_no,
             row_no=len(self.rows) + 1,

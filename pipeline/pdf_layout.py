@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -102,8 +102,17 @@ COLUMN_MATCH_TOLERANCE = 2.0
 COLUMN_ALIGN_TOLERANCE = 2.0
 # Tables without borders: assumed white space between the text of two neighbouring columns.
 BORDERLESS_COLUMN_GAP = 3.0
+# Tables without borders: a gutter between columns may be crossed by at most this share of the table's lines
+# (a stray long cell); where every candidate is crossed more, the header cell's start decides.
+GUTTER_MAX_SHARE = 0.05
+# Tables without borders: text ending or starting this close to a header cell's start touches it, and
+# does not cross it.
+TOUCH_TOLERANCE = 0.5
 # Tables without borders: a line more than this far below the previous one is not part of the table.
 BORDERLESS_TABLE_END_GAP_EM = 1.6
+# Tables without borders: a line of text alone this many times further below the table's last row than
+# any row from the one above it is not part of the table (a heading after it in the same size).
+ROW_GAP_FACTOR = 1.6
 # Tables without borders: a wrapped cell continues on a line at most this far below the previous one
 # (line spacing leaves ~0.15 em between lines; cell padding puts more between rows).
 BORDERLESS_WRAP_GAP_EM = 0.35
@@ -122,6 +131,9 @@ TABLE_WORDS = frozenset(
     "periodicitet aktivitet startdatum slutdatum avvikelse tertial halvår tas fram av nämnd nämnden "
     "styrelse styrelsen fastställs kommentar analys".split()
 )
+# Words that start a header cell (capitalised), also where two header cells nearly touch; prefixes, as a
+# narrow cell breaks them ("Periode" / "ns", "Progn" / "os").
+HEADER_CELL_START = ("Period", "Utfall", "Progn", "Årsm", "Arsm", "KF", "Startdatum", "Slutdatum", "Avvikelse")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
 FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
 # Glyphs that mark an indicator/activity and precede the first cell's text.
@@ -168,7 +180,7 @@ class Segment:
 class Line:
     """Glyphs on one text line, left to right."""
 
-    __slots__ = ("glyphs", "top", "bottom", "x0", "x1", "size", "_text", "_chunks")
+    __slots__ = ("glyphs", "top", "bottom", "x0", "x1", "size", "_text", "_chunks", "_words")
 
     def __init__(self, glyphs: list[Glyph]) -> None:
         self.glyphs = glyphs
@@ -180,6 +192,7 @@ class Line:
         self.size = median(g.size for g in inked)
         self._text: str | None = None
         self._chunks: list[Line] | None = None
+        self._words: list[list[Glyph]] | None = None
 
     @property
     def text(self) -> str:
@@ -192,6 +205,13 @@ class Line:
     def ends_with_space(self) -> bool:
         """LibreOffice keeps the space at which it wrapped a line: the cell's text goes on below."""
         return self.glyphs[-1].is_space
+
+    @property
+    def words(self) -> list[list[Glyph]]:
+        """The words of the line's chunks, left to right (see split_words)."""
+        if self._words is None:
+            self._words = [word for chunk in self.chunks for word in split_words(chunk.glyphs)]
+        return self._words
 
     @property
     def chunks(self) -> list[Line]:
@@ -310,16 +330,26 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
         return " "
     upper_text = upper.text.strip()
     if ends_in_break_after(upper_text):
-        return ""  # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor")
+        # line broken after a hyphen or slash ("LSS-" / "boende", "kvinnor/" / "flickor"); where the
+        # producer draws no wrap spaces, "vård-" / "och" may as well be "vård- och": the document's
+        # own words decide
+        if getattr(vocabulary, "keeps_wrap_spaces", True) or not lower.text.split():
+            return ""
+        tail = lower.text.split()[0]
+        joined = vocabulary_key(upper_text.split()[-1] + tail) in vocabulary
+        return "" if joined or not is_vocabulary_word(tail, vocabulary) else " "
     if " " in upper_text:
         return " "  # several words: the line was wrapped between words
+    tail = lower.text.split()[0] if lower.text.split() else ""
+    if vocabulary_key(upper_text + tail) in vocabulary and not is_vocabulary_word(tail, vocabulary):
+        return ""  # "Tertia" / "l 2 2023": a word broken in a narrow cell, whatever its alignment
     if abs(upper.x0 - lower.x0) > SAME_INDENT_TOLERANCE:
         return " "  # right-aligned or centred text: its lines end at the edge whether full or not
     room = inner_right - FULL_LINE_SLACK - upper.x1
     next_glyph = lower.glyphs[0]
     if next_glyph.x1 - next_glyph.x0 <= room:
         return " "  # the next glyph would have fitted: a line break inside the cell, not a wrap
-    if upper.glyphs[-1].space <= room:
+    if upper.glyphs[-1].space <= room and getattr(vocabulary, "keeps_wrap_spaces", True):
         return ""  # a space would have fitted and been kept: the word was broken at the cell edge
     return "" if is_broken_word(upper_text, lower.text.split()[0], vocabulary) else " "
 
@@ -328,9 +358,15 @@ def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
     """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
     if vocabulary_key(head + tail) in vocabulary:
         return True
-    word = vocabulary_key(tail)
+    if is_vocabulary_word(head, vocabulary) and tail[:1].isdigit():
+        return False  # a whole word, then a number: "Tertial" / "2 2021"
     # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
-    return not (len(word) >= MIN_VOCABULARY_WORD and word in vocabulary)
+    return not is_vocabulary_word(tail, vocabulary)
+
+
+def is_vocabulary_word(word: str, vocabulary: Vocabulary) -> bool:
+    key = vocabulary_key(word)
+    return len(key) >= MIN_VOCABULARY_WORD and key in vocabulary
 
 
 def ends_in_break_after(text: str) -> bool:
@@ -670,52 +706,171 @@ def set_inner_right_edges(grid: Grid, rows: list[Row]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def split_words(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """Glyphs -> words: a word ends at a space glyph (kept with it) or at an uncovered word gap, so
+    producers that emit spaces and producers that only position words split the same way."""
+    words: list[list[Glyph]] = []
+    previous: Glyph | None = None
+    for glyph in glyphs:
+        starts_word = previous is None or (
+            not glyph.is_space
+            and (previous.is_space or glyph.x0 - previous.x1 > WORD_GAP_EM * min(glyph.size, previous.size))
+        )
+        if starts_word:
+            words.append([glyph])
+        else:
+            words[-1].append(glyph)
+        previous = glyph
+    return [word for word in words if any(not g.is_space for g in word)] or words
+
+
+def ink_extent(glyphs: list[Glyph]) -> tuple[float, float]:
+    """x0 and x1 of the glyphs, spaces at either end left out."""
+    first = next((g for g in glyphs if not g.is_space), glyphs[0])
+    last = next((g for g in reversed(glyphs) if not g.is_space), glyphs[-1])
+    return first.x0, last.x1
+
+
+def header_cell_starts(line: Line) -> list[float]:
+    """Where the header's cells start: at each piece of the line, and at each header keyword inside
+    a piece, since neighbouring header cells may nearly touch ("Perioden Perioden Årsmål")."""
+    starts: list[float] = []
+    for chunk in line.chunks:
+        for index, word in enumerate(split_words(chunk.glyphs)):
+            text = "".join(g.text for g in word).strip()
+            if index == 0 or (text[:1].isupper() and text.startswith(HEADER_CELL_START)):
+                starts.append(ink_extent(word)[0])
+            # cells with no gap at all between them: "PeriodenPrognos"
+            for at in range(1, min(len(word), len(text))):
+                if text[at - 1].islower() and text[at].isupper() and text[at:].startswith(HEADER_CELL_START):
+                    starts.append(word[at].x0)
+    return starts
+
+
+def quiet_runs(intervals: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[int, float, float]]:
+    """[lo, hi] cut where the number of `intervals` covering x changes: (how many cover it, left
+    end, right end) for each piece, left to right. One sort and one sweep."""
+    events: list[tuple[float, int]] = []
+    covering = 0
+    for a, b in intervals:
+        if b <= lo or a >= hi:
+            continue
+        if a <= lo:
+            covering += 1
+        else:
+            events.append((a, 1))
+        if b < hi:
+            events.append((b, -1))
+    events.sort()
+    runs: list[tuple[int, float, float]] = []
+    x = lo
+    for position, change in [*events, (hi, 0)]:
+        if position > x:
+            runs.append((covering, x, position))
+            x = position
+        covering += change
+    return runs
+
+
+def gutter_near(intervals: list[tuple[float, float]], lo: float, hi: float, start: float) -> tuple[int, float, float]:
+    """The gutter of a column whose header starts at `start`: that point if no word crosses it more
+    than elsewhere; else of the least covered x-ranges in [lo, hi], the last that ends by `start`
+    (the column's own text lies right of it, however narrow the gap), else the first after it."""
+    runs = quiet_runs(intervals, lo, hi)
+    fewest = min(count for count, _, _ in runs)
+    # The header's start itself, if no more words cross it than any gutter: a left-aligned header
+    # starts its column, and without padding a right-aligned value ends exactly there (a gutter of
+    # no width), while the space before a right-aligned "%" may be empty in every row.
+    at_start = sum(1 for a, b in intervals if a < start - TOUCH_TOLERANCE and b > start + TOUCH_TOLERANCE)
+    if at_start <= fewest:
+        return at_start, start, start
+    quiet = [run for run in runs if run[0] == fewest]
+    before = [run for run in quiet if run[2] <= start + COLUMN_ALIGN_TOLERANCE]
+    return before[-1] if before else quiet[0]
+
+
 @dataclass
 class BorderlessTable:
-    """A table rebuilt from the x positions where its header cells start."""
+    """A table rebuilt from its header and the gutters its lines leave empty.
+
+    `starts` are where the header cells start (they identify the table across pages); `bounds`
+    the x between neighbouring columns, each in the quietest gutter of the table's lines near the
+    header cell's start, however narrow: right-aligned values may end a point before the next
+    header starts, and centred or right-aligned header cells start right of their column's edge.
+    Words (not pieces of a line) go to the column they sit in, so cells that nearly touch split.
+    """
 
     starts: list[float]
+    bounds: list[float]
     right: float
     size: float
     page: int
+    # where the longest name line of the table ends: names wrap before it
+    name_right: float = 0.0
+    # per column, where its text ends furthest right in the table (0.0: no text seen)
+    text_right: list[float] = field(default_factory=list)
+    # the largest space seen between two rows (cell padding, rules): a larger one ends the table
+    row_gap: float = 0.0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
 
     @classmethod
-    def from_header(cls, line: Line, page: int) -> BorderlessTable:
-        starts = [chunk.x0 for chunk in line.chunks]
-        table = cls(starts, right=line.x1, size=line.size, page=page)
+    def from_header(cls, line: Line, page: int, below: list[Line]) -> BorderlessTable:
+        starts = header_cell_starts(line)
+        region = table_region(line, below)
+        right = max([line.x1, *(other.x1 for other in region)])
+        bounds = column_bounds(starts, right, line, region)
+        table = cls(starts, bounds, right=line.x1, size=line.size, page=page)
+        table.text_right = column_text_right(table, [line, *region])
+        table.name_right = table.text_right[0] or table.column_right(0)
         table.add_row(line)
         return table
+
+    def carried_to(self, page: int) -> BorderlessTable:
+        """The same columns, open for the table's rows on the next page."""
+        return BorderlessTable(
+            self.starts, self.bounds, self.right, self.size, page, self.name_right, text_right=self.text_right
+        )
 
     def to_table(self) -> Table:
         return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
 
-    def column_of(self, chunk: Line) -> int:
-        return max(bisect_right(self.starts, chunk.x0 + COLUMN_ALIGN_TOLERANCE) - 1, 0)
+    def column_of(self, word: list[Glyph]) -> int:
+        x0, x1 = ink_extent(word)
+        return bisect_right(self.bounds, (x0 + x1) / 2)
 
-    def crosses_columns(self, chunk: Line) -> bool:
-        column = self.column_of(chunk)
-        return column + 1 < len(self.starts) and chunk.x1 > self.starts[column + 1] - COLUMN_ALIGN_TOLERANCE
+    def crosses_columns(self, word: list[Glyph]) -> bool:
+        x0, x1 = ink_extent(word)
+        # a bound strictly inside (x0 + tolerance, x1 - tolerance)
+        return bisect_left(self.bounds, x1 - COLUMN_ALIGN_TOLERANCE) > bisect_right(
+            self.bounds, x0 + COLUMN_ALIGN_TOLERANCE
+        )
+
+    def line_columns(self, line: Line) -> set[int]:
+        return {self.column_of(word) for word in line.words}
 
     def column_right(self, column: int) -> float:
-        if column + 1 < len(self.starts):
-            return self.starts[column + 1] - BORDERLESS_COLUMN_GAP
+        """Where a line of the column is full: its text's right end in the table (right-aligned text
+        ends there), else the gutter."""
+        if column < len(self.text_right) and self.text_right[column]:
+            return self.text_right[column]
+        if column < len(self.bounds):
+            return self.bounds[column]
         return self.right
 
     def fits(self, line: Line) -> bool:
-        """Can `line` be a row of this table: same text size, chunks start inside the columns."""
+        """Can `line` be a row of this table: same text size, words inside the columns."""
         if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
             return False
         if FULL_WIDTH_ROW.match(line.text):
             return True
-        return not any(self.crosses_columns(chunk) for chunk in line.chunks)
+        return not any(self.crosses_columns(word) for word in line.words)
 
-    def add_row(self, line: Line) -> None:
-        if FULL_WIDTH_ROW.match(line.text):
+    def add_row(self, line: Line, full_width: bool = False) -> None:
+        if full_width or FULL_WIDTH_ROW.match(line.text):
             cells = [Cell([line], inner_right=self.right)]
         else:
-            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.starts))]
+            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.bounds) + 1)]
             self.put_chunks(line, cells)
         self.rows.append(Row(cells, self.page, line.top, line.bottom))
         self.right = max(self.right, line.x1)
@@ -723,8 +878,12 @@ class BorderlessTable:
 
     def put_chunks(self, line: Line, cells: list[Cell]) -> None:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
-        for chunk in line.chunks:
-            by_column[self.column_of(chunk)].extend(chunk.glyphs)
+        for word in line.words:
+            if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
+                for glyph in word:
+                    by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
+            else:
+                by_column[self.column_of(word)].extend(word)
         for column, glyphs in by_column.items():
             cells[column].lines.append(Line(glyphs))
 
@@ -735,11 +894,59 @@ class BorderlessTable:
         if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
             return False
         if len(row.cells) == 1:
-            return self.may_go_on(row.cells[0])
-        columns = {self.column_of(chunk) for chunk in line.chunks}
+            # A comment row: its label may stand on a line of its own and its text run over several
+            # paragraphs; a line close below, starting where the comment starts, in one piece, is more
+            # of it (a new indicator row has cells in the value columns).
+            cell = row.cells[0]
+            return self.may_go_on(cell) or (
+                len(line.chunks) == 1 and abs(line.x0 - cell.lines[0].x0) <= COLUMN_ALIGN_TOLERANCE
+            )
+        columns = self.line_columns(line)
         if 0 not in columns:
             return True
-        return all(not row.cells[c].is_empty and self.may_go_on(row.cells[c]) for c in columns)
+        # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),
+        # or if the next line's first word would not have fitted after it. A line that also brings
+        # values is the rest of the row only if it goes on in lower case (a new row's name starts
+        # with a capital or a marker glyph), or if each value cell it writes to goes on as well:
+        # right-aligned values always reach their column's edge, so reaching it proves nothing.
+        name = row.cells[0]
+        if name.is_empty or not self.name_goes_on(name, line):
+            return False
+        if columns == {0} or name.is_unfinished():
+            return True
+        first = line.text.lstrip()[:1]
+        if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
+            return True
+        return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
+
+    def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
+        """Does `line` go on with this value cell: wrapped, its next word would not have fitted
+        between the column's gutters (whatever the alignment), or that word cannot start a cell (a
+        new cell starts with a number, a capital or a dash; "av nämnd", "%" and "l 2 2025" go on)?"""
+        if cell.is_empty:
+            return False
+        if cell.is_unfinished():
+            return True
+        words = [w for w in line.words if self.column_of(w) == column]
+        first = next((g.text for g in words[0] if not g.is_space), "")
+        if first and not (first.isupper() or first.isdigit() or first in "-–−+"):
+            return True
+        left = self.bounds[column - 1]
+        right = self.bounds[column] if column < len(self.bounds) else max(self.right, *self.text_right[-1:])
+        last = cell.lines[-1]
+        x0, x1 = ink_extent(words[0])
+        return (last.x1 - last.x0) + last.glyphs[-1].space + (x1 - x0) > right - left
+
+    def name_goes_on(self, name: Cell, line: Line) -> bool:
+        if name.is_unfinished():
+            return True
+        last = name.lines[-1]
+        word = line.words[0]
+        x0, x1 = ink_extent(word)
+        # name_right is the furthest a name reached, the column's edge may lie a little further:
+        # a word that would have ended within a space of it did not fit either
+        space = last.glyphs[-1].space
+        return last.x1 + space + (x1 - x0) > self.name_right - space
 
     def may_go_on(self, cell: Cell) -> bool:
         """Wrapped (trailing space, hyphen) or filled to the column edge (its space did not fit)."""
@@ -762,10 +969,81 @@ class BorderlessTable:
             self.last_bottom = line.bottom
             self.right = max(self.right, line.x1)
             return True
-        if not self.fits(line):
+        gap = line.top - self.last_bottom
+        if len(line.chunks) == 1 and self.row_gap and gap > ROW_GAP_FACTOR * self.row_gap:
+            # text alone further below than any row of the table is from the next row: a heading
             return False
-        self.add_row(line)
-        return True
+        if self.fits(line):
+            self.row_gap = max(self.row_gap, gap)
+            self.add_row(line)
+            return True
+        if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
+            # Prose right under a (repeated) header is a comment row broken by the page break: the
+            # table goes on below it.
+            self.add_row(line, full_width=True)
+            return True
+        return False
+
+    def starts_at_left(self, line: Line) -> bool:
+        return abs(line.x0 - self.starts[0]) <= COLUMN_ALIGN_TOLERANCE
+
+
+def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
+    """Per column, the right end of its text furthest right, over the lines that are table rows."""
+    right = [0.0] * (len(table.bounds) + 1)
+    for line in lines:
+        words = line.words
+        if any(table.crosses_columns(word) for word in words):
+            continue  # prose, a comment
+        for word in words:
+            column = table.column_of(word)
+            right[column] = max(right[column], ink_extent(word)[1])
+    return right
+
+
+def table_region(header: Line, below: list[Line]) -> list[Line]:
+    """The lines that may belong to the table under `header`: in its text size, without a wide gap,
+    up to the next table header. They give the column model; rows are decided line by line later."""
+    region: list[Line] = []
+    bottom = header.bottom
+    for line in below:
+        if line.top - bottom > BORDERLESS_TABLE_END_GAP_EM * header.size:
+            break
+        if abs(line.size - header.size) > FONT_SIZE_TOLERANCE or starts_table_header(line.text):
+            break
+        region.append(line)
+        bottom = line.bottom
+    return region
+
+
+def column_bounds(starts: list[float], right: float, header: Line, region: list[Line]) -> list[float]:
+    """x between each pair of neighbouring columns, in the gutter that (nearly) every line of the
+    table leaves empty near where the header cell starts. Lines in one piece that start in the name
+    column (wrapped names, comments, prose) say nothing about the value columns and are left out."""
+    lines = [header] + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
+    intervals = [ink_extent(word) for line in lines for word in line.words]
+    allowed = max(1, round(GUTTER_MAX_SHARE * len(lines)))
+    bounds: list[float] = []
+    edges = [*starts, right]
+    for k in range(1, len(starts)):
+        fallback = starts[k] - COLUMN_ALIGN_TOLERANCE
+        lo = (edges[k - 1] + edges[k]) / 2
+        hi = (edges[k] + edges[k + 1]) / 2
+        if bounds:
+            lo = max(lo, bounds[-1] + COLUMN_ALIGN_TOLERANCE)
+        if hi <= lo:
+            bounds.append(fallback)
+            continue
+        count, left, right = gutter_near(intervals, lo, hi, starts[k])
+        if count > allowed:
+            bounds.append(fallback)
+        elif k == 1:
+            # Names are ragged: a longer one elsewhere reaches further right than any seen here, up
+            # to where the first value column's text begins.
+            bounds.append(right - min(COLUMN_ALIGN_TOLERANCE, (right - left) / 2))
+        else:
+            bounds.append((left + right) / 2)
+    return bounds
 
 
 def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
@@ -781,10 +1059,10 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
         if open_table is not None:
             items.append(open_table.to_table())
             open_table = None
-        if starts_table_header(line.text) and len(line.chunks) >= 2:
-            open_table = BorderlessTable.from_header(line, page.number)
+        if starts_table_header(line.text) and len(header_cell_starts(line)) >= 2:
+            open_table = BorderlessTable.from_header(line, page.number, page.body[index + 1 :])
         elif index == 0 and carried is not None and not table_above and carried.fits(line):
-            open_table = BorderlessTable(carried.starts, carried.right, carried.size, page.number)
+            open_table = carried.carried_to(page.number)
             open_table.add_row(line)
         else:
             items.append(BodyLine(line, page.number))
@@ -825,7 +1103,8 @@ def drop_running_lines(pages: list[Page]) -> None:
     needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_MIN_SHARE * len(pages)))
 
     def is_running(page: Page, line: Line) -> bool:
-        if not page.in_margin(line):
+        # a table header repeated at the top of each page is the table's, not the page's
+        if not page.in_margin(line) or starts_table_header(line.text):
             return False
         if PAGE_NUMBER_LINE.match(line.text.strip()):
             return True
@@ -890,24 +1169,36 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
         # a full-width row at the top of a page that is not a new Kommentar/Analys row is the rest
         # of the one above (its text went on after a line break in the cell)
         return not FULL_WIDTH_ROW.match(lower.cells[0].text())
-    # the rest of a broken row has nothing in the name column but text in others
-    return len(lower.cells) > 1 and lower.cells[0].is_empty and not upper.cells[0].is_empty
+    # the rest of a broken row has nothing in the name column but text in others, or the rest of
+    # the name (a name starts with a capital)
+    if upper.cells[0].is_empty:
+        return False
+    return lower.cells[0].is_empty or lower.cells[0].text()[:1].islower()
 
 
 def vocabulary_key(word: str) -> str:
     return word.strip(WORD_PUNCTUATION).lower()
 
 
-def document_vocabulary(pages: list[Page]) -> set[str]:
+class DocumentWords(set):
+    """Words the document prints whole, and whether its producer keeps the space at which it wraps
+    a line as a glyph (some do, others draw none): where it does not, a line that ends without one
+    says nothing about a word broken at the line end."""
+
+    keeps_wrap_spaces: bool = True
+
+
+def document_vocabulary(pages: list[Page]) -> DocumentWords:
     """Words printed whole somewhere in the document: not at a line end that may be a broken word,
     not at a line start that may be the rest of one. Linear in the number of words."""
-    words: set[str] = set(TABLE_WORDS)
+    words = DocumentWords(TABLE_WORDS)
     for page in pages:
         add_whole_words([chunk for line in page.body for chunk in line.chunks], words)
         for table in page.tables:
             for row in table.rows:
                 for cell in row.cells:
                     add_whole_words(cell.lines, words)
+    words.keeps_wrap_spaces = any(line.ends_with_space for page in pages for line in page.body)
     return words
 
 
