@@ -1,5 +1,11 @@
 """Parse indicator tables out of a report text that lost its table layout (sample 002).
 
+Two flattenings reach this module. Read row by row (a name, then that row's values: sample 002), the
+text is read here. Read box by box (pdfminer.six's default extract_text: the name column first, then
+the header, then the values) it goes to flat_boxes.py, which builds on the lines, blocks, value cells
+and placement rules below; parse_flat_report tells the two apart (flat_boxes.read_boxes) and imports
+that module when called, as it imports this one.
+
 Takes an ExtractedText with no TAB-separated table rows — a pdfminer-like extraction in which every
 table cell came out as its own block of lines, wrapped at the cell's width, and an empty cell left no
 trace — together with the ReportMeta inferred so far. Gives a ParsedReport: the goals (through
@@ -50,6 +56,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from pipeline.goals import GoalTracker
 from pipeline.models import (
@@ -69,6 +76,9 @@ from pipeline.table_vocab import (
     join_fragment,
     strip_glyphs,
 )
+
+if TYPE_CHECKING:
+    from pipeline.flat_boxes import BoxReading
 
 # --- flags -----------------------------------------------------------------------------------
 
@@ -106,7 +116,7 @@ ROUNDING_EPSILON = 1e-9
 
 # --- line patterns ---------------------------------------------------------------------------
 
-_PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
 _TOC_HEAD = re.compile(r"^Innehåll(?:sförteckning)?$", re.IGNORECASE)
 _TOC_ENTRY = re.compile(r"^\S.*?(?:\.{2,}|\s)\s*\d{1,3}$")
 _BARE_PAGE = re.compile(r"^\d{1,3}$")
@@ -153,6 +163,8 @@ _NO_VALUE_WORDS = frozenset(
     {"ej", "saknas", "uppgift", "mäts", "mätt", "ingen", "mätning", "ny", "nytt", "indikator", "aktuellt"}
 )
 _EXTRA_UNITS = frozenset({"gwh", "mwh", "mkr", "st.", "kr/st"})
+# Joins the words of a unit of several words ("kg CO2 per kg livsmedel") into one word.
+UNIT_JOINER = "\u2060"
 _NUMERIC_CELL = re.compile(
     r"^(?P<sign>[-−+])?(?P<int>\d+(?:[ \u00a0]\d{3})*)(?:,(?P<dec>\d+))?\s*(?P<unit>%|[^\d\s].*)?$"
 )
@@ -337,16 +349,16 @@ def join_wrapped(texts: Sequence[str]) -> str:
 def page_furniture(lines: Sequence[TextLine]) -> set[int]:
     """Indexes of page numbers ("Sid 18 (84)") and of the lines that recur around them (titles, site)."""
     texts = [ln.text.strip() for ln in lines]
-    pages = [i for i, t in enumerate(texts) if _PAGE_NUMBER.match(t)]
+    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
     around: Counter[str] = Counter()
     for i in pages:
-        around.update({texts[j] for j in _near(texts, i)})
+        around.update({texts[j] for j in lines_near(texts, i)})
     furniture_texts = {t for t, n in around.items() if n >= FURNITURE_MIN_PAGES and not _is_structural(t)}
     # A running title also stands alone where its page number was lost: every copy of it goes.
     return set(pages) | {i for i, t in enumerate(texts) if t in furniture_texts}
 
 
-def _near(texts: Sequence[str], i: int) -> list[int]:
+def lines_near(texts: Sequence[str], i: int) -> list[int]:
     found = []
     for step in (-1, 1):
         j, taken = i + step, 0
@@ -456,15 +468,15 @@ def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] 
 # --- value cells -----------------------------------------------------------------------------
 
 
-def _is_unit(word: str) -> bool:
+def is_unit(word: str) -> bool:
     low = word.lower()
-    return low in KNOWN_UNITS or low in _EXTRA_UNITS
+    return low in KNOWN_UNITS or low in _EXTRA_UNITS or UNIT_JOINER in word
 
 
 def _read_number(words: Sequence[str], i: int) -> int:
     """Index after a number cell starting at words[i]: the number and the unit after it."""
     j = i + 1
-    if not words[i].endswith("%") and j < len(words) and _is_unit(words[j]):
+    if not words[i].endswith("%") and j < len(words) and is_unit(words[j]):
         j += 1
     return j
 
@@ -1191,7 +1203,12 @@ def _summary(file_name: str, tables: int, rows: Sequence[IndicatorRow]) -> str:
 
 
 def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedReport:
+    from pipeline.flat_boxes import read_boxes  # the reader of box-by-box text builds on this module
+
     file_name = extracted.file.name
+    boxes = read_boxes(extracted.lines)
+    if boxes.box_order:
+        return _box_report(extracted, meta, boxes)
     reader = read_flat_tables(extracted.lines, file_name)
     warnings = fill_meta_from_periods(meta, [r.period for r in reader.rows], file_name)
     rows = place_rows(reader.rows, meta)
@@ -1200,3 +1217,17 @@ def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedRepor
     else:
         warnings.append(_summary(file_name, reader.table_count, rows))
     return ParsedReport(extracted.file, meta, reader.goals.goals, rows, reader.warnings + warnings)
+
+
+def _box_report(extracted: ExtractedText, meta: ReportMeta, boxes: BoxReading) -> ParsedReport:
+    from pipeline.flat_boxes import box_rows
+
+    file_name = extracted.file.name
+    rows = box_rows(boxes.regions, meta)
+    warnings = fill_meta_from_periods(meta, [r.cells["period"] for r in rows], file_name)
+    tables = sum(max(r.tables, 1) for r in boxes.regions)
+    if not rows:
+        warnings.append(f"{file_name}: no indicator table found in a text without table layout")
+    else:
+        warnings.append(_summary(file_name, tables, rows).replace("table layout lost", "table layout lost, box order"))
+    return ParsedReport(extracted.file, meta, boxes.goals.goals, rows, warnings)

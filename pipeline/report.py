@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 import unicodedata
 from collections import defaultdict
@@ -528,10 +529,12 @@ def build_site(warehouse: Path, site_dir: Path, raw_dir: Path, link_base: Path, 
 # --- writing and swapping -------------------------------------------------------------------------------
 
 
-def _building_dir(out_dir: Path) -> Path:
-    # microseconds: two reports written by one process within a second need two folders
-    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}{time.time_ns() // 1000 % 1_000_000:06d}"
-    return out_dir.parent / f".{out_dir.name}-{stamp}-{os.getpid()}"
+def _new_building_dir(out_dir: Path) -> Path:
+    """A fresh sibling folder for one build's pages: unique even for two builds in the same second."""
+    prefix = f".{out_dir.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
+    path.chmod(0o755)  # mkdtemp makes it private; a report is for anyone who may read the warehouse
+    return path
 
 
 def publish_site(site_dir: Path, out_dir: Path) -> None:
@@ -586,8 +589,7 @@ def build_report(warehouse: Path, out_dir: Path, raw_dir: Path, workers: int | N
         raise FileExistsError(f"{out_dir} exists and is not a report written here: remove it or choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(out_dir)
-    site_dir = _building_dir(out_dir)
-    site_dir.mkdir()
+    site_dir = _new_building_dir(out_dir)
     try:
         pages, charts = build_site(warehouse, site_dir, raw_dir, out_dir, workers or os.cpu_count() or 1)
         publish_site(site_dir, out_dir)
