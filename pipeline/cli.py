@@ -68,7 +68,9 @@ def build_instance():
 
 
 def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
-    """Run the build job in-process; returns (success, summary, load errors)."""
+    """Run the build job in-process; returns (success, summary, load errors). A failed run whose warehouse
+    was published (a later step, the report, failed) still gives its summary; one that published nothing
+    gives an empty one."""
     from pipeline.definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -91,18 +93,25 @@ def run_build(settings: BuildSettings) -> tuple[bool, dict[str, int], list]:
             return False, {}, []
         for step, cause in failures:
             print(f"build failed in {step}: {cause}", file=sys.stderr)
+        if result.is_node_success("warehouse"):  # published; a step after it (the report) failed
+            return False, *_published(result, settings)
         return False, {}, []
+    return True, *_published(result, settings)
+
+
+def _published(result, settings: BuildSettings) -> tuple[dict[str, int], list]:
+    """The summary and load errors of a run whose warehouse step succeeded."""
     summary = result.output_for_node("warehouse")
     if summary.get("up_to_date"):  # nothing was read this time: what the warehouse in place says
         from pipeline.incremental import previous_load_errors
 
-        return True, summary, previous_load_errors(settings.warehouse)
+        return summary, previous_load_errors(settings.warehouse)
     errors = (
         result.output_for_node("report_files").errors
         + result.output_for_node("extracted_texts")[1]
         + result.output_for_node("parsed_reports").errors
     )
-    return True, summary, errors
+    return summary, errors
 
 
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
@@ -143,11 +152,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     ok, summary, errors = run_build(settings)
-    if not ok:
+    if not ok and not summary:
         print(f"warehouse unchanged: {settings.warehouse}", file=sys.stderr)
         return 1
-    print_summary(summary, errors, settings.warehouse)
-    return 0
+    print_summary(summary, errors, settings.warehouse)  # published, even when a later step failed
+    return 0 if ok else 1
 
 
 def _existing_warehouse(args: argparse.Namespace) -> Path | None:

@@ -211,8 +211,8 @@ def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tm
 
     monkeypatch.setattr(report_module, "render_all", broken)
     make_raw(raw, "001")  # a new report: an unchanged build would leave warehouse and report alone
-    ok, _, _ = run_build(settings_for(raw, warehouse))
-    assert not ok
+    ok, summary, _ = run_build(settings_for(raw, warehouse))
+    assert not ok and summary["reports_loaded"] == 3  # the warehouse with 001 was published all the same
     assert report.resolve() == published and (report / "index.html").is_file()
     monkeypatch.setattr(report_module, "render_all", render_all)
 
