@@ -257,7 +257,7 @@ def warehouse(
 def warehouse_left_in_place(context: dg.AssetExecutionContext) -> bool:
     """Whether this run found the warehouse up to date and left it alone: what is made from it stands."""
     event = context.instance.get_latest_materialization_event(dg.AssetKey("warehouse"))
-    if event is None or event.run_id != context.run_id or event.asset_materialization is None:
+    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
         return False
     flag = event.asset_materialization.metadata.get("up_to_date")
     return bool(flag is not None and flag.value)

@@ -88,16 +88,7 @@ TITLE_MIN_PAGES = 4
 _BARE_PAGE_NUMBER = re.compile(r"^\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?$")
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
-COLUMN_ORDER = (
-    "outcome",
-    "outcome_men",
-    "outcome_women",
-    "previous_outcome",
-    "forecast",
-    "target",
-    "city_target",
-    "period",
-)
+COLUMN_ORDER = VALUE_COLUMNS
 
 # The header labels of an indicator table with white space removed; a header piece is made of pieces
 # of them ("årsmålkf:s", "årsmå", "ensutfall").
