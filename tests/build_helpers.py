@@ -44,6 +44,15 @@ def copy_build(template: Path, target: Path) -> tuple[Path, Path]:
     return target / "raw", target / "wh" / "indicators.duckdb"
 
 
+def build_template(base: Path, *keys: str) -> Path:
+    """A warehouse of the given samples in base/wh, from base/raw: built once, tests work on copies."""
+    from pipeline.cli import run_build
+
+    ok, _, _ = run_build(settings_for(make_raw(base / "raw", *keys), base / "wh" / "indicators.duckdb"))
+    assert ok
+    return base
+
+
 def sample_name(key: str) -> str:
     return f"{SAMPLE_FILES[key]}.txt"
 

@@ -20,8 +20,8 @@ from pipeline.gates import (
 )
 
 from .build_helpers import (
+    build_template,
     copy_build,
-    make_raw,
     query,
     sample_name,
     settings_for,
@@ -35,10 +35,7 @@ TRUNCATED_BYTES = 30_000  # the first third of sample 000: its cover and 15 of i
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A warehouse of samples 000 and 004, built once; each test rebuilds against its own copy."""
-    base = tmp_path_factory.mktemp("template")
-    ok, _, _ = run_build(settings_for(make_raw(base / "raw", "000", "004"), base / "wh" / "indicators.duckdb"))
-    assert ok
-    return base
+    return build_template(tmp_path_factory.mktemp("template"), "000", "004")
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from pipeline.cli import main, run_build
+from pipeline.cli import main
 from pipeline.gates import record_path
 
-from .build_helpers import copy_build, make_raw, query, sample_name, settings_for, table_checksums
+from .build_helpers import build_template, copy_build, make_raw, query, sample_name, table_checksums
 from .conftest import sample_txt
 
 TRUNCATED_BYTES = 30_000  # the first third of sample 000: 15 of its 67 indicator rows
@@ -22,10 +22,7 @@ EXTRA_ROW = " Antal hushåll med ekonomiskt bistånd\t120 st\t130 st\t125 st\t12
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A warehouse of samples 000 and 004, built once; each test rebuilds against its own copy."""
-    base = tmp_path_factory.mktemp("template")
-    ok, _, _ = run_build(settings_for(make_raw(base / "raw", "000", "004"), base / "wh" / "indicators.duckdb"))
-    assert ok
-    return base
+    return build_template(tmp_path_factory.mktemp("template"), "000", "004")
 
 
 @pytest.fixture
