@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -885,22 +885,31 @@ def split_names(blocks: Sequence[Block], width: int) -> list[Block]:
 def _names_after_comments(blocks: Sequence[Block], width: int) -> list[Block]:
     """A one-line comment row and the names under it can come out as one box: the names begin at a
     capital after a line with no trailing space, and are no prose (short lines, no full stop)."""
+
+    def names_start(block: Block) -> int | None:
+        texts = _block_lines(block)
+        if not is_comment_head(texts[0]):
+            return None
+        return next(
+            (
+                k
+                for k in range(1, len(texts))
+                if _starts_name(texts[k])
+                and not texts[k - 1][-1:].isspace()
+                and not is_prose(Block(block.lines[k:]), width)
+                and not texts[-1].rstrip().endswith(".")
+            ),
+            None,
+        )
+
+    return _cut_blocks(blocks, names_start)
+
+
+def _cut_blocks(blocks: Sequence[Block], find_cut: Callable[[Block], int | None]) -> list[Block]:
+    """Each block cut in two at the line find_cut names (None: left whole)."""
     out: list[Block] = []
     for block in blocks:
-        texts = _block_lines(block)
-        cut = None
-        if is_comment_head(texts[0]):
-            cut = next(
-                (
-                    k
-                    for k in range(1, len(texts))
-                    if _starts_name(texts[k])
-                    and not texts[k - 1][-1:].isspace()
-                    and not is_prose(Block(block.lines[k:]), width)
-                    and not texts[-1].rstrip().endswith(".")
-                ),
-                None,
-            )
+        cut = find_cut(block)
         if cut is None:
             out.append(block)
         else:
@@ -921,16 +930,12 @@ def _name_ends(line: str, following: str) -> bool:
 def split_header_from_values(blocks: Sequence[Block]) -> list[Block]:
     """A header cell and the value below it can come out as one box ("Periode" / "ns utfall VB 2023" /
     "12"): cut such a block where the header pieces end and the values begin."""
-    out: list[Block] = []
-    for block in blocks:
+
+    def values_start(block: Block) -> int | None:
         texts = _block_lines(block)
-        cut = next((k for k in range(1, len(texts)) if _header_then_values(texts[:k], texts[k:])), None)
-        if cut is None:
-            out.append(block)
-        else:
-            out.append(Block(block.lines[:cut], blank_after=False))
-            out.append(Block(block.lines[cut:], block.blank_after, block.page_break_after))
-    return out
+        return next((k for k in range(1, len(texts)) if _header_then_values(texts[:k], texts[k:])), None)
+
+    return _cut_blocks(blocks, values_start)
 
 
 def _header_then_values(head: Sequence[str], tail: Sequence[str]) -> bool:
