@@ -35,10 +35,11 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from statistics import median
 
 from pdfminer.converter import PDFPageAggregator
-from pdfminer.layout import LTChar, LTContainer, LTCurve, LTLayoutContainer, LTLine, LTRect
+from pdfminer.layout import LTContainer, LTCurve, LTLayoutContainer, LTLine, LTRect
 from pdfminer.pdffont import PDFUnicodeNotDefined
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
@@ -147,27 +148,26 @@ MARKER_GLYPHS = "♀▶✓●◆■🟢"
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class Glyph:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    size: float
-    space: float  # width of a space in this glyph's font and size
+    """One glyph, top-down. Built once per glyph of the document (millions in a corpus), read many
+    times: what the layout asks of it is computed here once, not per question."""
 
-    @property
-    def mid_y(self) -> float:
-        return (self.top + self.bottom) / 2
+    __slots__ = ("text", "x0", "x1", "top", "bottom", "size", "space", "is_space", "mid_x", "mid_y")
 
-    @property
-    def mid_x(self) -> float:
-        return (self.x0 + self.x1) / 2
+    def __init__(self, text: str, x0: float, x1: float, top: float, bottom: float, size: float, space: float):
+        self.text = text
+        self.x0 = x0
+        self.x1 = x1
+        self.top = top
+        self.bottom = bottom
+        self.size = size
+        self.space = space  # width of a space in this glyph's font and size
+        self.is_space = text.isspace()
+        self.mid_x = (x0 + x1) / 2
+        self.mid_y = (top + bottom) / 2
 
-    @property
-    def is_space(self) -> bool:
-        return self.text.isspace()
+    def __repr__(self) -> str:
+        return f"Glyph({self.text!r}, x0={self.x0:.1f}, x1={self.x1:.1f}, top={self.top:.1f})"
 
 
 @dataclass(slots=True)
@@ -187,11 +187,11 @@ class Line:
     def __init__(self, glyphs: list[Glyph]) -> None:
         self.glyphs = glyphs
         inked = [g for g in glyphs if not g.is_space] or glyphs
-        self.top = min(g.top for g in glyphs)
-        self.bottom = max(g.bottom for g in glyphs)
+        self.top = min([g.top for g in glyphs])
+        self.bottom = max([g.bottom for g in glyphs])
         self.x0 = inked[0].x0
         self.x1 = inked[-1].x1
-        self.size = median(g.size for g in inked)
+        self.size = median([g.size for g in inked])
         self._text: str | None = None
         self._chunks: list[Line] | None = None
         self._words: list[list[Glyph]] | None = None
@@ -231,12 +231,15 @@ def glyphs_to_text(glyphs: list[Glyph]) -> str:
             previous is not None
             and not glyph.is_space
             and not previous.is_space
-            and glyph.x0 - previous.x1 > WORD_GAP_EM * min(glyph.size, previous.size)
+            and glyph.x0 - previous.x1 > WORD_GAP_EM * (glyph.size if glyph.size < previous.size else previous.size)
         ):
             parts.append(" ")
         parts.append(glyph.text)
         previous = glyph
-    return re.sub(" {2,}", " ", "".join(parts)).lstrip(" ")
+    return MULTIPLE_SPACES.sub(" ", "".join(parts)).lstrip(" ")
+
+
+MULTIPLE_SPACES = re.compile(" {2,}")
 
 
 def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
@@ -257,7 +260,7 @@ def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
 
 def group_into_lines(glyphs: Iterable[Glyph]) -> list[Line]:
     """Glyphs -> text lines, top to bottom. One sort and one sweep: O(n log n)."""
-    ordered = sorted(glyphs, key=lambda g: g.mid_y)
+    ordered = sorted(glyphs, key=attrgetter("mid_y"))
     rows: list[list[Glyph]] = []
     anchor_y = anchor_size = 0.0
     for glyph in ordered:
@@ -268,7 +271,7 @@ def group_into_lines(glyphs: Iterable[Glyph]) -> list[Line]:
             anchor_y, anchor_size = glyph.mid_y, glyph.size
     lines = []
     for row in rows:
-        row.sort(key=lambda g: g.x0)
+        row.sort(key=attrgetter("x0"))
         kept = drop_overprinted(row)
         if any(not g.is_space for g in kept):
             lines.append(Line(kept))
@@ -458,40 +461,43 @@ class Page:
         return line.bottom < margin or line.top > self.height - margin
 
 
-class _Char(LTChar):
-    """A glyph with what read_page uses only: text, font name, size and box. LTChar's constructor also
-    keeps the matrix, colour space and graphic state, and a corpus has millions of glyphs."""
-
-    def __init__(self, text: str, fontname: str, x0: float, y0: float, x1: float, y1: float) -> None:
-        # No LTChar.__init__: the box is computed by GlyphAggregator.render_char, as LTChar computes it.
-        self._text = text
-        self.fontname = fontname
-        self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
-        self.size = y1 - y0  # LTChar: the height, for horizontal writing
-
-
 class GlyphAggregator(PDFPageAggregator):
-    """pdfminer's page aggregator with a lighter glyph object for horizontal text (vertical text as before)."""
+    """pdfminer's page aggregator that keeps each glyph as a plain tuple (text, font name, x0, y0, x1,
+    y1, size) in `glyphs`, in the order drawn, instead of an LTChar object in the layout tree: a
+    corpus has millions of glyphs, and LTChar's constructor keeps much more than a layout needs.
+    Drawn lines and rectangles stay in the tree."""
+
+    def begin_page(self, page, ctm) -> None:
+        super().begin_page(page, ctm)
+        self.glyphs: list[tuple[str, str, float, float, float, float, float]] = []
 
     def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
         if font.is_vertical():
-            return super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate)
+            adv = super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate)
+            char = self.cur_item._objs.pop()
+            self.glyphs.append((char.get_text(), char.fontname, char.x0, char.y0, char.x1, char.y1, char.size))
+            return adv
         try:
             text = font.to_unichr(cid)
         except PDFUnicodeNotDefined:
             text = self.handle_undefined_char(font, cid)
         adv = font.char_width(cid) * fontsize * scaling
-        descent = font.get_descent() * fontsize
-        x0, y0, x1, y1 = apply_matrix_rect(matrix, (0, descent + rise, adv, descent + rise + fontsize))
+        bottom = font.get_descent() * fontsize + rise
+        a, b, c, d, e, f = matrix
+        if b == 0 and c == 0:  # unrotated text: the box as apply_matrix_rect gives it, in fewer steps
+            x0, x1, y0, y1 = e, a * adv + e, d * bottom + f, d * (bottom + fontsize) + f
+        else:
+            x0, y0, x1, y1 = apply_matrix_rect(matrix, (0, bottom, adv, bottom + fontsize))
         if x1 < x0:
             x0, x1 = x1, x0
         if y1 < y0:
             y0, y1 = y1, y0
-        self.cur_item.add(_Char(text, font.fontname, x0, y0, x1, y1))
+        self.glyphs.append((text, font.fontname, x0, y0, x1, y1, y1 - y0))  # size: the height, as LTChar's
         return adv
 
 
-def iter_page_layouts(path: str) -> Iterator[LTLayoutContainer]:
+def iter_page_layouts(path: str) -> Iterator[tuple[LTLayoutContainer, list[tuple]]]:
+    """Each page's layout tree (its drawn lines and rectangles) and its glyphs (GlyphAggregator)."""
     resources = PDFResourceManager(caching=True)
     # laparams=None: raw glyphs and graphics, no pdfminer layout analysis (we do our own, faster)
     device = GlyphAggregator(resources, laparams=None)
@@ -499,37 +505,34 @@ def iter_page_layouts(path: str) -> Iterator[LTLayoutContainer]:
     with open(path, "rb") as handle:
         for pdf_page in PDFPage.get_pages(handle):
             interpreter.process_page(pdf_page)
-            yield device.get_result()
+            yield device.get_result(), device.glyphs
 
 
-def read_page(number: int, layout: LTLayoutContainer, space_ems: dict[str, float]) -> Page:
+def read_page(number: int, layout: LTLayoutContainer, chars: list[tuple], space_ems: dict[str, float]) -> Page:
     """Glyphs and border edges of one page. `space_ems` (font -> width of its space, in em) grows
     as spaces are seen; it tells how much room a wrapped line's dropped space needed."""
     page_top = layout.y1
-    chars: list[LTChar] = []
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
 
     def visit(container: LTContainer) -> None:
         for obj in container:
-            if isinstance(obj, LTChar):
-                chars.append(obj)
-            elif isinstance(obj, LTCurve):
+            if isinstance(obj, LTCurve):
                 add_edges(obj, page_top, horizontals, verticals)
             elif isinstance(obj, LTContainer):
-                visit(obj)  # figures (form XObjects) hold glyphs and graphics too
+                visit(obj)  # figures (form XObjects) hold graphics too
 
     visit(layout)
-    for char in chars:
-        if char.get_text() == " " and char.size and char.fontname not in space_ems:
-            space_ems[char.fontname] = (char.x1 - char.x0) / char.size
+    for text, font, x0, _, x1, _, size in chars:
+        if text == " " and size and font not in space_ems:
+            space_ems[font] = (x1 - x0) / size
     glyphs = []
-    for char in chars:
-        text = char.get_text()
+    for text, font, x0, y0, x1, y1, size in chars:
         if text:
-            size = char.size or 1.0
-            space = space_ems.get(char.fontname, SPACE_WIDTH_EM) * size
-            glyphs.append(Glyph(text, char.x0, char.x1, page_top - char.y1, page_top - char.y0, size, space))
+            size = size or 1.0
+            glyphs.append(
+                Glyph(text, x0, x1, page_top - y1, page_top - y0, size, space_ems.get(font, SPACE_WIDTH_EM) * size)
+            )
     return Page(number, layout.width, layout.height, glyphs, horizontals, verticals)
 
 
@@ -677,6 +680,8 @@ def split_glyphs_by_grid(
 ) -> tuple[dict[tuple[int, int, int], list[Glyph]], list[Glyph]]:
     """Each glyph -> (grid, band, cell) by its centre, or to the body text if it is in no cell."""
     in_cells: dict[tuple[int, int, int], list[Glyph]] = defaultdict(list)
+    if not grids:  # most pages
+        return in_cells, glyphs
     outside: list[Glyph] = []
     band_tops = [[band.top for band in grid.bands] for grid in grids]
     for glyph in glyphs:
@@ -1345,8 +1350,8 @@ def pdf_to_lines(path: str, on_page: Callable[[int], None] | None = None) -> lis
     """
     pages = []
     space_ems: dict[str, float] = {}
-    for number, layout in enumerate(iter_page_layouts(path), start=1):
-        page = read_page(number, layout, space_ems)
+    for number, (layout, chars) in enumerate(iter_page_layouts(path), start=1):
+        page = read_page(number, layout, chars, space_ems)
         lay_out_page(page)
         pages.append(page)
         if on_page is not None:
