@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.extract import MIN_PART_PAGES
 from pipeline.extract_worker import PROFILE_ENV
 
 PROJECT_DIR = Path(__file__).parent.parent
@@ -76,12 +77,26 @@ def bench_extraction(corpus: Path, workers: int, scratch: Path, profile: Path | 
     ]
 
 
-def print_extraction(figures: list[PassFigures]) -> None:
+def bench_long_file(corpus: Path, workers: int, scratch: Path) -> list[PassFigures]:
+    """The longest PDF alone, read whole by one worker and shared among the workers by pages."""
+    longest = max((p for p in corpus.iterdir() if p.suffix.lower() == ".pdf"), key=lambda p: p.stat().st_size)
+    py, w = sys.executable, str(workers)
+    passes = []
+    for label, min_pages in (("read whole", "0"), ("in parts", str(MIN_PART_PAGES))):
+        cache = scratch / f"long-{min_pages}"
+        command = [py, "-m", "pipeline.bench_extract", "--workers", w, "--cache", str(cache)]
+        passes.append(run_measured(f"longest PDF, {label}", [*command, "--min-part-pages", min_pages, str(longest)]))
+    return passes
+
+
+def print_extraction(figures: list[PassFigures], reference: bool = True) -> None:
+    """The passes; with `reference`, the second is pdfminer's plain pass and the ratios are to it."""
     plain = figures[1]
-    print(f"{'pass':<28} {'pages':>6} {'wall s':>8} {'pages/s':>8} {'CPU s':>8} {'CPU / plain':>11}")
+    last = f"{'CPU / plain':>11}" if reference else ""
+    print(f"{'pass':<28} {'pages':>6} {'wall s':>8} {'pages/s':>8} {'CPU s':>8} {last}")
     for f in figures:
-        ratio = f.cpu_s / plain.cpu_s if plain.cpu_s else 0.0
-        print(f"{f.name:<28} {f.pages:>6} {f.seconds:>8.1f} {f.pages_per_s:>8.1f} {f.cpu_s:>8.1f} {ratio:>10.2f}x")
+        ratio = f" {f.cpu_s / plain.cpu_s:>10.2f}x" if reference and plain.cpu_s else ""
+        print(f"{f.name:<28} {f.pages:>6} {f.seconds:>8.1f} {f.pages_per_s:>8.1f} {f.cpu_s:>8.1f}{ratio}")
 
 
 def print_profile(folder: Path, top: int = 20) -> None:
@@ -210,6 +225,9 @@ def main(argv: list[str] | None = None) -> None:
         if profile:
             profile.mkdir()
         print_extraction(bench_extraction(corpus, args.workers, scratch, profile))
+        if args.workers > 1:
+            print()
+            print_extraction(bench_long_file(corpus, args.workers, scratch), reference=False)
         if profile:
             print_profile(profile)
         if args.skip_build:

@@ -1,6 +1,6 @@
 """The project's cold extraction, run as the `indicators` command runs it (pipeline/bench.py).
 
-    python -m pipeline.bench_extract --workers N --cache DIR FILE ...
+    python -m pipeline.bench_extract --workers N --cache DIR [--min-part-pages K] FILE ...
 
 The main process has pipeline.cli loaded, with everything it imports, as under `indicators build`:
 what that costs the extraction workers is part of what is measured. Prints one JSON line.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pipeline.cli  # noqa: F401 - the main process as `indicators build` has it
 from pipeline.bench_passes import stop_forkserver
 from pipeline.discover import sha256_of
-from pipeline.extract import ExtractSettings, extract_all
+from pipeline.extract import MIN_PART_PAGES, ExtractSettings, extract_all
 from pipeline.models import SourceFile
 
 
@@ -28,16 +28,26 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--workers", type=int, required=True)
     p.add_argument("--cache", required=True)
+    p.add_argument("--min-part-pages", type=int, default=MIN_PART_PAGES, help="0: every file read whole")
     p.add_argument("files", nargs="+")
     args = p.parse_args(argv)
     files = [source_file(Path(f)) for f in args.files]
     start = time.perf_counter()
-    done, errors = extract_all(files, ExtractSettings(Path(args.cache), workers=args.workers), progress=lambda _: None)
+    done, errors = extract_all(
+        files,
+        ExtractSettings(Path(args.cache), workers=args.workers, min_part_pages=args.min_part_pages),
+        progress=lambda _: None,
+    )
     seconds = time.perf_counter() - start
     stop_forkserver()
     pages = sum(d.pages or 0 for d in done)
     peak = max((d.worker_peak_mb or 0 for d in done), default=0.0)
-    print(json.dumps({"pages": pages, "seconds": seconds, "rejected": len(errors), "worker_peak_mb": peak}))
+    parts = sum(d.parts for d in done)
+    print(
+        json.dumps(
+            {"pages": pages, "seconds": seconds, "rejected": len(errors), "worker_peak_mb": peak, "parts": parts}
+        )
+    )
 
 
 if __name__ == "__main__":

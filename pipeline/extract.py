@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
+import math
 import os
 import resource
 import selectors
@@ -22,8 +24,9 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.faults import fault_point
@@ -46,6 +49,12 @@ DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 2048
 CONTENT_TO_MEMORY = 64  # memory cap / largest page content stream read (32 MB under the default cap)
 _POLL_S = 0.05
+# A file larger than its share of the run (all bytes / workers / PARTS_PER_WORKER) is read in parts
+# of at least MIN_PART_PAGES pages, each by whichever worker is free, then laid out as one document
+# by one of them: one long report no longer leaves the other cores idle. Shorter parts would cost
+# more in opening the document again than they save.
+PARTS_PER_WORKER = 4
+MIN_PART_PAGES = 8
 
 
 class ExtractionFailed(Exception):
@@ -58,7 +67,8 @@ class Extracted:
     cache_path: Path
     pages: int | None
     from_cache: bool
-    worker_peak_mb: float | None = None  # largest resident set of the worker process that extracted it
+    worker_peak_mb: float | None = None  # largest resident set of the worker process(es) that extracted it
+    parts: int = 1  # read in parts by several workers (plan_jobs)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class ExtractSettings:
     workers: int = os.cpu_count() or 1
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    min_part_pages: int = MIN_PART_PAGES  # 0: every file read whole by one worker
 
 
 # --- reading one file ------------------------------------------------------------------------
@@ -103,21 +114,63 @@ def pdf_page_count(path: str) -> int | None:
 def read_pdf(
     path: str, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
 ) -> list[TextLine]:
+    check_pdf_file(path)
+    from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
+
+    with pdf_reasons():
+        if max_content_bytes:
+            check_content_streams(path, max_content_bytes)
+        lines = pdf_to_lines(path, on_page)
+    return with_text(path, lines)
+
+
+def read_pdf_part(
+    path: str, first: int, last: int, part: Path, on_page: Callable[[int], None], max_content_bytes: int
+) -> int:
+    """Read pages first..last of a PDF, unlaid, into the file `part` (for join_pdf_parts); gives the page count."""
+    check_pdf_file(path)
+    from pipeline.pdf_layout import read_raw_pages
+
+    with pdf_reasons():
+        check_content_streams(path, max_content_bytes, first, last)
+        pages = list(read_raw_pages(path, first, last, on_page))
+    part.parent.mkdir(parents=True, exist_ok=True)
+    tmp = part.with_name(f"{part.name}.tmpw{os.getpid()}")
+    tmp.write_bytes(marshal.dumps(pages))  # plain tuples of str and float: marshal is the fastest way
+    os.replace(tmp, part)
+    return len(pages)
+
+
+def join_pdf_parts(path: str, parts: list[str]) -> list[TextLine]:
+    """The lines of a PDF whose pages were read in parts (read_pdf_part): laid out here as one document,
+    the same lines read_pdf gives."""
+    from pipeline.pdf_layout import lines_from_pages
+
+    with pdf_reasons():
+        lines = lines_from_pages(page for part in parts for page in marshal.loads(Path(part).read_bytes()))
+    return with_text(path, lines)
+
+
+def check_pdf_file(path: str) -> None:
     if Path(path).stat().st_size == 0:
         raise ExtractionFailed("empty file (0 bytes)")
     with open(path, "rb") as fh:
         if not fh.read(1024).lstrip().startswith(b"%PDF"):
             raise ExtractionFailed("not a PDF (no %PDF header)")
-    from pipeline.pdf_layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
 
+
+@contextmanager
+def pdf_reasons() -> Iterator[None]:
+    """pdfminer raises many types; the reason is what matters to a user."""
     try:
-        if max_content_bytes:
-            check_content_streams(path, max_content_bytes)
-        lines = pdf_to_lines(path, on_page)
+        yield
     except ExtractionFailed:
         raise
-    except Exception as exc:  # pdfminer raises many types; the reason is what matters to a user
+    except Exception as exc:
         raise ExtractionFailed(_pdf_reason(exc)) from exc
+
+
+def with_text(path: str, lines: list[TextLine]) -> list[TextLine]:
     if not any(ln.text.strip() for ln in lines):
         if xref_damaged(path):
             raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
@@ -142,7 +195,7 @@ def xref_damaged(path: str) -> bool:
     return False
 
 
-def check_content_streams(path: str, max_bytes: int) -> None:
+def check_content_streams(path: str, max_bytes: int, first: int = 1, last: int | None = None) -> None:
     """Stop before pdfminer parses a page whose content stream is too large for the memory cap (it holds a
     whole decoded stream and an object per operator): a clear reason instead of an aborted worker."""
     import zlib
@@ -154,6 +207,10 @@ def check_content_streams(path: str, max_bytes: int) -> None:
 
     with open(path, "rb") as fh:
         for page_no, page in enumerate(PDFPage.create_pages(PDFDocument(PDFParser(fh))), start=1):
+            if page_no < first:
+                continue
+            if last is not None and page_no > last:
+                return
             total = 0
             for stream in page.contents:
                 stream = resolve1(stream)
@@ -274,15 +331,33 @@ def _page_count(lines: list[TextLine]) -> int | None:
 # --- worker processes ------------------------------------------------------------------------
 
 
-def extract_one(file: SourceFile, out: str, memory_mb: int, send: Callable[[str, object], None]) -> str:
-    """Extract one file into the cache, in a worker (pipeline/extract_worker.py); gives what was sent last."""
+def extract_one(
+    file: SourceFile,
+    out: str,
+    memory_mb: int,
+    send: Callable[[str, object], None],
+    pages: tuple[int, int] | None = None,
+    parts: list[str] | None = None,
+) -> str:
+    """In a worker (pipeline/extract_worker.py): extract one file into the cache, or read `pages`
+    (first, last) of it into the part file `out`, or lay out the `parts` read so into the cache.
+    Gives what was sent last."""
     try:
         fault_point(f"extract:{file.name}")  # a test's deliberately slow input (pipeline/faults.py)
-        pages = pdf_page_count(file.path) if file.kind == "pdf" else None
-        lines = read_lines(file, lambda n: send("page", (n, pages)), max_content_bytes(memory_mb))
-        write_cache(Path(out), lines)
+        if pages is not None:
+            count = read_pdf_part(
+                file.path, *pages, Path(out), lambda n: send("page", (n, None)), max_content_bytes(memory_mb)
+            )
+        else:
+            if parts:
+                lines = join_pdf_parts(file.path, parts)
+            else:
+                total = pdf_page_count(file.path) if file.kind == "pdf" else None
+                lines = read_lines(file, lambda n: send("page", (n, total)), max_content_bytes(memory_mb))
+            write_cache(Path(out), lines)
+            count = _page_count(lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-        send("ok", (_page_count(lines), peak_mb))
+        send("ok", (count, peak_mb))
         return "ok"
     except ExtractionFailed as exc:
         cause = exc.__cause__
@@ -337,8 +412,77 @@ def _is_allocation_failure(exc: BaseException) -> bool:
     return any(words in text for words in ("failed to map", "cannot allocate memory", "out of memory"))
 
 
+# --- sharing the pages of long files among the workers -------------------------------------
+
+
+@dataclass
+class Job:
+    """What a worker is given: a whole file, the pages `pages` of one, or its `parts` to lay out."""
+
+    file: SourceFile
+    out: str
+    weight: float  # bytes of the file this job reads: the heaviest go first
+    pages: tuple[int, int] | None = None
+    parts: tuple[str, ...] = ()
+
+    def message(self) -> dict:
+        f = self.file
+        job = {"path": f.path, "name": f.name, "sha256": f.sha256, "size": f.size, "kind": f.kind, "out": self.out}
+        if self.pages:
+            job["pages"] = list(self.pages)
+        if self.parts:
+            job["parts"] = list(self.parts)
+        return job
+
+
+@dataclass
+class _Split:
+    """A file read in parts: what is still out, pages read so far, the largest worker memory seen."""
+
+    parts: list[Job]
+    pages: int
+    waiting: int
+    read: dict[int, int] = field(default_factory=dict)  # pages read so far, by part's first page
+    peak_mb: float = 0.0
+    failed: bool = False
+
+
+def page_ranges(pages: int, parts: int) -> list[tuple[int, int]]:
+    """1..pages in `parts` consecutive ranges of (nearly) equal length."""
+    bounds = [round(i * pages / parts) for i in range(parts + 1)]
+    return [(lo + 1, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+
+
+def plan_jobs(files: list[SourceFile], settings: ExtractSettings) -> tuple[list[Job], dict[str, _Split]]:
+    """The jobs for the workers, heaviest first, and the files among them that are read in parts."""
+    jobs: list[Job] = []
+    splits: dict[str, _Split] = {}
+    share = sum(f.size for f in files) / (max(1, settings.workers) * PARTS_PER_WORKER)
+    for file in files:
+        final = str(cache_path(settings.cache_dir, file))
+        count = pdf_page_count(file.path) if _worth_parts(file, share, settings) else None
+        parts = min(math.ceil(file.size / share), count // settings.min_part_pages) if count else 1
+        if parts < 2:
+            jobs.append(Job(file, final, file.size))
+            continue
+        part_jobs = [
+            Job(
+                file, f"{final}.p{first}-{last}.tmp{os.getpid()}", file.size * (last - first + 1) / count, (first, last)
+            )
+            for first, last in page_ranges(count, parts)
+        ]
+        splits[file.name] = _Split(part_jobs, count, len(part_jobs))
+        jobs.extend(part_jobs)
+    jobs.sort(key=lambda job: -job.weight)
+    return jobs, splits
+
+
+def _worth_parts(file: SourceFile, share: float, settings: ExtractSettings) -> bool:
+    return settings.workers > 1 and settings.min_part_pages > 0 and file.kind == "pdf" and file.size > share
+
+
 class _Worker:
-    """One long-lived worker process (pipeline/extract_worker.py) and the file it is extracting."""
+    """One long-lived worker process (pipeline/extract_worker.py) and the job it is doing."""
 
     def __init__(self, memory_mb: int) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_SOURCE_ROOT, os.environ.get("PYTHONPATH")]))}
@@ -349,19 +493,22 @@ class _Worker:
             env=env,
         )
         self.buffer = b""
-        self.file: SourceFile | None = None
-        self.started = time.monotonic()  # of the worker, then of each file it is given
+        self.job: Job | None = None
+        self.started = time.monotonic()  # of the worker, then of each job it is given
         self.served = False  # said it was ready at least once
 
-    def give(self, file: SourceFile, out: str) -> bool:
-        """Send a file to extract; False when the worker is gone."""
-        job = {"path": file.path, "name": file.name, "sha256": file.sha256, "size": file.size, "kind": file.kind}
+    @property
+    def file(self) -> SourceFile | None:
+        return self.job.file if self.job is not None else None
+
+    def give(self, job: Job) -> bool:
+        """Send a job; False when the worker is gone."""
         try:
-            self.proc.stdin.write((json.dumps({**job, "out": out}) + "\n").encode())
+            self.proc.stdin.write((json.dumps(job.message()) + "\n").encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return False
-        self.file, self.started = file, time.monotonic()
+        self.job, self.started = job, time.monotonic()
         return True
 
     def read(self) -> list[dict] | None:
@@ -442,28 +589,63 @@ def _extract_text_files(todo, settings, done, errors) -> list[SourceFile]:
 
 
 def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) -> None:
-    # Largest files first: a long report started last would leave the other workers idle at the end.
-    queue = sorted(todo, key=lambda f: -f.size)
+    queue, splits = plan_jobs(todo, settings)
     total, finished = len(todo), 0
     workers: list[_Worker] = []
-    idle: list[_Worker] = []  # started and waiting for a file
+    idle: list[_Worker] = []  # started and waiting for a job
     selector = selectors.DefaultSelector()
+    file_started: dict[str, float] = {}
 
-    def finish(worker: _Worker, status: str, value) -> None:
+    def file_done(file: SourceFile, status: str, value) -> None:
         nonlocal finished
-        file = worker.file
-        assert file is not None
-        worker.file = None
         bars.finish(file.name)
         finished += 1
-        elapsed = time.monotonic() - worker.started
+        elapsed = time.monotonic() - file_started.get(file.name, time.monotonic())
         if status == "ok":
             pages, peak_mb = value
-            done.append(Extracted(file, cache_path(settings.cache_dir, file), pages, False, peak_mb))
-            report(f"[{finished}/{total}] extracted {file.name} ({pages or '-'} pages, {elapsed:.1f} s)")
+            split = splits.get(file.name)
+            parts = len(split.parts) if split else 1
+            if split:
+                peak_mb = max(peak_mb, split.peak_mb)
+            done.append(Extracted(file, cache_path(settings.cache_dir, file), pages, False, peak_mb, parts))
+            how = f", {parts} parts" if parts > 1 else ""
+            report(f"[{finished}/{total}] extracted {file.name} ({pages or '-'} pages{how}, {elapsed:.1f} s)")
         else:
             errors.append(LoadError(file.name, "extract", value))
             report(f"[{finished}/{total}] rejected {file.name}: {value}")
+
+    def finish(worker: _Worker, status: str, value) -> None:
+        """A job ended: a whole file or its layout is done, or a part of one read."""
+        job = worker.job
+        assert job is not None
+        worker.job = None
+        split = splits.get(job.file.name)
+        if job.pages is None:
+            file_done(job.file, status, value)
+            if split:
+                _remove_parts(split)
+        elif split.failed:
+            Path(job.out).unlink(missing_ok=True)  # its file was rejected meanwhile
+        elif status != "ok":
+            split.failed = True
+            queue[:] = [j for j in queue if j.file is not job.file]
+            _remove_parts(split)
+            file_done(job.file, status, value)
+        else:
+            split.waiting -= 1
+            split.peak_mb = max(split.peak_mb, value[1])
+            if not split.waiting:  # every page read: one worker lays the document out, next in line
+                weight = job.file.size
+                final = str(cache_path(settings.cache_dir, job.file))
+                queue.insert(0, Job(job.file, final, weight, parts=tuple(p.out for p in split.parts)))
+
+    def on_page(worker: _Worker, page: int, pages: int | None) -> None:
+        job = worker.job
+        split = splits.get(job.file.name)
+        if job.pages is not None and split is not None:
+            split.read[job.pages[0]] = page - job.pages[0] + 1
+            page, pages = sum(split.read.values()), split.pages
+        bars.page(job.file.name, page, pages)
 
     def retire(worker: _Worker, kill: bool = False) -> int | None:
         selector.unregister(worker.proc.stdout)
@@ -473,35 +655,37 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
         return worker.stop(kill)
 
     try:
-        while queue or any(w.file is not None for w in workers):
-            # a new worker only for a file no started worker will take
+        while queue or any(w.job is not None for w in workers):
+            # a new worker only for a job no started worker will take
             while queue and len(workers) < max(1, settings.workers) and _free(workers) < len(queue):
                 worker = _Worker(settings.memory_mb)
                 selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
                 workers.append(worker)
             while queue and idle:
-                worker, file = idle.pop(), queue.pop(0)
-                if worker.give(file, str(cache_path(settings.cache_dir, file))):
-                    bars.start(file.name)
+                worker, job = idle.pop(), queue.pop(0)
+                if worker.give(job):
+                    if job.file.name not in file_started:
+                        file_started[job.file.name] = time.monotonic()
+                        bars.start(job.file.name)
                 else:
                     retire(worker, kill=True)
-                    queue.insert(0, file)
+                    queue.insert(0, job)
             for key, _ in selector.select(timeout=_POLL_S):
                 worker = key.data
                 answers = worker.read()
-                if answers is None:  # the worker exited: in the middle of a file, or after saying it would
+                if answers is None:  # the worker exited: in the middle of a job, or after saying it would
                     code = retire(worker)
-                    if worker.file is not None:
+                    if worker.job is not None:
                         finish(worker, "error", died_reason(code, settings.memory_mb))
                     elif not worker.served and queue:  # it could not even start: the next ones would not either
-                        worker.file = queue.pop(0)
+                        worker.job = queue.pop(0)
                         finish(worker, "error", f"extraction process could not start (exit code {code})")
                     continue
                 for answer in answers:
                     ((status, value),) = answer.items()
                     if status == "page":
-                        bars.page(worker.file.name, *value)
-                    elif status == "ready":  # started, or done with a file: whether it takes (another) one
+                        on_page(worker, *value)
+                    elif status == "ready":  # started, or done with a job: whether it takes another one
                         worker.served = True
                         if value:
                             idle.append(worker)
@@ -511,19 +695,26 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
                         finish(worker, status, value)
             now = time.monotonic()
             for worker in list(workers):
-                if worker.file is not None and now - worker.started > settings.timeout_s:
+                if worker.job is not None and now - worker.started > settings.timeout_s:
                     retire(worker, kill=True)
                     finish(worker, "error", f"extraction took longer than {settings.timeout_s:g} s; stopped")
                 elif not worker.served and now - worker.started > settings.timeout_s and queue:
-                    retire(worker, kill=True)  # it never got going: the file next in line says so
-                    worker.file = queue.pop(0)
+                    retire(worker, kill=True)  # it never got going: the job next in line says so
+                    worker.job = queue.pop(0)
                     finish(worker, "error", f"extraction process did not start within {settings.timeout_s:g} s")
     finally:
         for worker in list(workers):
-            retire(worker, kill=worker.file is not None)
+            retire(worker, kill=worker.job is not None)
         selector.close()
+        for split in splits.values():
+            _remove_parts(split)
+
+
+def _remove_parts(split: _Split) -> None:
+    for part in split.parts:
+        Path(part.out).unlink(missing_ok=True)
 
 
 def _free(workers: list[_Worker]) -> int:
-    """Workers started or starting that hold no file."""
-    return sum(1 for w in workers if w.file is None)
+    """Workers started or starting that hold no job."""
+    return sum(1 for w in workers if w.job is None)

@@ -496,21 +496,35 @@ class GlyphAggregator(PDFPageAggregator):
         return adv
 
 
-def iter_page_layouts(path: str) -> Iterator[tuple[LTLayoutContainer, list[tuple]]]:
-    """Each page's layout tree (its drawn lines and rectangles) and its glyphs (GlyphAggregator)."""
+# One page as read from the PDF, before any layout: (number, width, height, glyphs, horizontals,
+# verticals); a glyph is (text, font name, x0, x1, top, bottom, size), a border (pos, lo, hi), all
+# top-down. Plain tuples: a part of a document read by another worker process travels as these
+# (pipeline/extract.py).
+RawPage = tuple[int, float, float, list[tuple], list[tuple], list[tuple]]
+
+
+def read_raw_pages(
+    path: str, first: int = 1, last: int | None = None, on_page: Callable[[int], None] | None = None
+) -> Iterator[RawPage]:
+    """Pages `first`..`last` (1-based; all by default) as RawPages. `on_page(n)` after page n."""
     resources = PDFResourceManager(caching=True)
     # laparams=None: raw glyphs and graphics, no pdfminer layout analysis (we do our own, faster)
     device = GlyphAggregator(resources, laparams=None)
     interpreter = PDFPageInterpreter(resources, device)
+    wanted = range(first - 1, last) if last is not None else range(first - 1, 1 << 31)
     with open(path, "rb") as handle:
-        for pdf_page in PDFPage.get_pages(handle):
+        pages = PDFPage.get_pages(handle, pagenos=None if first == 1 and last is None else wanted)
+        for number, pdf_page in enumerate(pages, start=first):
             interpreter.process_page(pdf_page)
-            yield device.get_result(), device.glyphs
+            yield raw_page(number, device.get_result(), device.glyphs)
+            if on_page is not None:
+                on_page(number)
+            if number == last:
+                return
 
 
-def read_page(number: int, layout: LTLayoutContainer, chars: list[tuple], space_ems: dict[str, float]) -> Page:
-    """Glyphs and border edges of one page. `space_ems` (font -> width of its space, in em) grows
-    as spaces are seen; it tells how much room a wrapped line's dropped space needed."""
+def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawPage:
+    """The glyphs (GlyphAggregator) and border edges of one page, turned top-down."""
     page_top = layout.y1
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
@@ -523,17 +537,30 @@ def read_page(number: int, layout: LTLayoutContainer, chars: list[tuple], space_
                 visit(obj)  # figures (form XObjects) hold graphics too
 
     visit(layout)
-    for text, font, x0, _, x1, _, size in chars:
+    glyphs = [(text, font, x0, x1, page_top - y1, page_top - y0, size) for text, font, x0, y0, x1, y1, size in chars]
+    return (
+        number,
+        layout.width,
+        layout.height,
+        glyphs,
+        [(s.pos, s.lo, s.hi) for s in horizontals],
+        [(s.pos, s.lo, s.hi) for s in verticals],
+    )
+
+
+def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
+    """A RawPage as Glyphs and Segments. `space_ems` (font -> width of its space, in em) grows as
+    spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed."""
+    number, width, height, chars, horizontals, verticals = raw
+    for text, font, x0, x1, _, _, size in chars:
         if text == " " and size and font not in space_ems:
             space_ems[font] = (x1 - x0) / size
     glyphs = []
-    for text, font, x0, y0, x1, y1, size in chars:
+    for text, font, x0, x1, top, bottom, size in chars:
         if text:
             size = size or 1.0
-            glyphs.append(
-                Glyph(text, x0, x1, page_top - y1, page_top - y0, size, space_ems.get(font, SPACE_WIDTH_EM) * size)
-            )
-    return Page(number, layout.width, layout.height, glyphs, horizontals, verticals)
+            glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
+    return Page(number, width, height, glyphs, [Segment(*s) for s in horizontals], [Segment(*s) for s in verticals])
 
 
 def add_edges(obj: LTCurve, page_top: float, horizontals: list[Segment], verticals: list[Segment]) -> None:
@@ -1348,14 +1375,17 @@ def pdf_to_lines(path: str, on_page: Callable[[int], None] | None = None) -> lis
 
     `on_page(n)` is called after page n is read, for a progress display.
     """
+    return lines_from_pages(read_raw_pages(path, on_page=on_page))
+
+
+def lines_from_pages(raw_pages: Iterable[RawPage]) -> list[TextLine]:
+    """The lines of a document from its RawPages, every page in order (read here or in parts elsewhere)."""
     pages = []
     space_ems: dict[str, float] = {}
-    for number, (layout, chars) in enumerate(iter_page_layouts(path), start=1):
-        page = read_page(number, layout, chars, space_ems)
+    for raw in raw_pages:
+        page = read_page(raw, space_ems)
         lay_out_page(page)
         pages.append(page)
-        if on_page is not None:
-            on_page(number)
     drop_running_lines(pages)
     vocabulary = document_vocabulary(pages)
     carried: BorderlessTable | None = None

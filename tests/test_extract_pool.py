@@ -2,14 +2,17 @@
 dies takes only its own file with it."""
 
 import time
+from pathlib import Path
 
 import pytest
 
 import pipeline.extract as extract
 from pipeline.discover import discover_reports
-from pipeline.extract import ExtractSettings, extract_all, load_extracted
+from pipeline.extract import ExtractSettings, extract_all, load_extracted, page_ranges, plan_jobs, read_pdf
 
 from .pdf_bytes import text_pdf
+
+RAW_DIR = Path(__file__).parent.parent / "raw"
 
 
 @pytest.fixture
@@ -50,12 +53,12 @@ def test_a_worker_that_dies_loses_its_file_only(tmp_path, started, monkeypatch):
     files = _letters(tmp_path / "raw", 3)
     real_give = extract._Worker.give
 
-    def give_a_job_it_dies_of(self, file, out):
-        if file.name != "letter1.pdf":
-            return real_give(self, file, out)
+    def give_a_job_it_dies_of(self, job):
+        if job.file.name != "letter1.pdf":
+            return real_give(self, job)
         self.proc.stdin.write(b'{"not": "a job"}\n')  # the worker's loop fails on it and exits
         self.proc.stdin.flush()
-        self.file, self.started = file, time.monotonic()
+        self.job, self.started = job, time.monotonic()
         return True
 
     monkeypatch.setattr(extract._Worker, "give", give_a_job_it_dies_of)
@@ -64,3 +67,66 @@ def test_a_worker_that_dies_loses_its_file_only(tmp_path, started, monkeypatch):
     assert [e.file for e in errors] == ["letter1.pdf"]
     assert errors[0].reason.startswith("the extraction ended without a result (exit status 1)")
     assert len(started) == 2  # a fresh worker took the next file
+
+
+# --- long files shared among the workers by pages -------------------------------------------------
+
+LONG_PDF = "000_3e9cf77e5c646f75.pdf"  # raw/: 41 pages
+
+
+def _raw_files(*names):
+    return [f for f in discover_reports(RAW_DIR).files if f.name in names]
+
+
+def test_page_ranges_cover_every_page_once_in_order():
+    ranges = page_ranges(41, 5)
+    assert ranges[0][0] == 1 and ranges[-1][1] == 41
+    assert all(hi + 1 == lo for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False))
+    assert {hi - lo + 1 for lo, hi in ranges} == {8, 9}
+
+
+def test_a_long_file_is_planned_in_parts_only_when_other_workers_would_idle(tmp_path):
+    (long_file,) = _raw_files(LONG_PDF)
+    jobs, splits = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2))
+    assert sorted(job.pages for job in jobs) == page_ranges(41, 5)  # at least 8 pages a part
+    assert set(splits) == {LONG_PDF}
+    jobs, splits = plan_jobs([long_file], ExtractSettings(tmp_path, workers=1))
+    assert [job.pages for job in jobs] == [None] and not splits
+    letters = _letters(tmp_path / "raw", 40)  # a run of many files has enough of them to share
+    jobs, splits = plan_jobs(letters, ExtractSettings(tmp_path, workers=2))
+    assert not splits and len(jobs) == 40
+
+
+def test_a_file_read_in_parts_gives_the_lines_it_gives_read_whole(tmp_path, started):
+    (long_file,) = _raw_files(LONG_PDF)
+    cache = tmp_path / "cache"
+    done, errors = extract_all([long_file], ExtractSettings(cache, workers=2), progress=lambda _: None)
+    assert not errors and done[0].parts == 5 and done[0].pages == 41 and len(started) == 2
+    lines = load_extracted(done[0]).lines
+    assert lines == read_pdf(long_file.path)
+    # a row on the last page of the second part (pages 9-16 of 41), with its page and line
+    row = next(ln for ln in lines if ln.text.startswith("Andel förskollärare av antal anställda"))
+    assert (row.page, row.line_no, row.text.split("\t")[1:]) == (16, 19, ["", "39 %", "", "41 %", "41 %", "2014"])
+    assert [p.name for p in (cache / "extract").iterdir()] == [done[0].cache_path.name]  # no part left behind
+
+
+def test_a_part_that_fails_rejects_its_file_once_and_nothing_else(tmp_path, monkeypatch):
+    (long_file,) = _raw_files(LONG_PDF)
+    letters = _letters(tmp_path / "raw", 2)
+    real_give = extract._Worker.give
+
+    def give_a_part_it_dies_of(self, job):
+        if job.pages != (9, 16):  # the second of five parts
+            return real_give(self, job)
+        self.proc.stdin.write(b'{"not": "a job"}\n')
+        self.proc.stdin.flush()
+        self.job, self.started = job, time.monotonic()
+        return True
+
+    monkeypatch.setattr(extract._Worker, "give", give_a_part_it_dies_of)
+    cache = tmp_path / "cache"
+    done, errors = extract_all([long_file, *letters], ExtractSettings(cache, workers=2), progress=lambda _: None)
+    assert sorted(d.file.name for d in done) == ["letter0.pdf", "letter1.pdf"]
+    assert [e.file for e in errors] == [LONG_PDF]
+    assert errors[0].reason.startswith("the extraction ended without a result")
+    assert sorted(p.name for p in (cache / "extract").iterdir()) == sorted(d.cache_path.name for d in done)
