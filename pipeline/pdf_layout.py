@@ -462,20 +462,23 @@ class Page:
 
 
 class GlyphAggregator(PDFPageAggregator):
-    """pdfminer's page aggregator that keeps each glyph as a plain tuple (text, font name, x0, y0, x1,
-    y1, size) in `glyphs`, in the order drawn, instead of an LTChar object in the layout tree: a
-    corpus has millions of glyphs, and LTChar's constructor keeps much more than a layout needs.
-    Drawn lines and rectangles stay in the tree."""
+    """pdfminer's page aggregator that keeps each glyph as a plain tuple (text, font name, x0, x1,
+    top, bottom, size; top-down) in `glyphs`, in the order drawn, instead of an LTChar object in the
+    layout tree: a corpus has millions of glyphs, and LTChar's constructor keeps much more than a
+    layout needs. Drawn lines and rectangles stay in the tree."""
 
     def begin_page(self, page, ctm) -> None:
         super().begin_page(page, ctm)
+        self.page_top = self.cur_item.y1
         self.glyphs: list[tuple[str, str, float, float, float, float, float]] = []
 
     def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
         if font.is_vertical():
             adv = super().render_char(matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate)
-            char = self.cur_item._objs.pop()
-            self.glyphs.append((char.get_text(), char.fontname, char.x0, char.y0, char.x1, char.y1, char.size))
+            c = self.cur_item._objs.pop()
+            self.glyphs.append(
+                (c.get_text(), c.fontname, c.x0, c.x1, self.page_top - c.y1, self.page_top - c.y0, c.size)
+            )
             return adv
         try:
             text = font.to_unichr(cid)
@@ -492,7 +495,8 @@ class GlyphAggregator(PDFPageAggregator):
             x0, x1 = x1, x0
         if y1 < y0:
             y0, y1 = y1, y0
-        self.glyphs.append((text, font.fontname, x0, y0, x1, y1, y1 - y0))  # size: the height, as LTChar's
+        # size: the height, as LTChar's
+        self.glyphs.append((text, font.fontname, x0, x1, self.page_top - y1, self.page_top - y0, y1 - y0))
         return adv
 
 
@@ -524,7 +528,7 @@ def read_raw_pages(
 
 
 def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawPage:
-    """The glyphs (GlyphAggregator) and border edges of one page, turned top-down."""
+    """The glyphs (GlyphAggregator) and border edges of one page, top-down."""
     page_top = layout.y1
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
@@ -537,12 +541,11 @@ def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawP
                 visit(obj)  # figures (form XObjects) hold graphics too
 
     visit(layout)
-    glyphs = [(text, font, x0, x1, page_top - y1, page_top - y0, size) for text, font, x0, y0, x1, y1, size in chars]
     return (
         number,
         layout.width,
         layout.height,
-        glyphs,
+        chars,
         [(s.pos, s.lo, s.hi) for s in horizontals],
         [(s.pos, s.lo, s.hi) for s in verticals],
     )
