@@ -3,7 +3,9 @@
 Takes SourceFiles, gives for each either the path of its cached extraction (a JSON list of
 [page, line_no, text]) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
 (pipeline/pdf_layout.py) in a worker process with a wall-clock limit and a memory cap, because
-pdfminer has no time limit of its own and hangs or recurses on some malformed files.
+pdfminer has no time limit of its own and hangs or recurses on some malformed files. A PDF too long
+for one worker to read while the others idle is read in parts by several, then laid out by one
+(plan_jobs).
 
 The cache key is the content hash plus EXTRACTOR_VERSION (a hash of the extraction code): a rebuild
 with no changed file extracts nothing, and a change to the extraction code extracts everything again.
