@@ -306,19 +306,39 @@ def cache_entry_ok(path: Path) -> bool:
 
 DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
 STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
+# The extraction of a file no longer among the reports (replaced by a new version, or removed) is
+# kept this long after it was last used, then removed: the cache does not grow with every version
+# of every report ever read, and a report moved out for a while and back is not read again.
+UNUSED_ENTRY_S = 30 * 86400
 
 
-def prune_cache(cache_dir: Path) -> int:
-    """Remove extractions made by other versions of the code, and temporary files of killed workers."""
+def prune_cache(cache_dir: Path, in_use: set[str] | None = None) -> int:
+    """Remove extractions made by other versions of the code, temporary files of killed workers, and
+    extractions of files not `in_use` (content hashes) unused for UNUSED_ENTRY_S."""
     removed = 0
     now = time.time()
     for path in (cache_dir / "extract").glob("*"):
-        stale_version = path.suffix == ".json" and not path.name.endswith(f".v{EXTRACTOR_VERSION}.json")
+        current = path.name.endswith(f".v{EXTRACTOR_VERSION}.json")
+        stale_version = path.suffix == ".json" and not current
         abandoned = ".tmp" in path.suffix and now - path.stat().st_mtime > STALE_TMP_S
-        if stale_version or abandoned:
+        unused = (
+            current
+            and in_use is not None
+            and path.name.split(".", 1)[0] not in in_use
+            and now - path.stat().st_mtime > UNUSED_ENTRY_S
+        )
+        if stale_version or abandoned or unused:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _mark_used(path: Path) -> None:
+    """A cache entry's modification time says when a build last used it (prune_cache)."""
+    try:
+        os.utime(path)
+    except OSError:  # a cache on a read-only medium is still a cache
+        pass
 
 
 def load_extracted(item: Extracted) -> ExtractedText:
@@ -554,6 +574,7 @@ def extract_all(
     for f in files:
         path = cache_path(settings.cache_dir, f)
         if path.exists() and cache_entry_ok(path):
+            _mark_used(path)
             done.append(Extracted(f, path, None, from_cache=True))
             continue
         if path.exists():
@@ -562,7 +583,7 @@ def extract_all(
             errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
         todo.append(f)
     report = progress or (lambda msg: log.info(msg))
-    prune_cache(settings.cache_dir)
+    prune_cache(settings.cache_dir, {f.sha256 for f in files})
     todo = _extract_text_files(todo, settings, done, errors)
     if todo:
         bars = ExtractProgress(len(todo))

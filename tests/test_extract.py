@@ -155,3 +155,32 @@ def test_cache_of_other_code_versions_and_killed_workers_is_pruned(tmp_path):
     os.utime(dead_tmp, (two_hours_ago, two_hours_ago))
     assert prune_cache(tmp_path / "cache") == 2
     assert sorted(p.name for p in folder.iterdir()) == sorted([current.name, fresh_tmp.name])
+
+
+def test_extractions_of_files_gone_from_the_reports_are_pruned_once_unused_for_long(tmp_path):
+    import os
+    import time
+
+    from pipeline.extract import EXTRACTOR_VERSION, UNUSED_ENTRY_S, prune_cache
+
+    folder = tmp_path / "cache" / "extract"
+    folder.mkdir(parents=True)
+    entries = {name: folder / f"{name}.v{EXTRACTOR_VERSION}.json" for name in ("kept", "gone_old", "gone_recent")}
+    for path in entries.values():
+        path.write_text("[]")
+    long_ago = time.time() - UNUSED_ENTRY_S - 3600
+    for name in ("kept", "gone_old"):
+        os.utime(entries[name], (long_ago, long_ago))
+    assert prune_cache(tmp_path / "cache", in_use={"kept"}) == 1
+    assert sorted(p.name.split(".")[0] for p in folder.iterdir()) == ["gone_recent", "kept"]
+
+
+def test_a_build_marks_the_extractions_it_uses(tmp_path):
+    import os
+
+    files = [f for f in discover_reports(RAW).files if f.kind == "txt"]
+    cache = tmp_path / "cache"
+    (entry,) = [d.cache_path for d in extract_all(files, ExtractSettings(cache, workers=1), lambda _: None)[0]]
+    os.utime(entry, (0, 0))
+    done, _ = extract_all(files, ExtractSettings(cache, workers=1), lambda _: None)
+    assert done[0].from_cache and entry.stat().st_mtime > 0
