@@ -92,7 +92,9 @@ def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> 
 
 
 @dg.asset(
-    group_name=BUILD_GROUP, description="Text lines of every report (cached by content hash; PDFs in worker processes)."
+    group_name=BUILD_GROUP,
+    description="Text lines of every report (cached by content hash; PDFs in worker processes, "
+    "a long one shared among them by pages).",
 )
 def extracted_texts(
     context: dg.AssetExecutionContext, settings: BuildSettings, report_files: Discovery
@@ -106,6 +108,8 @@ def extracted_texts(
     context.add_output_metadata(
         {
             "extracted": fresh,
+            "pages_extracted": sum(d.pages or 0 for d in done if not d.from_cache),
+            "read_in_parts": sum(1 for d in done if d.parts > 1),  # long PDFs shared among the workers by pages
             "from_cache": len(done) - fresh,
             "rejected": sum(1 for e in errors if not e.reason.startswith("warning:")),
         }
