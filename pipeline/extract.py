@@ -54,7 +54,8 @@ _POLL_S = 0.05
 # A file larger than its share of the run (all bytes / workers / PARTS_PER_WORKER) is read in parts
 # of at least MIN_PART_PAGES pages, each by whichever worker is free, then laid out as one document
 # by one of them: one long report no longer leaves the other cores idle. Shorter parts would cost
-# more in opening the document again than they save.
+# more in opening the document again than they save. The worker given the file counts its pages
+# and says how it is split (the parent never parses a PDF: only workers have limits).
 PARTS_PER_WORKER = 4
 MIN_PART_PAGES = 8
 
@@ -360,10 +361,12 @@ def extract_one(
     send: Callable[[str, object], None],
     pages: tuple[int, int] | None = None,
     parts: list[str] | None = None,
+    split: tuple[int, int] | None = None,
 ) -> str:
     """In a worker (pipeline/extract_worker.py): extract one file into the cache, or read `pages`
     (first, last) of it into the part file `out`, or lay out the `parts` read so into the cache.
-    Gives what was sent last."""
+    With `split` (parts wanted, fewest pages a part) a PDF long enough is split instead: the worker
+    says so ("split": pages, ranges) and reads the first part. Gives what was sent last."""
     try:
         fault_point(f"extract:{file.name}")  # a test's deliberately slow input (pipeline/faults.py)
         if pages is not None:
@@ -371,13 +374,26 @@ def extract_one(
                 file.path, *pages, Path(out), lambda n: send("page", (n, None)), max_content_bytes(memory_mb)
             )
         else:
-            if parts:
-                lines = join_pdf_parts(file.path, parts)
+            total = pdf_page_count(file.path) if file.kind == "pdf" and not parts else None
+            ranges = page_ranges(total, min(split[0], total // split[1])) if split and total else []
+            if len(ranges) > 1:  # this worker reads the first part, others the rest (_run_workers)
+                send("split", (total, ranges))
+                first, last = ranges[0]
+                count = read_pdf_part(
+                    file.path,
+                    first,
+                    last,
+                    Path(part_path(out, first, last, os.getppid())),
+                    lambda n: send("page", (n, None)),
+                    max_content_bytes(memory_mb),
+                )
             else:
-                total = pdf_page_count(file.path) if file.kind == "pdf" else None
-                lines = read_lines(file, lambda n: send("page", (n, total)), max_content_bytes(memory_mb))
-            write_cache(Path(out), lines)
-            count = _page_count(lines)
+                if parts:
+                    lines = join_pdf_parts(file.path, parts)
+                else:
+                    lines = read_lines(file, lambda n: send("page", (n, total)), max_content_bytes(memory_mb))
+                write_cache(Path(out), lines)
+                count = _page_count(lines)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         send("ok", (count, peak_mb))
         return "ok"
@@ -439,21 +455,22 @@ def _is_allocation_failure(exc: BaseException) -> bool:
 
 @dataclass
 class Job:
-    """What a worker is given: a whole file, the pages `pages` of one, or its `parts` to lay out."""
+    """What a worker is given: a whole file (to split if `split`), the pages `pages` of one, or its
+    `parts` to lay out."""
 
     file: SourceFile
     out: str
     weight: float  # bytes of the file this job reads: the heaviest go first
     pages: tuple[int, int] | None = None
     parts: tuple[str, ...] = ()
+    split: tuple[int, int] | None = None  # parts wanted, fewest pages a part
 
     def message(self) -> dict:
         f = self.file
         job = {"path": f.path, "name": f.name, "sha256": f.sha256, "size": f.size, "kind": f.kind, "out": self.out}
-        if self.pages:
-            job["pages"] = list(self.pages)
-        if self.parts:
-            job["parts"] = list(self.parts)
+        for key in ("pages", "parts", "split"):
+            if getattr(self, key):
+                job[key] = list(getattr(self, key))
         return job
 
 
@@ -471,36 +488,36 @@ class _Split:
 
 def page_ranges(pages: int, parts: int) -> list[tuple[int, int]]:
     """1..pages in `parts` consecutive ranges of (nearly) equal length."""
+    parts = max(1, parts)
     bounds = [round(i * pages / parts) for i in range(parts + 1)]
     return [(lo + 1, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
 
 
-def plan_jobs(files: list[SourceFile], settings: ExtractSettings) -> tuple[list[Job], dict[str, _Split]]:
-    """The jobs for the workers, heaviest first, and the files among them that are read in parts."""
-    jobs: list[Job] = []
-    splits: dict[str, _Split] = {}
+def part_path(out: str, first: int, last: int, build_pid: int) -> str:
+    """Where pages first..last of the file whose extraction goes to `out` are kept until laid out."""
+    return f"{out}.p{first}-{last}.tmp{build_pid}"
+
+
+def plan_jobs(files: list[SourceFile], settings: ExtractSettings) -> list[Job]:
+    """The jobs for the workers, heaviest first; a file above its share of the run may be split."""
     share = sum(f.size for f in files) / (max(1, settings.workers) * PARTS_PER_WORKER)
+    jobs = []
     for file in files:
-        final = str(cache_path(settings.cache_dir, file))
-        count = pdf_page_count(file.path) if _worth_parts(file, share, settings) else None
-        parts = min(math.ceil(file.size / share), count // settings.min_part_pages) if count else 1
-        if parts < 2:
-            jobs.append(Job(file, final, file.size))
-            continue
-        part_jobs = [
-            Job(
-                file, f"{final}.p{first}-{last}.tmp{os.getpid()}", file.size * (last - first + 1) / count, (first, last)
-            )
-            for first, last in page_ranges(count, parts)
-        ]
-        splits[file.name] = _Split(part_jobs, count, len(part_jobs))
-        jobs.extend(part_jobs)
+        job = Job(file, str(cache_path(settings.cache_dir, file)), file.size)
+        if settings.workers > 1 and settings.min_part_pages > 0 and file.kind == "pdf" and file.size > share:
+            job.split = (math.ceil(file.size / share), settings.min_part_pages)
+        jobs.append(job)
     jobs.sort(key=lambda job: -job.weight)
-    return jobs, splits
+    return jobs
 
 
-def _worth_parts(file: SourceFile, share: float, settings: ExtractSettings) -> bool:
-    return settings.workers > 1 and settings.min_part_pages > 0 and file.kind == "pdf" and file.size > share
+def split_job(job: Job, pages: int, ranges: list[tuple[int, int]]) -> _Split:
+    """The parts of a file its worker split (the first of them is that worker's)."""
+    parts = [
+        Job(job.file, part_path(job.out, a, b, os.getpid()), job.weight * (b - a + 1) / pages, (a, b))
+        for a, b in ranges
+    ]
+    return _Split(parts, pages, len(parts))
 
 
 class _Worker:
@@ -612,7 +629,8 @@ def _extract_text_files(todo, settings, done, errors) -> list[SourceFile]:
 
 
 def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) -> None:
-    queue, splits = plan_jobs(todo, settings)
+    queue = plan_jobs(todo, settings)
+    splits: dict[str, _Split] = {}
     total, finished = len(todo), 0
     workers: list[_Worker] = []
     idle: list[_Worker] = []  # started and waiting for a job
@@ -708,6 +726,11 @@ def _run_workers(todo, settings, done, errors, report, bars: ExtractProgress) ->
                     ((status, value),) = answer.items()
                     if status == "page":
                         on_page(worker, *value)
+                    elif status == "split":  # its worker reads the first part; the others go in line
+                        split = splits[worker.file.name] = split_job(worker.job, *value)
+                        worker.job = split.parts[0]
+                        queue.extend(split.parts[1:])
+                        queue.sort(key=lambda job: -job.weight)
                     elif status == "ready":  # started, or done with a job: whether it takes another one
                         worker.served = True
                         if value:

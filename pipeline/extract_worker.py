@@ -5,10 +5,11 @@ files. Its main module is this small one, so a worker loads pdfminer and the ext
 never what the parent has loaded (Dagster, Polars, DuckDB, pandas: seconds of CPU and ~200 MB each).
 
 A job is {"path", "name", "sha256", "size", "kind", "out"}, with "pages": [first, last] to read
-only those pages into the part file "out", or "parts": [part files] to lay them out as one document.
-The answers: {"ready": true} once started; {"page": [n, pages]} while it reads, then
-{"ok": [pages, peak_mb]} or {"error": reason}, then {"ready": true} when it takes another job or
-{"ready": false} when it exits.
+only those pages into the part file "out", or "parts": [part files] to lay them out as one document,
+or "split": [parts wanted, fewest pages a part] to split a long PDF (it answers {"split": [pages,
+ranges]} and reads the first range). The answers: {"ready": true} once started; {"page": [n, pages]}
+while it reads, then {"ok": [pages, peak_mb]} or {"error": reason}, then {"ready": true} when it
+takes another job or {"ready": false} when it exits.
 The memory cap (an address-space limit) is set once the code is loaded. After a failed allocation, or
 when its address space has grown past half the cap, the worker exits after answering: the parent
 starts a fresh one for the next file.
@@ -92,8 +93,8 @@ def main() -> None:
     send("ready", True)
     for line in sys.stdin:
         job = json.loads(line)
-        out, pages, parts = job.pop("out"), job.pop("pages", None), job.pop("parts", None)
-        kind = extract_one(SourceFile(**job), out, memory_mb, send, pages and tuple(pages), parts)
+        out, pages, parts, split = (job.pop(key, None) for key in ("out", "pages", "parts", "split"))
+        kind = extract_one(SourceFile(**job), out, memory_mb, send, pages and tuple(pages), parts, split)
         go_on = kind != "memory" and address_space_bytes() <= RECYCLE_SHARE * limit
         send("ready", go_on)
         if not go_on:

@@ -85,16 +85,16 @@ def test_page_ranges_cover_every_page_once_in_order():
     assert {hi - lo + 1 for lo, hi in ranges} == {8, 9}
 
 
-def test_a_long_file_is_planned_in_parts_only_when_other_workers_would_idle(tmp_path):
+def test_a_long_file_is_split_only_when_other_workers_would_idle(tmp_path):
     (long_file,) = _raw_files(LONG_PDF)
-    jobs, splits = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2))
-    assert sorted(job.pages for job in jobs) == page_ranges(41, 5)  # at least 8 pages a part
-    assert set(splits) == {LONG_PDF}
-    jobs, splits = plan_jobs([long_file], ExtractSettings(tmp_path, workers=1))
-    assert [job.pages for job in jobs] == [None] and not splits
+    (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2))
+    assert job.split == (8, 8)  # its worker splits it into 8 parts of at least 8 pages: 41 pages give 5
+    (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=1))
+    assert job.split is None
+    (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2, min_part_pages=0))
+    assert job.split is None
     letters = _letters(tmp_path / "raw", 40)  # a run of many files has enough of them to share
-    jobs, splits = plan_jobs(letters, ExtractSettings(tmp_path, workers=2))
-    assert not splits and len(jobs) == 40
+    assert not any(job.split for job in plan_jobs(letters, ExtractSettings(tmp_path, workers=2)))
 
 
 def test_a_file_read_in_parts_gives_the_lines_it_gives_read_whole(tmp_path, started):
