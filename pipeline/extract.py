@@ -56,7 +56,7 @@ _POLL_S = 0.05
 # by one of them: one long report no longer leaves the other cores idle. Shorter parts would cost
 # more in opening the document again than they save. The worker given the file counts its pages
 # and says how it is split (the parent never parses a PDF: only workers have limits).
-PARTS_PER_WORKER = 4
+PARTS_PER_WORKER = 2
 MIN_PART_PAGES = 8
 
 
