@@ -88,7 +88,7 @@ def test_page_ranges_cover_every_page_once_in_order():
 def test_a_long_file_is_split_only_when_other_workers_would_idle(tmp_path):
     (long_file,) = _raw_files(LONG_PDF)
     (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2))
-    assert job.split == (8, 8)  # its worker splits it into 8 parts of at least 8 pages: 41 pages give 5
+    assert job.split == (4, 8)  # its worker splits it into 4 parts of at least 8 pages
     (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=1))
     assert job.split is None
     (job,) = plan_jobs([long_file], ExtractSettings(tmp_path, workers=2, min_part_pages=0))
@@ -101,10 +101,10 @@ def test_a_file_read_in_parts_gives_the_lines_it_gives_read_whole(tmp_path, star
     (long_file,) = _raw_files(LONG_PDF)
     cache = tmp_path / "cache"
     done, errors = extract_all([long_file], ExtractSettings(cache, workers=2), progress=lambda _: None)
-    assert not errors and done[0].parts == 5 and done[0].pages == 41 and len(started) == 2
+    assert not errors and done[0].parts == 4 and done[0].pages == 41 and len(started) == 2
     lines = load_extracted(done[0]).lines
     assert lines == read_pdf(long_file.path)
-    # a row on the last page of the second part (pages 9-16 of 41), with its page and line
+    # a row of the second part (pages 11-20 of 41), with its page and line
     row = next(ln for ln in lines if ln.text.startswith("Andel förskollärare av antal anställda"))
     assert (row.page, row.line_no, row.text.split("\t")[1:]) == (16, 19, ["", "39 %", "", "41 %", "41 %", "2014"])
     assert [p.name for p in (cache / "extract").iterdir()] == [done[0].cache_path.name]  # no part left behind
@@ -116,7 +116,7 @@ def test_a_part_that_fails_rejects_its_file_once_and_nothing_else(tmp_path, monk
     real_give = extract._Worker.give
 
     def give_a_part_it_dies_of(self, job):
-        if job.pages != (9, 16):  # the second of five parts
+        if job.pages != (11, 20):  # the second of four parts
             return real_give(self, job)
         self.proc.stdin.write(b'{"not": "a job"}\n')
         self.proc.stdin.flush()
