@@ -128,9 +128,10 @@ def read_pdf(
 
 
 def read_pdf_part(
-    path: str, first: int, last: int, part: Path, on_page: Callable[[int], None], max_content_bytes: int
+    path: str, first: int, last: int | None, part: Path, on_page: Callable[[int], None], max_content_bytes: int
 ) -> int:
-    """Read pages first..last of a PDF, unlaid, into the file `part` (for join_pdf_parts); gives the page count."""
+    """Read pages first..last (None: to the end) of a PDF, unlaid, into the file `part` (for
+    join_pdf_parts); gives the page count."""
     check_pdf_file(path)
     from pipeline.pdf_layout import read_raw_pages
 
@@ -359,7 +360,7 @@ def extract_one(
     out: str,
     memory_mb: int,
     send: Callable[[str, object], None],
-    pages: tuple[int, int] | None = None,
+    pages: tuple[int, int | None] | None = None,
     parts: list[str] | None = None,
     split: tuple[int, int] | None = None,
 ) -> str:
@@ -461,7 +462,7 @@ class Job:
     file: SourceFile
     out: str
     weight: float  # bytes of the file this job reads: the heaviest go first
-    pages: tuple[int, int] | None = None
+    pages: tuple[int, int | None] | None = None  # first, last page (None: to the end)
     parts: tuple[str, ...] = ()
     split: tuple[int, int] | None = None  # parts wanted, fewest pages a part
 
@@ -512,11 +513,13 @@ def plan_jobs(files: list[SourceFile], settings: ExtractSettings) -> list[Job]:
 
 
 def split_job(job: Job, pages: int, ranges: list[tuple[int, int]]) -> _Split:
-    """The parts of a file its worker split (the first of them is that worker's)."""
+    """The parts of a file its worker split (the first of them is that worker's). The last part reads
+    to the end, whatever the page count the document gave: a count that is short loses no page."""
     parts = [
         Job(job.file, part_path(job.out, a, b, os.getpid()), job.weight * (b - a + 1) / pages, (a, b))
         for a, b in ranges
     ]
+    parts[-1].pages = (parts[-1].pages[0], None)
     return _Split(parts, pages, len(parts))
 
 

@@ -110,6 +110,21 @@ def test_a_file_read_in_parts_gives_the_lines_it_gives_read_whole(tmp_path, star
     assert [p.name for p in (cache / "extract").iterdir()] == [done[0].cache_path.name]  # no part left behind
 
 
+def test_a_page_count_that_is_short_loses_no_page(tmp_path):
+    """The split follows the count the document gives; the last part reads on to the real end."""
+    (long_file,) = _raw_files(LONG_PDF)
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    data = Path(long_file.path).read_bytes()
+    assert data.count(b"/Count 41") == 1  # the page tree's
+    (folder / LONG_PDF).write_bytes(data.replace(b"/Count 41", b"/Count 16"))
+    files = discover_reports(folder).files
+    assert extract.pdf_page_count(files[0].path) == 16
+    done, errors = extract_all(files, ExtractSettings(tmp_path / "cache", workers=2), progress=lambda _: None)
+    assert not errors and done[0].parts == 2 and done[0].pages == 41
+    assert load_extracted(done[0]).lines == read_pdf(long_file.path)
+
+
 def test_a_part_that_fails_rejects_its_file_once_and_nothing_else(tmp_path, monkeypatch):
     (long_file,) = _raw_files(LONG_PDF)
     letters = _letters(tmp_path / "raw", 2)
