@@ -184,23 +184,24 @@ class Links:
 
     def __init__(self, raw_dir: Path, page_dir: Path):
         self.raw_dir, self.page_dir = raw_dir, page_dir
+        self._hrefs: dict[tuple, str | None] = {}  # a page of a report is linked from many cells
+
+    def href(self, report_file: str | None, page: int | None) -> str | None:
+        key = (report_file, page)
+        if key not in self._hrefs:
+            self._hrefs[key] = source_href(report_file, page, self.raw_dir, self.page_dir)
+        return self._hrefs[key]
 
     def cell(self, value, unit, report_file, page, line, flag) -> Cell | None:
         if value is None:
             return None
         return Cell(
-            sv_number(value, unit),
-            source_href(report_file, page, self.raw_dir, self.page_dir),
-            source_text(report_file, page, line),
-            flag or None,
+            sv_number(value, unit), self.href(report_file, page), source_text(report_file, page, line), flag or None
         )
 
     def file(self, report_file: str, page: int | None = None, line: int | None = None) -> Cell:
-        return Cell(
-            source_text(report_file, page, line),
-            source_href(report_file, page, self.raw_dir, self.page_dir),
-            source_text(report_file, page, line),
-        )
+        where = source_text(report_file, page, line)
+        return Cell(where, self.href(report_file, page), where)
 
 
 # --- from query rows to series -------------------------------------------------------------------------
