@@ -106,7 +106,7 @@ def _load_whole(con: duckdb.DuckDBPyConnection, tmp: Path, params: Mapping[str, 
     for stmt in _statements(read_sql("schema.sql")):
         con.execute(stmt)
     fault_point("load:schema")
-    for name in ("staged.sql", "load.sql", "facts.sql"):
+    for name in ("staged.sql", "load.sql", "reports.sql", "facts.sql"):
         _run_script(con, name, params)
     for stmt in _statements(read_sql("views.sql")) + _statements(read_sql("comments.sql")):
         con.execute(stmt)
@@ -151,7 +151,7 @@ def _patch_copy(con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, para
         if keys:
             con.executemany(f"INSERT INTO {table} VALUES (?)", [(k,) for k in keys])
     fault_point("load:schema")
-    for name in ("staged.sql", "patch.sql", "facts.sql"):
+    for name in ("staged.sql", "patch.sql", "reports.sql", "facts.sql"):
         _run_script(con, name, params)
     for view in MATERIALIZED_VIEWS:
         refresh_materialized(con, view)

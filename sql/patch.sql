@@ -1,10 +1,10 @@
 -- Bring a copy of the previous warehouse up to date with one build's staged files, report by report
--- (after sql/staged.sql; the facts follow in sql/facts.sql). load.py copies the published file and
--- runs this on the copy when the same code built it: temp tables gone(report_key) (previous reports
--- that changed or left) and added(report_key) (new or changed reports) are filled by load.py; {stage}
--- is the quoted staging folder. What depends on every report (dim_indicator, the unit a row takes
--- from its indicator, target_attainment) is derived again, so the result equals a file loaded whole
--- from the same staged files (tests/test_incremental.py).
+-- (after sql/staged.sql; the rows of new and changed reports follow in sql/reports.sql and
+-- sql/facts.sql). load.py copies the published file and runs this on the copy when the same code
+-- built it: temp tables gone(report_key) (previous reports that changed or left) and
+-- added(report_key) (new or changed reports) are filled by load.py. What depends on every report
+-- (dim_indicator, the unit a row takes from its indicator, target_attainment) is derived again, so
+-- the result equals a file loaded whole from the same staged files (tests/test_incremental.py).
 
 CREATE TEMP TABLE units_before AS SELECT indicator_key, unit FROM dim_indicator;
 
@@ -26,27 +26,6 @@ DELETE FROM quarantine
 WHERE report_file IN (SELECT report_file FROM dim_report WHERE report_key IN (SELECT report_key FROM gone));
 DELETE FROM fact_indicator_value WHERE (report_key, row_no) IN (SELECT (report_key, row_no) FROM reloaded);
 DELETE FROM dim_report WHERE report_key IN (SELECT report_key FROM gone);
-
-INSERT INTO dim_org_unit
-SELECT DISTINCT district_code || '/' || org_unit, district_code, org_unit
-FROM read_parquet({stage} || '/reports.parquet')
-WHERE org_unit IS NOT NULL AND district_code || '/' || org_unit NOT IN (SELECT org_unit_key FROM dim_org_unit)
-ORDER BY 1;
-
-INSERT INTO dim_period
-SELECT DISTINCT period_key, report_type, year, tertial, period_label, period_start, period_end
-FROM read_parquet({stage} || '/reports.parquet')
-WHERE period_key NOT IN (SELECT period_key FROM dim_period)
-ORDER BY period_key;
-
-INSERT INTO dim_report
-SELECT
-    report_key, report_file, report_key, source_kind, report_type, year, tertial, district_code,
-    CASE WHEN org_unit IS NOT NULL THEN district_code || '/' || org_unit END,
-    period_key, metadata_source
-FROM read_parquet({stage} || '/reports.parquet')
-WHERE report_key IN (SELECT report_key FROM added)
-ORDER BY report_file;
 
 INSERT INTO dim_indicator
 SELECT * FROM indicators_now WHERE indicator_key NOT IN (SELECT indicator_key FROM dim_indicator)
@@ -74,28 +53,8 @@ DELETE FROM dim_indicator WHERE indicator_key NOT IN (SELECT indicator_key FROM 
 DELETE FROM dim_org_unit WHERE org_unit_key NOT IN (SELECT org_unit_key FROM dim_report WHERE org_unit_key IS NOT NULL);
 DELETE FROM dim_period WHERE period_key NOT IN (SELECT period_key FROM dim_report);
 
-INSERT INTO dim_goal
-SELECT report_id, goal_ref, goal_kind, goal_text, parent_ref, assessment, source_page, source_line
-FROM read_parquet({stage} || '/goals/*.parquet', union_by_name = true)
-WHERE report_id IN (SELECT report_key FROM added)
-ORDER BY report_id, source_page NULLS FIRST, source_line;
-
-INSERT INTO quarantine
-SELECT report_file, row_no, indicator_as_printed, reason, source_page, source_line, raw_text
-FROM read_parquet({stage} || '/quarantine/*.parquet', union_by_name = true)
-WHERE report_id IN (SELECT report_key FROM added)
-ORDER BY report_file, row_no;
-
-INSERT INTO fact_goal_assessment
-SELECT g.report_key, g.goal_ref, r.district_code, r.org_unit_key, r.period_key, g.assessment
-FROM dim_goal g JOIN dim_report r USING (report_key)
-WHERE g.assessment IS NOT NULL AND g.report_key IN (SELECT report_key FROM added)
-ORDER BY g.report_key, g.goal_ref;
-
 DELETE FROM load_errors;
 DELETE FROM build_summary;
 DELETE FROM validation_results;
-DELETE FROM build_state;
-
-INSERT INTO build_state
-SELECT 'report ' || report_key, cache_key FROM read_parquet({stage} || '/reports.parquet') ORDER BY 1;
+DELETE FROM build_state
+WHERE name NOT LIKE 'report %' OR name IN (SELECT 'report ' || report_key FROM gone);
