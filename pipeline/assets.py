@@ -315,12 +315,17 @@ def report_site(context: dg.AssetExecutionContext, settings: BuildSettings) -> d
             description=f"report not written: {exc} (the warehouse was published; the previous report at {out} stays)",
             allow_retries=False,
         ) from exc
-    context.log.info(f"report: {figures.pages} pages, {figures.charts} charts in {figures.seconds:.1f} s")
+    context.log.info(
+        f"report: {figures.pages} pages ({figures.pages_written} written), {figures.charts} charts "
+        f"({figures.charts_drawn} drawn) in {figures.seconds:.1f} s"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": str(figures.out_dir / "index.html"),
             "pages": figures.pages,
             "charts": figures.charts,
+            "pages_written": figures.pages_written,
+            "charts_drawn": figures.charts_drawn,
             "seconds": round(figures.seconds, 2),
         }
     )

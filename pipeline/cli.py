@@ -342,7 +342,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"report failed: {exc} (previous report at {out} unchanged)", file=sys.stderr)
         return 1
     print(f"report: {figures.out_dir / 'index.html'} ({figures.pages} pages, {figures.charts} charts, ", end="")
-    print(f"{figures.seconds:.1f} s)")
+    print(f"{figures.pages_written} pages written, {figures.charts_drawn} charts drawn, {figures.seconds:.1f} s)")
     return 0
 
 

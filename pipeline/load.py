@@ -6,20 +6,30 @@ temporary name and moved over it with one atomic rename only when it is complete
 never sees a half-built warehouse and a failed build leaves the previous one in place.
 build_candidate writes the new file, record_validation adds the gate's results to it, publish
 renames it; pipeline/gates.py runs the quality gate between them. These are the only writers.
+
+When the published warehouse was built by the same code, the new file starts as a copy of it and
+only the reports that changed, came or went are deleted and loaded (sql/patch.sql), with what
+depends on all reports derived again; otherwise it is loaded whole (sql/load.sql). Both end in the
+same tables (tests/test_incremental.py). The previous file is only read, to copy it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 from pipeline.faults import fault_point
+from pipeline.incremental import CODE_VERSION
 from pipeline.models import LoadError
 from pipeline.reference import DATA_DIR
+
+log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).parent.parent / "sql"
 # BI drivers bundle older DuckDB releases; write a storage format 1.x readers can open.
@@ -50,6 +60,10 @@ def _substitute(statement: str, params: Mapping[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), m.group(0)), statement)
 
 
+# build_state rows: the code that built the file, and per report the cached result it was loaded from
+CODE_KEY = "code"
+REPORT_KEY_PREFIX = "report "
+
 # Views whose rows the build stores once, as a table of the same name, columns, order and comments:
 # each query would recompute window functions over every fact. sql/views.sql stays their definition.
 MATERIALIZED_VIEWS = ("target_attainment",)
@@ -78,6 +92,83 @@ def leftover_building_files(warehouse: Path) -> list[Path]:
     return sorted(warehouse.parent.glob(f".{warehouse.name}.building-*"))
 
 
+def _run_script(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, str]) -> None:
+    statements = _statements(read_sql(name))
+    for i, stmt in enumerate(statements):
+        if name in ("load.sql", "patch.sql") and i == len(statements) // 2:
+            fault_point("load:midway")
+        con.execute(_substitute(stmt, params))
+
+
+def _load_whole(con: duckdb.DuckDBPyConnection, tmp: Path, params: Mapping[str, str]) -> None:
+    con.execute(f"ATTACH {_quote(str(tmp))} AS wh (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute("USE wh")
+    for stmt in _statements(read_sql("schema.sql")):
+        con.execute(stmt)
+    fault_point("load:schema")
+    for name in ("staged.sql", "load.sql", "reports.sql", "facts.sql"):
+        _run_script(con, name, params)
+    for stmt in _statements(read_sql("views.sql")) + _statements(read_sql("comments.sql")):
+        con.execute(stmt)
+    for view in MATERIALIZED_VIEWS:
+        materialize(con, view)
+
+
+def _changed_reports(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[list[str], list[str]] | None:
+    """(gone, added): reports of the attached copy whose cached result is not the one staged now, and
+    staged reports the copy does not hold as staged; None when another version of the code built it."""
+    built = dict(con.execute("select name, value from build_state").fetchall())
+    if built.get(CODE_KEY) != CODE_VERSION:
+        return None
+    before = {k[len(REPORT_KEY_PREFIX) :]: v for k, v in built.items() if k.startswith(REPORT_KEY_PREFIX)}
+    now = dict(con.execute(f"select report_key, cache_key from read_parquet({stage} || '/reports.parquet')").fetchall())
+    gone = sorted(k for k, v in before.items() if now.get(k) != v)
+    added = sorted(k for k, v in now.items() if before.get(k) != v)
+    return gone, added
+
+
+def _patch_copy(con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, params: Mapping[str, str]) -> bool:
+    """Start from a copy of the published warehouse and load only what changed; False (and no copy)
+    when it cannot be: no warehouse, a write-ahead log beside it, another code version, unreadable."""
+    if not warehouse.is_file() or warehouse.with_name(warehouse.name + ".wal").exists():
+        return False
+    shutil.copyfile(warehouse, tmp)
+    try:
+        con.execute(f"ATTACH {_quote(str(tmp))} AS wh")
+        con.execute("USE wh")
+        changed = _changed_reports(con, params["stage"])
+    except duckdb.Error as exc:
+        log.info("previous warehouse not reused (%s): loading whole", str(exc).splitlines()[0][:120])
+        changed = None
+    if changed is None:
+        con.execute("USE memory")
+        con.execute("DETACH DATABASE IF EXISTS wh")
+        tmp.unlink(missing_ok=True)
+        return False
+    gone, added = changed
+    for table, keys in (("gone", gone), ("added", added)):
+        con.execute(f"CREATE TEMP TABLE {table} (report_key VARCHAR)")
+        if keys:
+            con.executemany(f"INSERT INTO {table} VALUES (?)", [(k,) for k in keys])
+    fault_point("load:schema")
+    for name in ("staged.sql", "patch.sql", "reports.sql", "facts.sql"):
+        _run_script(con, name, params)
+    for view in MATERIALIZED_VIEWS:
+        refresh_materialized(con, view)
+    log.info("warehouse patched: %d reports loaded, %d removed or replaced", len(added), len(gone))
+    return True
+
+
+def refresh_materialized(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Recompute a materialized view's rows in place, from its definition in sql/views.sql."""
+    head = f"CREATE VIEW {view} AS"
+    [definition] = [s for s in _statements(read_sql("views.sql")) if s.startswith(head)]
+    con.execute(definition.replace(head, f"CREATE TEMP VIEW _{view}_now AS", 1))
+    con.execute(f"DELETE FROM {view}")
+    con.execute(f"INSERT INTO {view} SELECT * FROM _{view}_now")
+    con.execute(f"DROP VIEW _{view}_now")
+
+
 def build_candidate(
     stage_dir: Path,
     warehouse: Path,
@@ -89,31 +180,20 @@ def build_candidate(
     tmp = building_path(warehouse)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    params = {
+        "stage": _quote(_glob_literal(str(stage_dir))),
+        "districts_csv": _quote(_glob_literal(str(DATA_DIR / "districts.csv"))),
+    }
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_quote(str(tmp))} AS wh (STORAGE_VERSION '{STORAGE_VERSION}')")
-        con.execute("USE wh")
-        for stmt in _statements(read_sql("schema.sql")):
-            con.execute(stmt)
-        fault_point("load:schema")
-        params = {
-            "stage": _quote(_glob_literal(str(stage_dir))),
-            "districts_csv": _quote(_glob_literal(str(DATA_DIR / "districts.csv"))),
-        }
-        statements = _statements(read_sql("load.sql"))
-        for i, stmt in enumerate(statements):
-            if i == len(statements) // 2:
-                fault_point("load:midway")
-            con.execute(_substitute(stmt, params))
+        if not _patch_copy(con, warehouse, tmp, params):
+            _load_whole(con, tmp, params)
+        con.execute("INSERT INTO build_state VALUES (?, ?)", [CODE_KEY, CODE_VERSION])
         errors = sorted((e.file, e.stage, e.reason) for e in load_errors)
         if errors:
             con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
         if summary:
             con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
-        for stmt in _statements(read_sql("views.sql")) + _statements(read_sql("comments.sql")):
-            con.execute(stmt)
-        for view in MATERIALIZED_VIEWS:
-            materialize(con, view)
         con.execute("CHECKPOINT wh")
         con.execute("USE memory")
         con.execute("DETACH wh")

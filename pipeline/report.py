@@ -12,10 +12,18 @@ The queries are in sql/report/*.sql, the templates in pipeline/templates/, the c
 pipeline/report_charts.py and the Swedish formats in pipeline/report_format.py. The site is written
 into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a failed
 build) always finds a complete report.
+
+A new report changes a few pages: each page has a digest of what it shows (its context, its charts, the
+templates and the code), kept in the site's `.pages.json` with its charts' SVGs in `.charts/`. A page
+whose digest the previous site has is hard-linked from it; a page written again takes its unchanged
+charts from the previous site's `.charts/`, so only new or changed charts are drawn.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -29,6 +37,7 @@ from pathlib import Path
 
 import jinja2
 
+from pipeline.incremental import CODE_VERSION
 from pipeline.load import connect_read_only
 from pipeline.report_charts import Chart, Point, render_all, vega_versions
 from pipeline.report_format import (
@@ -48,6 +57,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 DISTRICT_DIR = "stadsdelar"
 INDICATOR_DIR = "indikatorer"
 STALE_AFTER_S = 3600
+PAGES_FILE = ".pages.json"  # in a site folder: each page's digest and the charts it shows
+CHARTS_DIR = ".charts"  # in a site folder: the SVG of each page's charts, one JSON file per page
 # A period row's values: key -> (value column, prefix of its source columns) in sql/report/series.sql
 CELL_COLUMNS = {
     "outcome": ("outcome", "outcome"),
@@ -99,7 +110,7 @@ class Series:
     unit: str | None
     better: str | None
     periods: list[PeriodRow] = field(default_factory=list)
-    chart: int | None = None  # index into the site's charts, once planned
+    chart: str | None = None  # the digest of its chart (chart_digest), once planned
 
     @property
     def has_gender(self) -> bool:
@@ -119,7 +130,7 @@ class Series:
 @dataclass
 class IndicatorCard:
     series: Series
-    chart: int  # index into the site's charts
+    chart: str  # the digest of its chart
     comment: str | None
     comment_cell: Cell | None
     comment_report: str | None  # set when the comment is from an earlier report than the latest row
@@ -141,6 +152,8 @@ class ReportFigures:
     pages: int
     charts: int
     seconds: float
+    pages_written: int = 0  # the other pages were unchanged: taken from the previous report
+    charts_drawn: int = 0
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -171,23 +184,24 @@ class Links:
 
     def __init__(self, raw_dir: Path, page_dir: Path):
         self.raw_dir, self.page_dir = raw_dir, page_dir
+        self._hrefs: dict[tuple, str | None] = {}  # a page of a report is linked from many cells
+
+    def href(self, report_file: str | None, page: int | None) -> str | None:
+        key = (report_file, page)
+        if key not in self._hrefs:
+            self._hrefs[key] = source_href(report_file, page, self.raw_dir, self.page_dir)
+        return self._hrefs[key]
 
     def cell(self, value, unit, report_file, page, line, flag) -> Cell | None:
         if value is None:
             return None
         return Cell(
-            sv_number(value, unit),
-            source_href(report_file, page, self.raw_dir, self.page_dir),
-            source_text(report_file, page, line),
-            flag or None,
+            sv_number(value, unit), self.href(report_file, page), source_text(report_file, page, line), flag or None
         )
 
     def file(self, report_file: str, page: int | None = None, line: int | None = None) -> Cell:
-        return Cell(
-            source_text(report_file, page, line),
-            source_href(report_file, page, self.raw_dir, self.page_dir),
-            source_text(report_file, page, line),
-        )
+        where = source_text(report_file, page, line)
+        return Cell(where, self.href(report_file, page), where)
 
 
 # --- from query rows to series -------------------------------------------------------------------------
@@ -328,13 +342,23 @@ def _count_met(rows: list[PeriodRow], attr: str, target_key: str) -> dict[str, i
     }
 
 
-def overview_rows(data: SiteData, series: dict[tuple, Series], links: Links) -> list[dict]:
+def _by_unit(items, unit_of) -> dict[tuple, list]:
+    """Items grouped by district (and unit), in their order: one pass, not one per unit."""
+    out: dict[tuple, list] = defaultdict(list)
+    for item in items:
+        out[unit_of(item)].append(item)
+    return out
+
+
+def overview_rows(
+    data: SiteData, series_by_unit: dict[tuple, list[Series]], reports_by_unit: dict[tuple, list[dict]], links: Links
+) -> list[dict]:
     """One row per district (and unit): its newest report, the newest period with outcomes and how many
     indicators met their targets then, the goal assessments of its newest assessed report, flagged rows."""
     out = []
     for district, org_unit in _units(data):
-        reports = [r for r in data.reports if r["district"] == district and r["org_unit"] == org_unit]
-        unit_series = [s for (_, d, o), s in series.items() if d == district and o == org_unit]
+        reports = reports_by_unit[(district, org_unit)]
+        unit_series = series_by_unit.get((district, org_unit), [])
         latest_period, period_rows = None, []
         for r in reports:  # newest first: the newest report whose own period has outcomes
             rows = [
@@ -372,9 +396,32 @@ def overview_rows(data: SiteData, series: dict[tuple, Series], links: Links) -> 
     return out
 
 
-def goals_of_unit(unit_series: list[Series], rows: dict[tuple, dict], links: Links, charts: list[Chart]) -> list[Goal]:
+@functools.cache
+def site_version() -> str:
+    """What every page and chart is drawn with: the code, the templates, Vega's versions."""
+    digest = hashlib.sha256(f"{CODE_VERSION}|{vega_versions()}".encode())
+    for path in sorted(TEMPLATES.iterdir()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def chart_digest(chart: Chart) -> str:
+    """A chart's identity: the same digest draws the same SVG."""
+    return hashlib.sha256(f"{site_version()}|{chart!r}".encode()).hexdigest()[:32]
+
+
+def add_chart(charts: dict[str, Chart], chart: Chart) -> str:
+    digest = chart_digest(chart)
+    charts.setdefault(digest, chart)
+    return digest
+
+
+def goals_of_unit(
+    unit_series: list[Series], rows: dict[tuple, dict], links: Links, charts: dict[str, Chart]
+) -> list[Goal]:
     """Cards of one district's (unit's) indicators, grouped by the goal they stood under in their latest
-    row. Each card's chart is appended to `charts` and drawn later, all at once."""
+    row. Each card's chart is added to `charts` (by digest) and drawn later, all at once."""
     goals: dict[tuple, Goal] = {}
     for s in sorted(unit_series, key=lambda s: s.indicator):
         row = rows.get((s.indicator_key, s.district, s.org_unit), {})
@@ -389,14 +436,13 @@ def goals_of_unit(unit_series: list[Series], rows: dict[tuple, dict], links: Lin
             )
         points, periods = series_points(s)
         title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
-        charts.append(Chart("series", tuple(points), tuple(periods), title))
-        s.chart = len(charts) - 1
+        s.chart = add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
         comment = row.get("comment")
         comment_cell = links.file(row["comment_file"], row["comment_page"], row["comment_line"]) if comment else None
         comment_report = (
             row.get("comment_report") if comment and row.get("comment_file") != row.get("report_file") else None
         )
-        goal.cards.append(IndicatorCard(s, len(charts) - 1, comment, comment_cell, comment_report, series_legend(s)))
+        goal.cards.append(IndicatorCard(s, s.chart, comment, comment_cell, comment_report, series_legend(s)))
     return sorted(goals.values(), key=lambda g: _goal_order(g.ref))
 
 
@@ -411,40 +457,51 @@ class Page:
     path: str
     template: str
     context: dict
+    charts: list[str] = field(default_factory=list)  # digests of the charts it shows
+
+    def digest(self, generated_from: str) -> str:
+        """What the page shows; a page of the same digest is the same file."""
+        text = f"{site_version()}|{self.path}|{self.template}|{generated_from}|{self.context!r}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
-def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], list[Chart]]:
-    """Every page with what it shows, and every chart to draw (pages refer to charts by index)."""
+def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], dict[str, Chart]]:
+    """Every page with what it shows, and every chart to draw by digest (pages refer to charts by digest)."""
     top = Links(raw_dir, link_base)
     sub = Links(raw_dir, link_base / DISTRICT_DIR)  # both subfolders are one level down
     series_top = build_series(data.series_rows, top)
     series_sub = build_series(data.series_rows, sub)
     rows_by_key = {(r["indicator_key"], r["district"], r["org_unit"]): r for r in data.rows}
+    reports_by_unit = _by_unit(data.reports, lambda r: (r["district"], r["org_unit"]))
     units = _units(data)
     districts = sorted({d for d, _ in units})
     pages: list[Page] = []
-    charts: list[Chart] = []
+    charts: dict[str, Chart] = {}
 
     pages.append(
         Page(
             "index.html",
             "overview.html",
             {
-                "rows": overview_rows(data, series_top, top),
+                "rows": overview_rows(
+                    data, _by_unit(series_top.values(), lambda s: (s.district, s.org_unit)), reports_by_unit, top
+                ),
                 "districts": districts,
                 "rejected": [e for e in data.load_errors if not e["is_warning"]],
                 "indicators": sorted({(s.indicator, s.indicator_key) for s in series_top.values()}),
+                "summary": data.summary,
             },
         )
     )
 
+    series_by_unit = _by_unit(series_sub.values(), lambda s: (s.district, s.org_unit))
     for district in districts:
-        sections = []
+        sections, page_charts = [], []
         for d, org_unit in units:
             if d != district:
                 continue
-            unit_series = [s for (_, dd, o), s in series_sub.items() if dd == district and o == org_unit]
-            reports = [r for r in data.reports if r["district"] == district and r["org_unit"] == org_unit]
+            unit_series = series_by_unit.get((district, org_unit), [])
+            reports = reports_by_unit[(district, org_unit)]
             sections.append(
                 {
                     "org_unit": org_unit,
@@ -454,8 +511,14 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page
                     "indicators": len(unit_series),
                 }
             )
+            page_charts += [s.chart for s in unit_series if s.chart]
         pages.append(
-            Page(f"{DISTRICT_DIR}/{slug(district)}.html", "district.html", {"district": district, "sections": sections})
+            Page(
+                f"{DISTRICT_DIR}/{slug(district)}.html",
+                "district.html",
+                {"district": district, "sections": sections},
+                page_charts,
+            )
         )
 
     by_indicator: dict[str, list[Series]] = defaultdict(list)
@@ -469,8 +532,9 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page
             chart = group[0].chart
             points = [p for p in series_points(group[0])[0] if p.kind == "outcome"]
         elif points:
-            charts.append(Chart("districts", tuple(points), tuple(periods), f"{group[0].indicator}, alla stadsdelar"))
-            chart = len(charts) - 1
+            chart = add_chart(
+                charts, Chart("districts", tuple(points), tuple(periods), f"{group[0].indicator}, alla stadsdelar")
+            )
         context = {
             "indicator": group[0].indicator,
             "indicator_key": key,
@@ -479,7 +543,7 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page
             "chart": chart,
             "outcome_points": sum(1 for p in points if p.kind == "outcome"),
         }
-        pages.append(Page(f"{INDICATOR_DIR}/{key}.html", "indicator.html", context))
+        pages.append(Page(f"{INDICATOR_DIR}/{key}.html", "indicator.html", context, [chart] if chart else []))
 
     flagged = [
         {
@@ -502,28 +566,93 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page
     return pages, charts
 
 
-def build_site(warehouse: Path, site_dir: Path, raw_dir: Path, link_base: Path, workers: int = 1) -> tuple[int, int]:
+@dataclass
+class SiteFigures:
+    pages: int
+    charts: int
+    pages_written: int  # the others are hard links to the previous site's files
+    charts_drawn: int  # the others are the previous site's SVGs
+
+
+def _charts_file(site_dir: Path, page_path: str) -> Path:
+    return site_dir / CHARTS_DIR / (page_path.replace("/", "__") + ".json")
+
+
+def _previous_pages(previous_dir: Path | None) -> dict[str, str]:
+    """Page path -> digest of the previous site (empty when there is none or its list is unreadable)."""
+    if previous_dir is None:
+        return {}
+    try:
+        pages = json.loads((previous_dir / PAGES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return pages if isinstance(pages, dict) else {}
+
+
+def _previous_svgs(previous_dir: Path | None, page_path: str) -> dict[str, str]:
+    """The SVGs the previous site's version of a page showed, by chart digest."""
+    if previous_dir is None:
+        return {}
+    try:
+        svgs = json.loads(_charts_file(previous_dir, page_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return svgs if isinstance(svgs, dict) else {}
+
+
+def _reuse(previous_dir: Path, site_dir: Path, page: Page) -> bool:
+    """Hard-link an unchanged page and its charts from the previous site; False when they are not there."""
+    links = ((previous_dir / page.path, site_dir / page.path),)
+    links += ((_charts_file(previous_dir, page.path), _charts_file(site_dir, page.path)),)
+    try:
+        for source, target in links:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+    except OSError:
+        for _, target in links:
+            target.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def build_site(
+    warehouse: Path,
+    site_dir: Path,
+    raw_dir: Path,
+    link_base: Path,
+    workers: int = 1,
+    previous_dir: Path | None = None,
+) -> SiteFigures:
     """Write every page into site_dir; links to the raw folder are relative to link_base (where the site is
-    read from). Returns (pages, charts)."""
+    read from). Pages and charts the previous site (previous_dir) has unchanged are taken from it."""
     data = read_site_data(warehouse)
     pages, charts = plan_site(data, raw_dir, link_base)
-    svgs = render_all(charts, workers)
-    env = _environment()
-    common = {
-        "summary": data.summary,
-        "generated_from": warehouse.name,
-        "versions": vega_versions(),
-        "svgs": svgs,
-        "slug": slug,
-        "unit_slug": unit_slug,
-    }
+    before = _previous_pages(previous_dir)
+    digests = {page.path: page.digest(warehouse.name) for page in pages}
+    todo = []
     for page in pages:
+        if not (previous_dir and before.get(page.path) == digests[page.path] and _reuse(previous_dir, site_dir, page)):
+            todo.append(page)
+    known = {page.path: _previous_svgs(previous_dir, page.path) for page in todo}
+    svgs: dict[str, str] = {}
+    for page in todo:
+        svgs.update({d: known[page.path][d] for d in page.charts if d in known[page.path]})
+    missing = list(dict.fromkeys(d for page in todo for d in page.charts if d not in svgs))
+    svgs.update(zip(missing, render_all([charts[d] for d in missing], workers), strict=True))
+    env = _environment()
+    common = {"generated_from": warehouse.name, "versions": vega_versions(), "slug": slug, "unit_slug": unit_slug}
+    for page in todo:
         path = site_dir / page.path
         path.parent.mkdir(parents=True, exist_ok=True)
         root = "../" * page.path.count("/")
-        html = env.get_template(page.template).render(root=root, **common, **page.context)
+        page_svgs = {d: svgs[d] for d in page.charts}
+        html = env.get_template(page.template).render(root=root, svgs=page_svgs, **common, **page.context)
         path.write_text(html, encoding="utf-8")
-    return len(pages), len(charts)
+        charts_file = _charts_file(site_dir, page.path)
+        charts_file.parent.mkdir(exist_ok=True)
+        charts_file.write_text(json.dumps(page_svgs), encoding="utf-8")
+    (site_dir / PAGES_FILE).write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
+    return SiteFigures(len(pages), len(charts), len(todo), len(missing))
 
 
 # --- writing and swapping -------------------------------------------------------------------------------
@@ -589,11 +718,15 @@ def build_report(warehouse: Path, out_dir: Path, raw_dir: Path, workers: int | N
         raise FileExistsError(f"{out_dir} exists and is not a report written here: remove it or choose another --out")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(out_dir)
+    previous = out_dir.resolve() if out_dir.is_symlink() else None
+    if previous is not None and not (_is_site_folder(previous, out_dir) and previous.is_dir()):
+        previous = None  # only a site this module wrote is reused
     site_dir = _new_building_dir(out_dir)
     try:
-        pages, charts = build_site(warehouse, site_dir, raw_dir, out_dir, workers or os.cpu_count() or 1)
+        site = build_site(warehouse, site_dir, raw_dir, out_dir, workers or os.cpu_count() or 1, previous)
         publish_site(site_dir, out_dir)
     except BaseException:
         shutil.rmtree(site_dir, ignore_errors=True)
         raise
-    return ReportFigures(out_dir, pages, charts, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return ReportFigures(out_dir, site.pages, site.charts, seconds, site.pages_written, site.charts_drawn)

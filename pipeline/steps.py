@@ -221,6 +221,7 @@ def _report_record(p: ParsedFile) -> dict:
         "period_label": report_period_label(rtype, year),
         "period_start": start,
         "period_end": end,
+        "cache_key": p.key,  # which cached result the rows come from: a later build compares it
     }
 
 
@@ -241,6 +242,7 @@ def _reports_frame(parsed: ParseStep) -> pl.DataFrame:
             "period_label": pl.String,
             "period_start": pl.Date,
             "period_end": pl.Date,
+            "cache_key": pl.String,
         },
     )
 

@@ -313,8 +313,8 @@ COMMENT ON TABLE build_summary IS 'The figures of the build that made this file:
 COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
 COMMENT ON COLUMN build_summary."value" IS 'The figure.';
 COMMENT ON TABLE build_state IS 'What this file was built from: a build whose inputs have the same fingerprint leaves it in place ("up to date").';
-COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings.';
-COMMENT ON COLUMN build_state."value" IS 'The fingerprint (hex).';
+COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings; code: the version of the code, SQL and suites that built the file; report <content hash>: the cached result of that report that was loaded (the next build loads again only the reports whose result differs).';
+COMMENT ON COLUMN build_state."value" IS 'The fingerprint, the code version or the cache key (hex).';
 
 COMMENT ON TABLE validation_results IS 'One row per data-quality check (Great Expectations expectation) the build ran, passed or failed, with failing examples.';
 COMMENT ON COLUMN validation_results."run_id" IS 'The Dagster run that built this file.';

@@ -3,8 +3,11 @@ again and the others come from the per-report caches."""
 
 from __future__ import annotations
 
+import logging
 import shutil
+from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -13,9 +16,10 @@ from pipeline.definitions import build_definitions
 from pipeline.discover import sha256_of
 from pipeline.models import ParsedReport
 from pipeline.normalize import normalize_report
+from pipeline.report import build_report
 from pipeline.validate import merge_outcome, validate_frame, validate_reports
 
-from .build_helpers import make_raw, query, sample_name, settings_for, table_checksums
+from .build_helpers import make_raw, query, sample_name, settings_for, table_checksums, write_t1_report
 from .conftest import extracted_txt, sample_txt
 
 
@@ -120,3 +124,89 @@ def test_per_report_validation_shares_add_up_to_one_run_over_all_rows():
     assert sum(r.valid.height for r in shares.values()) == whole.valid.height
     assert sum(r.quarantined.height for r in shares.values()) == whole.quarantined.height
     assert whole.quarantined.height >= 1 and shares[first].quarantined.height == whole.quarantined.height
+
+
+def _whole_load_of(previous: Path, target: Path) -> Path:
+    """A copy of a published warehouse that no build can patch (its code is unknown): the next build
+    into it loads every report, and its gate compares with the same previous figures."""
+    target.parent.mkdir(parents=True)
+    shutil.copy(previous, target)
+    with duckdb.connect(str(target)) as con:
+        con.execute("delete from build_state where name = 'code'")
+    return target
+
+
+def _same_warehouse(patched: Path, whole: Path) -> None:
+    """Every table equal, and what is derived by views (the report's queries) too: a patched file stores
+    rows in another order, so a choice that depended on that order would show here."""
+    assert table_checksums(patched) == table_checksums(whole)
+    for sql in (
+        "select * from indicator_values order by all",
+        "select * from fact_observation order by all",
+        "select * from target_attainment order by all",
+        "select * from dim_indicator order by all",
+        "select * from load_errors order by all",
+        "select suite, detail, success, unexpected_count, observed_value from validation_results order by all",
+        "select * from indicator_latest_revision order by all",
+    ):
+        assert query(patched, sql) == query(whole, sql), sql
+    sites = [build_report(w, w.parent / "report", w.parent / "raw", workers=1).out_dir for w in (patched, whole)]
+    pages = sorted(p.relative_to(sites[0].resolve()) for p in sites[0].resolve().rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        assert (sites[0] / page).read_bytes() == (sites[1] / page).read_bytes(), page
+
+
+def _unit_report(raw: Path, name: str, district: str, cell: str) -> Path:
+    return write_t1_report(raw / name, district, 2019, [f"Antal provhushåll i test\t{cell}\t\t\t\t\tTertial 1 2019"])
+
+
+def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_gives(tmp_path, caplog):
+    raw = make_raw(tmp_path / "raw", "000", "004")
+    _unit_report(raw, "a.txt", "Bromma", "12")  # no unit printed: takes its indicator's
+    _unit_report(raw, "b.txt", "Kungsholmen", "7 st")
+    warehouse = tmp_path / "wh" / "indicators.duckdb"
+    assert run_build(settings_for(raw, warehouse))[0]
+    unit_of_a = "select unit, outcome from indicator_values where report_file = 'a.txt'"
+    assert query(warehouse, unit_of_a) == [("st", 12.0)]
+
+    # a new report, a changed one, and two that change the unit the row of a.txt takes
+    whole = _whole_load_of(warehouse, tmp_path / "whole" / "indicators.duckdb")
+    make_raw(raw, "001")
+    changed = raw / sample_name("004")
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nBilaga 7\n", encoding="utf-8")
+    _unit_report(raw, "c.txt", "Norrmalm", "3 %")
+    _unit_report(raw, "d.txt", "Södermalm", "4 %")
+    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+        ok, summary, _ = run_build(settings_for(raw, warehouse))
+    assert ok and summary["reports_loaded"] == 7
+    assert "warehouse patched: 4 reports loaded, 1 removed or replaced" in caplog.text
+    assert query(warehouse, unit_of_a) == [("%", 12.0)]
+    assert query(warehouse, "select content_hash from dim_report where report_file = ?", changed.name) == [
+        (sha256_of(changed),)
+    ]
+    # Hässelby-Vällingby 2014 T1 (sample 000): the share of children in families on welfare, against target
+    share = (
+        "select ref_period, outcome, target, target_met from target_attainment "
+        "where indicator_key = 'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand' order by all"
+    )
+    assert ("2014-T1", 5.79, 5.5, False) in query(warehouse, share)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+        assert run_build(settings_for(raw, whole))[0]
+    assert "warehouse patched" not in caplog.text  # loaded whole
+    _same_warehouse(warehouse, whole)
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # still a file DuckDB 1.x readers open
+        tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()
+    assert tags[0]["storage_version"].startswith("v1.0.0")
+
+    # a report removed (accepted): its rows, goals and series go
+    whole = _whole_load_of(warehouse, tmp_path / "whole2" / "indicators.duckdb")
+    (raw / sample_name("000")).unlink()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+        assert run_build(settings_for(raw, warehouse, accept_row_drops=True))[0]
+    assert "warehouse patched: 0 reports loaded, 1 removed or replaced" in caplog.text
+    assert ("2014-T1", 5.79, 5.5, False) not in query(warehouse, share)
+    assert run_build(settings_for(raw, whole, accept_row_drops=True))[0]
+    _same_warehouse(warehouse, whole)

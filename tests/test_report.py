@@ -180,6 +180,30 @@ def test_a_new_report_replaces_the_old_one_whole(small_warehouse, tmp_path, monk
     assert second.pages == first.pages
 
 
+def test_a_new_report_rewrites_only_what_it_changes_and_gives_the_report_a_fresh_build_gives(tmp_path):
+    raw = make_raw(tmp_path / "raw", "004", "000")
+    warehouse = tmp_path / "wh" / "indicators.duckdb"
+    assert run_build(settings_for(raw, warehouse))[0]
+    out = warehouse.parent / "report"
+    first = build_report(warehouse, out, raw, workers=1)
+    assert (first.pages_written, first.charts_drawn) == (first.pages, first.charts)
+    make_raw(raw, "001")  # Hägersten-Älvsjö: a district of its own
+    assert run_build(settings_for(raw, warehouse))[0]
+    again = build_report(warehouse, out, raw, workers=1)
+    # Östermalm's page is untouched by 001: linked from the previous report, its charts not drawn again
+    assert 0 < again.pages_written < again.pages and 0 < again.charts_drawn < again.charts
+    assert (out / "stadsdelar" / "ostermalm.html").stat().st_nlink == 1  # the previous site is gone
+    fresh = build_report(warehouse, warehouse.parent / "fresh", raw, workers=1)
+    assert (fresh.pages_written, fresh.charts_drawn) == (again.pages, again.charts)
+    pages = sorted(p.relative_to(out.resolve()) for p in out.resolve().rglob("*.html"))
+    assert pages == sorted(p.relative_to(fresh.out_dir.resolve()) for p in fresh.out_dir.resolve().rglob("*.html"))
+    for page in pages:
+        assert (out / page).read_bytes() == (fresh.out_dir / page).read_bytes(), page
+    html = (out / "stadsdelar" / "hagersten-alvsjo.html").read_text(encoding="utf-8")
+    assert "points_marks" in html and "Byggd från indicators.duckdb" in html
+    assert re.search(r'<span class="big">3</span>rapporter inlästa', (out / "index.html").read_text(encoding="utf-8"))
+
+
 def test_the_cli_writes_the_report_and_fails_in_one_line(small_warehouse, tmp_path, capsys):
     warehouse = small_warehouse
     out = tmp_path / "r"

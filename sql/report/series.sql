@@ -18,7 +18,7 @@ target_sources as (
     where "measure" in ('target', 'city_target') and gender_code = 'T'
     qualify row_number() over (
         partition by indicator_key, district, org_unit, "measure", year(ref_start)
-        order by value desc nulls last, report_file desc) = 1
+        order by value desc nulls last, report_file desc, source_page nulls first, source_line) = 1
 ),
 target_only as (
     select
@@ -80,4 +80,4 @@ left join target_sources t
 left join target_sources c
     on c.indicator_key = r.indicator_key and c.district = r.district and c.org_unit is not distinct from r.org_unit
    and c.target_year = year(r.ref_start) and c."measure" = 'city_target'
-order by r.indicator, r.district, r.org_unit nulls first, r.ref_end, r.ref_start;
+order by r.indicator, r.district, r.org_unit nulls first, r.ref_end, r.ref_start, r.indicator_key, r.unit nulls first;
