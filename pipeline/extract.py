@@ -286,21 +286,28 @@ class DamagedCacheEntry(Exception):
 
 def read_cache(path: Path) -> list[TextLine]:
     """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
-    data = path.read_bytes()
-    header, _, body = data.partition(b"\n")
-    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
-        body
-    ).hexdigest().encode("ascii"):
-        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
+    body = verified_body(path)
     try:
         return [TextLine(p, n, t) for p, n, t in json.loads(body)]
     except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
         raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
 
 
+def verified_body(path: Path) -> bytes:
+    """A cache entry's content once its checksum is found right (not parsed: most entries of a
+    rebuild are only checked, their reports' results being cached further on)."""
+    data = path.read_bytes()
+    header, _, body = data.partition(b"\n")
+    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
+        body
+    ).hexdigest().encode("ascii"):
+        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
+    return body
+
+
 def cache_entry_ok(path: Path) -> bool:
     try:
-        read_cache(path)
+        verified_body(path)
     except (OSError, DamagedCacheEntry):
         return False
     return True
