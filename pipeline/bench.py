@@ -175,10 +175,12 @@ def prime_extraction_cache(corpus: Path, cache_dir: Path, sources: list[Path], w
 
 def bench_rebuilds(sizes: list[int], sources: list[Path], workers: int, scratch: Path) -> None:
     from pipeline.bench_corpus import make_corpus
+    from pipeline.report import report_wanted
 
+    report = "the offline report included" if report_wanted() else "no offline report (INDICATORS_REPORT=0)"
     print(
         f"{'reports':>7}  {'first build':>16}  {'nothing changed':>16}  {'one new report':>16}  "
-        f"{'one changed':>16}   (wall s / CPU s; the offline report included; extraction cache primed)"
+        f"{'one changed':>16}   (wall s / CPU s; {report}; extraction cache primed)"
     )
     for n in sizes:
         corpus, aside = scratch / f"corpus-{n}", scratch / f"aside-{n}"
