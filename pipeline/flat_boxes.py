@@ -105,6 +105,7 @@ _HEADER_LABELS = (
 )
 # Shortest piece of a label taken for a header piece: "l" or "ns" alone could be the end of any word.
 HEADER_PIECE_MIN_CHARS = 3
+_LONGEST_LABEL = max(len(label) for label in _HEADER_LABELS)
 _VB_YEAR = re.compile(r"vb((?:19|20)\d{2})")
 _ASSESSMENT_LINE = re.compile(r"\b(?:uppfylls|uppfyllas|uppfyllt)\b", re.IGNORECASE)
 # The rest of a cell or name cut off in its own box: "av nämnd", "s 2017", "n", "d.".
@@ -129,10 +130,16 @@ def _in_label(piece: str) -> bool:
 
 
 def _pieces_of_labels(key: str) -> bool:
+    """Whether `key` is a run of pieces of header labels. A piece is no longer than the longest label,
+    so each end looks back that far only, and a stretch that long reached by no piece ends the search:
+    linear in the length of the text (a paragraph is tested too, and must not cost its square)."""
     reachable = [True] + [False] * len(key)
     for end in range(1, len(key) + 1):
+        first = max(0, end - _LONGEST_LABEL)
+        if end > _LONGEST_LABEL and not any(reachable[first:end]):
+            return False
         reachable[end] = any(
-            reachable[start] and _in_label(key[start:end]) for start in range(end - HEADER_PIECE_MIN_CHARS + 1)
+            reachable[start] and _in_label(key[start:end]) for start in range(first, end - HEADER_PIECE_MIN_CHARS + 1)
         )
     return reachable[-1]
 
