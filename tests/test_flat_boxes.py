@@ -160,6 +160,11 @@ def test_header_pieces_and_columns():
     assert is_header_piece("Årsmå")
     assert not is_header_piece("2017")  # a Period cell
     assert not is_header_piece("Andel dubbdäck")
+    # a whole header in one box, however long, and a long paragraph that starts like one
+    whole = "Indikator Periodens utfall Periodens utfall VB 2016 Prognos helår Årsmål KF:s årsmål Period"
+    assert is_header_piece(whole * 20)
+    paragraph = "Periodens utfall " + "Nämnden har arbetat med att öka andelen nöjda brukare i hela stadsdelen. " * 200
+    assert not is_header_piece(paragraph)
     header = region_header(
         [
             "Indikator",
