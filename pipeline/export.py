@@ -38,6 +38,7 @@ PUBLISHED_RELATIONS = (
     "build_summary",
     "build_state",
     "validation_results",
+    "validation_shares",
 )
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
 MANIFEST_NAME = "manifest.json"

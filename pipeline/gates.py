@@ -35,6 +35,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import polars as pl
 
 from pipeline.faults import fault_point
 from pipeline.load import (
@@ -47,7 +48,15 @@ from pipeline.load import (
 )
 from pipeline.models import LoadError
 from pipeline.steps import stage_dir_in_use
-from pipeline.validate import SUPERSEDED, ExpectationOutcome, load_suite_json, run_suite
+from pipeline.validate import (
+    REPORT_ID,
+    SUPERSEDED,
+    ExpectationOutcome,
+    load_suite_json,
+    merge_outcome,
+    run_suite,
+    validate_reports,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,9 @@ WAREHOUSE_SUITES: tuple[str, ...] = (
     "report_row_counts",
 )
 ROW_COUNT_SUITE = "report_row_counts"
+# Suites over each report's own rows: run on the reports a build loads, each report's share of every
+# outcome kept in validation_shares, the totals added up from the shares (as one run over all rows).
+SHARED_SUITES = ("fact_indicator_value", "dim_goal")
 CHECKS_DIR = SQL_DIR / "checks"
 PRELUDE = "_prelude"  # temporary views the frames share
 REJECTED_DIR_NAME = "rejected"
@@ -101,6 +113,8 @@ def is_transient(exc: BaseException) -> bool:
 @dataclass
 class GateReport:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # reports whose own rows (facts, goals) the gate read
+    shares: list[tuple[str, str, str]] = field(default_factory=list)  # validation_shares rows of those
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -122,6 +136,7 @@ class GateReport:
             "checks_run": len(self.outcomes),
             "checks_failed_blocking": len(self.blocking_failures),
             "checks_warned": len(self.warnings),
+            "reports_gate_checked": len(self.checked),
         }
 
     def reason(self) -> str:
@@ -335,6 +350,14 @@ def read_record(warehouse: Path) -> dict[str, Any] | None:
     return body if data.get("sha256") == _record_checksum(body) else None
 
 
+def published_intact(warehouse: Path) -> bool:
+    """Whether the warehouse is the very file this module published (its record says so): only then may
+    a build copy its rows, checked when it was built, instead of loading and checking every report.
+    A file changed since (written to by hand, replaced, damaged) is loaded whole and checked whole."""
+    record = read_record(warehouse) if warehouse.is_file() else None
+    return record is not None and record["identity"] == _identity(warehouse)
+
+
 def held_for_writing(warehouse: Path) -> bool:
     """Whether another process has the warehouse open read-write (DuckDB holds a write lock then)."""
     try:
@@ -463,19 +486,59 @@ def check_frame_sql(suite: str) -> str:
     return (CHECKS_DIR / f"{suite}.sql").read_text(encoding="utf-8")
 
 
-def check_frames(candidate: Path, previous: pd.DataFrame, present: pd.DataFrame) -> dict[str, pd.DataFrame | str]:
-    """Each suite's frame read from the new warehouse (read-only), or the error that prevented it."""
-    frames: dict[str, pd.DataFrame | str] = {}
+KEPT_SHARES_SQL = """
+select report_key, suite, outcomes from validation_shares
+where report_key in (select report_key from dim_report)
+  and report_key not in (select report_key from checked_reports)
+"""
+
+
+def check_frames(
+    candidate: Path, previous: pd.DataFrame, present: pd.DataFrame, checked: Sequence[str]
+) -> tuple[dict[str, pd.DataFrame | pl.DataFrame | str], list[tuple[str, str, str]]]:
+    """Each suite's frame read from the new warehouse (read-only), or the error that prevented it; and
+    the shares of the reports not checked now. Frames of SHARED_SUITES hold the `checked` reports' rows."""
+    frames: dict[str, pd.DataFrame | pl.DataFrame | str] = {}
     with duckdb.connect(str(candidate), read_only=True) as con:
         con.register("previous_counts", previous)
         con.register("present_files", present)
+        con.register("checked_reports", pd.DataFrame({"report_key": pd.Series(list(checked), dtype="str")}))
         con.execute(check_frame_sql(PRELUDE))
         for suite in WAREHOUSE_SUITES:
             try:
-                frames[suite] = con.sql(check_frame_sql(suite)).df()
+                relation = con.sql(check_frame_sql(suite))
+                frames[suite] = relation.pl() if suite in SHARED_SUITES else relation.df()
             except duckdb.Error as exc:
                 frames[suite] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    return frames
+        kept = con.execute(KEPT_SHARES_SQL).fetchall()
+    return frames, kept
+
+
+def _shares_of(frame: pl.DataFrame, suite: str) -> dict[str, list[ExpectationOutcome]]:
+    """Each report's share of every outcome of the suite over the frame's rows (column report_key)."""
+    id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
+    results = validate_reports(frame.with_columns(pl.col("report_key").alias(REPORT_ID)), suite, id_columns)
+    return {key: v.outcomes for key, v in results.items()}
+
+
+def _shared_outcomes(
+    frame: pl.DataFrame, suite: str, kept: Iterable[tuple[str, str, str]]
+) -> tuple[list[ExpectationOutcome], list[tuple[str, str, str]]]:
+    """The suite's outcomes over every report's rows, from the shares of the reports checked now and
+    those kept; and the new shares as validation_shares rows."""
+    shares = _shares_of(frame, suite)
+    rows = [(key, suite, json.dumps([vars(o) for o in outcomes], default=str)) for key, outcomes in shares.items()]
+    every = dict(shares)
+    for key, name, text in kept:
+        if name == suite:
+            every[key] = [ExpectationOutcome(**o) for o in json.loads(text)]
+    totals: dict[tuple[str, str], ExpectationOutcome] = {}
+    for key in sorted(every):  # the frames' order: samples are the first unexpected rows, as in one run
+        for o in every[key]:
+            merge_outcome(totals, o)
+    if not totals:  # no report has a row here: the suite runs on the empty frame (row counts, columns)
+        return run_suite(frame.to_pandas(), suite)[0], rows
+    return list(totals.values()), rows
 
 
 def _unreadable(suite: str, error: str) -> ExpectationOutcome:
@@ -501,17 +564,26 @@ def run_gate(
     facts_outcomes: Iterable[ExpectationOutcome] = (),
     warn_only: Iterable[str] = (),
     load_errors: Iterable[LoadError] = (),
+    loaded: Sequence[str] | None = None,
 ) -> GateReport:
-    """Run every warehouse suite on the new file; `warn_only` suites count but do not block."""
+    """Run every warehouse suite on the new file; `warn_only` suites count but do not block.
+
+    `loaded` names the reports whose rows this build loaded into a copy of the published file (None:
+    the file was loaded whole). The rows of the others were checked by the same suites, with the same
+    code, when that file was built: their shares of each outcome (validation_shares) are added to the
+    new reports', so a build with one new report reads that report's rows, not every report's, and
+    records the totals a run over every row gives. Tables of all reports (reports, indicators) are whole.
+    """
     demoted = set(warn_only)
     previous, unreadable = previous_counts(previous_warehouse)
-    frames = check_frames(candidate, previous, present_frame(present))
-    report = GateReport()
+    now = [(r["report_key"], r["report_file"]) for r in report_counts(candidate)]
+    checked = [key for key, _ in now] if loaded is None else list(loaded)
+    frames, kept = check_frames(candidate, previous, present_frame(present), checked)
+    report = GateReport(checked=checked)
     if previous_warehouse.exists() and held_for_writing(previous_warehouse):
         report.outcomes.append(_held_for_writing(previous_warehouse))
     if unreadable:
         report.outcomes.append(_previous_unreadable(unreadable, ROW_COUNT_SUITE not in demoted))
-    now = [(r["report_key"], r["report_file"]) for r in report_counts(candidate)]
     lost = lost_reports(previous, now, load_errors, present)
     report.outcomes.append(_lost_outcome(lost, len(previous), ROW_COUNT_SUITE not in demoted))
     report.outcomes += list(facts_outcomes)
@@ -520,8 +592,12 @@ def run_gate(
         if isinstance(frame, str):
             report.outcomes.append(_unreadable(suite, frame))
             continue
-        id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
-        outcomes, _ = run_suite(frame, suite, id_columns)
+        if suite in SHARED_SUITES:
+            outcomes, shares = _shared_outcomes(frame, suite, kept)
+            report.shares += shares
+        else:
+            id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
+            outcomes, _ = run_suite(frame, suite, id_columns)
         for o in outcomes:
             o.blocking = o.blocking and suite not in demoted
         report.outcomes += outcomes
@@ -552,7 +628,8 @@ def build_and_publish(
         remove_stale_staging(stage_dir.parent, stage_dir)
         refuse_to_replace(warehouse)
         errors = list(load_errors)
-        candidate = build_candidate(stage_dir, warehouse, errors, summary)
+        built = build_candidate(stage_dir, warehouse, errors, summary, reuse=published_intact(warehouse))
+        candidate = built.path
         try:
             fault_point("gate")
             report = run_gate(
@@ -562,10 +639,13 @@ def build_and_publish(
                 facts_outcomes,
                 warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else (),
                 load_errors=errors,
+                loaded=built.loaded,
             )
             run_at = datetime.now(UTC).replace(tzinfo=None)
             figures = {**summary, **report.figures()}
-            record_validation(candidate, report.rows(run_id, run_at), report.figures(), state)
+            record_validation(
+                candidate, report.rows(run_id, run_at), report.figures(), state, (report.checked, report.shares)
+            )
             if report.blocking_failures:
                 kept = keep_rejected(candidate, warehouse, run_at)
                 log.info("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)

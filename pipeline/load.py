@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -127,11 +128,14 @@ def _changed_reports(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[list[s
     return gone, added
 
 
-def _patch_copy(con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, params: Mapping[str, str]) -> bool:
-    """Start from a copy of the published warehouse and load only what changed; False (and no copy)
-    when it cannot be: no warehouse, a write-ahead log beside it, another code version, unreadable."""
+def _patch_copy(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, params: Mapping[str, str]
+) -> list[str] | None:
+    """Start from a copy of the published warehouse and load only what changed; gives the reports whose
+    rows were loaded now, or None (and no copy) when it cannot be: no warehouse, a write-ahead log beside
+    it, another code version, unreadable."""
     if not warehouse.is_file() or warehouse.with_name(warehouse.name + ".wal").exists():
-        return False
+        return None
     shutil.copyfile(warehouse, tmp)
     try:
         con.execute(f"ATTACH {_quote(str(tmp))} AS wh")
@@ -144,7 +148,7 @@ def _patch_copy(con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, para
         con.execute("USE memory")
         con.execute("DETACH DATABASE IF EXISTS wh")
         tmp.unlink(missing_ok=True)
-        return False
+        return None
     gone, added = changed
     for table, keys in (("gone", gone), ("added", added)):
         con.execute(f"CREATE TEMP TABLE {table} (report_key VARCHAR)")
@@ -156,7 +160,9 @@ def _patch_copy(con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, para
     for view in MATERIALIZED_VIEWS:
         refresh_materialized(con, view)
     log.info("warehouse patched: %d reports loaded, %d removed or replaced", len(added), len(gone))
-    return True
+    # added, and unchanged reports some of whose rows were loaded again (their indicator's unit changed)
+    loaded = con.execute("SELECT DISTINCT report_key FROM loaded ORDER BY report_key").fetchall()
+    return sorted(set(added) | {k for (k,) in loaded})
 
 
 def refresh_materialized(con: duckdb.DuckDBPyConnection, view: str) -> None:
@@ -169,13 +175,25 @@ def refresh_materialized(con: duckdb.DuckDBPyConnection, view: str) -> None:
     con.execute(f"DROP VIEW _{view}_now")
 
 
+@dataclass
+class Candidate:
+    """A complete new warehouse, not yet published."""
+
+    path: Path
+    # the reports whose rows this build loaded; None when it loaded every report (the file was loaded
+    # whole). The others are rows of the published file, copied as they were checked when it was built.
+    loaded: list[str] | None
+
+
 def build_candidate(
     stage_dir: Path,
     warehouse: Path,
     load_errors: Iterable[LoadError],
     summary: Mapping[str, int],
-) -> Path:
-    """Write a complete new warehouse beside the current one; gives its path. Nothing is swapped yet."""
+    reuse: bool = True,
+) -> Candidate:
+    """Write a complete new warehouse beside the current one. Nothing is swapped yet. With `reuse`, a
+    published file built by the same code is copied and patched instead of loading every report."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     tmp = building_path(warehouse)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -186,7 +204,8 @@ def build_candidate(
     }
     con = duckdb.connect()
     try:
-        if not _patch_copy(con, warehouse, tmp, params):
+        loaded = _patch_copy(con, warehouse, tmp, params) if reuse else None
+        if loaded is None:
             _load_whole(con, tmp, params)
         con.execute("INSERT INTO build_state VALUES (?, ?)", [CODE_KEY, CODE_VERSION])
         errors = sorted((e.file, e.stage, e.reason) for e in load_errors)
@@ -202,16 +221,32 @@ def build_candidate(
         tmp.unlink(missing_ok=True)
         raise
     con.close()
-    return tmp
+    return Candidate(tmp, loaded)
 
 
 def record_validation(
-    candidate: Path, rows: list[tuple], summary: Mapping[str, int], state: Mapping[str, str] | None = None
+    candidate: Path,
+    rows: list[tuple],
+    summary: Mapping[str, int],
+    state: Mapping[str, str] | None = None,
+    shares: tuple[list[str], list[tuple[str, str, str]]] | None = None,
 ) -> None:
     """Add the build's validation results and gate figures to the new warehouse (still unpublished), and
-    what it was built from (build_state: the fingerprint of its inputs, pipeline/incremental.py)."""
+    what it was built from (build_state: the fingerprint of its inputs, pipeline/incremental.py).
+    `shares`: the reports the gate checked, and their validation_shares rows, which replace theirs."""
     con = duckdb.connect(str(candidate))
     try:
+        if shares is not None:
+            checked, share_rows = shares
+            con.execute("CREATE TEMP TABLE checked (report_key VARCHAR)")
+            if checked:
+                con.executemany("INSERT INTO checked VALUES (?)", [(k,) for k in checked])
+            con.execute(
+                "DELETE FROM validation_shares WHERE report_key IN (SELECT report_key FROM checked) "
+                "OR report_key NOT IN (SELECT report_key FROM dim_report)"
+            )
+            if share_rows:
+                con.executemany("INSERT INTO validation_shares VALUES (?, ?, ?)", share_rows)
         if rows:
             placeholders = ", ".join("?" * len(rows[0]))
             con.executemany(f"INSERT INTO validation_results VALUES ({placeholders})", rows)
@@ -249,7 +284,7 @@ def load_warehouse(
     summary: Mapping[str, int],
 ) -> Path:
     """Build and publish without the quality gate (pipeline/gates.py runs the gate in between)."""
-    return publish(build_candidate(stage_dir, warehouse, load_errors, summary), warehouse)
+    return publish(build_candidate(stage_dir, warehouse, load_errors, summary).path, warehouse)
 
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file

@@ -255,9 +255,9 @@ def validate_frame(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> Valida
     return Validation(valid, quarantined, outcomes)
 
 
-def _run_indexed(frame: pl.DataFrame, suite_name: str):
+def _run_indexed(frame: pl.DataFrame, suite_name: str, id_columns: Sequence[str] = FACTS_ROW_NAME):
     indexed = with_check_columns(frame).with_row_index(ROW_ID)
-    outcomes, results = run_suite(indexed.to_pandas(), suite_name, (ROW_ID, *FACTS_ROW_NAME), complete=True)
+    outcomes, results = run_suite(indexed.to_pandas(), suite_name, (ROW_ID, *id_columns), complete=True)
     return indexed, outcomes, results
 
 
@@ -284,13 +284,16 @@ def _row_id(item) -> int:
 REPORT_ID = "report_id"
 
 
-def validate_reports(frame: pl.DataFrame, suite_name: str = FACTS_SUITE) -> dict[str, Validation]:
+def validate_reports(
+    frame: pl.DataFrame, suite_name: str = FACTS_SUITE, id_columns: Sequence[str] = FACTS_ROW_NAME
+) -> dict[str, Validation]:
     """validate_frame over the rows of several reports in one suite run (GX costs ~0.5 s a run),
     its result split per report (column report_id): each report's valid and quarantined rows, and its
-    share of every outcome, so that a report's result can be kept and merged again with others'."""
+    share of every outcome, so that a report's result can be kept and merged again with others'.
+    `id_columns` name a row in the samples of unexpected rows."""
     if frame.is_empty():
         return {}
-    indexed, outcomes, results = _run_indexed(frame, suite_name)
+    indexed, outcomes, results = _run_indexed(frame, suite_name, id_columns)
     valid, quarantined = _split_quarantine(indexed, outcomes, results)
     report_of = indexed[REPORT_ID].to_list()  # by row id
     reports = list(dict.fromkeys(report_of))
@@ -313,14 +316,20 @@ def _outcome_shares(
     """One outcome cut into each report's share: its rows, its unexpected rows, its sample."""
     items = (r.result or {}).get("unexpected_index_list") or []
     column = outcome.column
-    splittable = outcome.observed is None and len(items) == outcome.unexpected_count and column in indexed.columns
+    # a multi-column expectation (compound keys unique) counts every row; a column one its values
+    checked_column = column in indexed.columns if column else "column_list" in r.expectation_config.kwargs
+    splittable = outcome.observed is None and len(items) == outcome.unexpected_count and checked_column
     if not splittable:  # an expectation that could not run fails for every report alike
         return {report: ExpectationOutcome(**{**vars(outcome), "sample": list(outcome.sample)}) for report in rows}
     mostly = r.expectation_config.kwargs.get("mostly")
     by_report: dict[str, list] = {report: [] for report in rows}
     for item in items:
         by_report[report_of[_row_id(item)]].append(item)
-    nonnull = dict(indexed.group_by(REPORT_ID).agg(pl.col(column).is_not_null().sum().alias("_nonnull")).iter_rows())
+    if column:
+        counted = pl.col(column).is_not_null().sum()
+    else:
+        counted = pl.len()
+    nonnull = dict(indexed.group_by(REPORT_ID).agg(counted.alias("_nonnull")).iter_rows())
     shares = {}
     for report, found in by_report.items():
         share = ExpectationOutcome(
@@ -343,8 +352,8 @@ def with_check_columns(frame: pl.DataFrame) -> pl.DataFrame:
     when the row is in percent, its smallest when it counts (st). One expectation then covers all seven
     measures, where a row condition per measure would cost GX a filter each."""
     measures = [m for m in MEASURES if m in frame.columns]
-    if not measures or "unit" not in frame.columns:
-        return frame
+    if not measures or "unit" not in frame.columns or set(CHECK_COLUMNS) <= set(frame.columns):
+        return frame  # nothing to compute from, or computed already (the warehouse's check frame)
     unit = pl.col("unit")
     return frame.with_columns(
         pl.when(unit == PERCENT).then(pl.min_horizontal(measures)).alias("percent_min"),

@@ -310,7 +310,7 @@ COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, p
 COMMENT ON COLUMN load_errors."reason" IS 'Why, in one line.';
 
 COMMENT ON TABLE build_summary IS 'The figures of the build that made this file: reports read, rows loaded, rows flagged, checks run and warned.';
-COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
+COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_gate_checked (reports whose own rows the quality gate read this build: all when the file was loaded whole, only new and changed ones when it was patched), reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
 COMMENT ON COLUMN build_summary."value" IS 'The figure.';
 COMMENT ON TABLE build_state IS 'What this file was built from: a build whose inputs have the same fingerprint leaves it in place ("up to date").';
 COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings; code: the version of the code, SQL and suites that built the file; report <content hash>: the cached result of that report that was loaded (the next build loads again only the reports whose result differs).';
@@ -330,3 +330,7 @@ COMMENT ON COLUMN validation_results."element_count" IS 'Rows checked.';
 COMMENT ON COLUMN validation_results."observed_value" IS 'For a check on the whole table: what was seen.';
 COMMENT ON COLUMN validation_results."unexpected_sample" IS 'JSON: keys or values of some failing rows, to look them up.';
 COMMENT ON COLUMN validation_results."why" IS 'What a failure of this check means.';
+COMMENT ON TABLE validation_shares IS 'Each report''s share of the checks over its own rows (facts, goals): a build that loads a few new or changed reports checks only their rows and adds these shares for the rest.';
+COMMENT ON COLUMN validation_shares."report_key" IS 'The report (dim_report.report_key).';
+COMMENT ON COLUMN validation_shares."suite" IS 'The group of checks (expectations/<suite>.json).';
+COMMENT ON COLUMN validation_shares."outcomes" IS 'JSON: per check, the report''s rows checked, rows that failed and some of them.';

@@ -190,3 +190,13 @@ CREATE TABLE validation_results (
     unexpected_sample VARCHAR,               -- JSON: keys or values of some unexpected rows
     why               VARCHAR                -- what a failure means, from the suite
 );
+
+-- Each report's share of the outcomes of the suites over a report's own rows (fact_indicator_value,
+-- dim_goal): a build that loads a few reports into a copy of this file checks their rows only, and
+-- adds the other reports' shares to give validation_results the totals of a run over every row.
+CREATE TABLE validation_shares (
+    report_key  VARCHAR NOT NULL,
+    suite       VARCHAR NOT NULL,
+    outcomes    VARCHAR NOT NULL,  -- JSON: the report's share of each expectation (pipeline/validate.py)
+    PRIMARY KEY (report_key, suite)
+);

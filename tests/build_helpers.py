@@ -23,7 +23,13 @@ from .conftest import SAMPLE_FILES, sample_txt
 ROOT = Path(__file__).parent.parent
 INDICATORS = ROOT / ".venv" / "bin" / "indicators"
 # build_summary figures that differ between two builds of the same input by design
-RUN_DEPENDENT_METRICS = ("files_extracted", "files_from_cache", "reports_from_cache", "validations_from_cache")
+RUN_DEPENDENT_METRICS = (
+    "files_extracted",
+    "files_from_cache",
+    "reports_from_cache",
+    "validations_from_cache",
+    "reports_gate_checked",
+)
 # validation_results columns that say when and how (not what) a build checked
 RUN_DEPENDENT_COLUMNS = ("run_id", "run_at", "element_count")
 SUBPROCESS_TIMEOUT_S = 120

@@ -41,6 +41,8 @@ def test_a_cli_build_is_recorded_in_the_dagster_home_instance(tmp_path, monkeypa
         assert metadata["dagster/row_count"].value == 10
         columns = {c.name: c.description for c in metadata["dagster/column_schema"].schema.columns}
         assert columns["district_code"].startswith("Key of the district council")
+        series = instance.get_latest_materialization_event(dg.AssetKey("indicator_series")).asset_materialization
+        assert "dagster/column_schema" in series.metadata and "dagster/row_count" not in series.metadata  # not counted
         assert instance.get_latest_materialization_event(dg.AssetKey("warehouse")) is not None
         checks = instance.get_records_for_run(
             runs[0].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION

@@ -221,3 +221,54 @@ def test_a_failed_gate_is_not_retried_and_tells_dagster_why(built):
     assert row_counts.metadata["unexpected_rows"].value == 2  # one row under 0.8, counted by both expectations
     assert checks["fact_indicator_value_suite"].passed
     assert checks["indicator_facts_suite"].passed
+
+
+def _fact_frame(warehouse):
+    import pandas as pd
+    import polars as pl
+
+    from pipeline.gates import check_frames, present_frame
+
+    keys = [k for (k,) in query(warehouse, "select report_key from dim_report order by 1")]
+    frames, _ = check_frames(
+        warehouse, pd.DataFrame({"report_key": [], "report_file": [], "rows_before": []}), present_frame([]), keys
+    )
+    frame = frames["fact_indicator_value"]
+    assert isinstance(frame, pl.DataFrame) and frame["report_key"].n_unique() == 2
+    return frame
+
+
+def test_report_shares_of_the_gate_add_up_to_one_run_over_every_row(template):
+    """A patched build checks the new reports' rows and adds the kept shares of the others: the totals,
+    counts and samples, are those of one Great Expectations run over every row."""
+    import polars as pl
+
+    from pipeline.gates import _shared_outcomes
+    from pipeline.validate import load_suite_json, run_suite
+
+    frame = _fact_frame(template / "wh" / "indicators.duckdb").with_row_index("i")
+    first, second = sorted(frame["report_key"].unique())
+    # unknown units (a mostly=0.95 warning) and an impossible percentage (blocking) in both reports
+    odd = pl.col("i").is_in([3, 5, 8]) | (pl.col("i") == frame.filter(pl.col("report_key") == second)["i"][2])
+    frame = frame.with_columns(
+        pl.when(odd).then(pl.lit("furlong")).otherwise(pl.col("unit")).alias("unit"),
+        pl.when(pl.col("i") == 4).then(pl.lit(5790.0)).otherwise(pl.col("percent_max")).alias("percent_max"),
+    ).drop("i")
+    suite = "fact_indicator_value"
+    whole, _ = run_suite(frame.to_pandas(), suite, load_suite_json(suite)["meta"]["id_columns"])
+
+    _, kept = _shared_outcomes(frame.filter(pl.col("report_key") == first), suite, [])
+    totals, shares = _shared_outcomes(frame.filter(pl.col("report_key") == second), suite, kept)
+
+    assert [key for key, _, _ in shares] == [second]
+    seen = {o.key: (o.success, o.unexpected_count, o.element_count, o.sample) for o in totals}
+    assert seen == {o.key: (o.success, o.unexpected_count, o.element_count, o.sample) for o in whole}
+    by_detail = {o.detail: o for o in totals}
+    assert (
+        by_detail[
+            "expect_column_values_to_be_between(percent_max, max_value=1000.0, min_value=-100.0)"
+        ].unexpected_count
+        == 1
+    )
+    assert any(o.unexpected_count == 4 and o.column == "unit" for o in totals)
+    assert not all(o.success for o in totals)

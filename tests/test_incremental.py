@@ -181,6 +181,8 @@ def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_g
         ok, summary, _ = run_build(settings_for(raw, warehouse))
     assert ok and summary["reports_loaded"] == 7
     assert "warehouse patched: 4 reports loaded, 1 removed or replaced" in caplog.text
+    # the gate read the rows of the four, and of a.txt and b.txt whose unit changed; not those of 000
+    assert summary["reports_gate_checked"] == 6
     assert query(warehouse, unit_of_a) == [("%", 12.0)]
     assert query(warehouse, "select content_hash from dim_report where report_file = ?", changed.name) == [
         (sha256_of(changed),)
@@ -210,3 +212,44 @@ def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_g
     assert ("2014-T1", 5.79, 5.5, False) not in query(warehouse, share)
     assert run_build(settings_for(raw, whole, accept_row_drops=True))[0]
     _same_warehouse(warehouse, whole)
+
+
+WELFARE_SHARE = (
+    "select outcome, target from indicator_values where report_file = ? "
+    "and indicator_key = 'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand'"
+)
+
+
+def test_a_warehouse_written_to_since_it_was_published_is_loaded_and_checked_whole(built_three, caplog):
+    raw, settings = built_three
+    wh, hasselby = settings.warehouse, sample_name("000")
+    assert query(wh, WELFARE_SHARE, hasselby) == [(5.79, 5.5)]  # Hässelby-Vällingby, tertial 1 2014
+    tamper = (
+        "update fact_indicator_value set outcome = 57.9 where indicator_key = "
+        "'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand' and report_key = "
+        "(select report_key from dim_report where report_file = ?)"
+    )
+    with duckdb.connect(str(wh)) as con:  # a hand-made change to the published file
+        con.execute(tamper, [hasselby])
+    # the same reports and code: not up to date, the file is built again from the reports
+    ok, summary, _ = run_build(settings)
+    assert ok and not summary.get("up_to_date") and summary["reports_gate_checked"] == 3
+    assert query(wh, WELFARE_SHARE, hasselby) == [(5.79, 5.5)]
+    with duckdb.connect(str(wh)) as con:
+        con.execute(tamper, [hasselby])
+    make_raw(raw, "002")
+    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+        ok, summary, _ = run_build(settings)
+    assert ok and summary["reports_loaded"] == 4
+    assert "warehouse patched" not in caplog.text  # not copied: loaded from the reports again
+    assert summary["reports_gate_checked"] == 4
+    assert query(wh, WELFARE_SHARE, hasselby) == [(5.79, 5.5)]
+    # the next build with one more report patches the file it published, and checks that report only
+    (raw / sample_name("003")).write_bytes(sample_txt("003").read_bytes())
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+        ok, summary, _ = run_build(settings)
+    assert ok and "warehouse patched: 1 reports loaded, 0 removed or replaced" in caplog.text
+    assert summary["reports_gate_checked"] == 1
+    checked = "select element_count from validation_results where suite = 'fact_indicator_value' limit 1"
+    assert query(wh, checked) == query(wh, "select count(*) from fact_indicator_value")  # totals of every row

@@ -1,6 +1,8 @@
 -- The frame the fact_indicator_value suite checks: one row per fact with its keys, measures, unit,
 -- the smallest and largest measure of a percent or count row, whether each key finds its dimension
--- row, and its Period cell read against the report.
+-- row, and its Period cell read against the report. Only the rows of the reports the gate checks
+-- (checked_reports, registered by pipeline/gates.py: every report, or the new and changed ones when
+-- the build patched the published file, whose other rows were checked when it was built).
 select
     f.report_key, r.report_file, f.row_no, f.indicator_key, f.district_code, f.period_key, f.org_unit_key,
     f.unit, f.source_line, f.raw_text, f.period,
@@ -27,4 +29,5 @@ left join dim_district d on d.district_code = f.district_code
 left join dim_period p on p.period_key = f.period_key
 left join dim_org_unit o on o.org_unit_key = f.org_unit_key
 left join fact_periods fp on fp.report_key = f.report_key and fp.row_no = f.row_no
+where f.report_key in (select report_key from checked_reports)
 order by f.report_key, f.row_no
