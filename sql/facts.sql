@@ -1,5 +1,6 @@
 -- The facts of one build, after sql/load.sql (a whole file) or sql/patch.sql (a copy of the previous
--- one): every staged row named in the temp table loaded(report_key, row_no), and its long form.
+-- one): every staged row named in the temp table loaded(report_key, row_no), read from the temp view
+-- loading_facts (the staged files of those reports), and its long form.
 
 INSERT INTO fact_indicator_value
 select
@@ -11,7 +12,7 @@ select
     f.target_text, f.city_target_text,
     f.period, f.period_kind, f.period_start, f.period_end, f.frequency, f.previous_label, f.previous_year,
     f.comment, f.source_page, f.source_line, f.quality_flag, f.raw_text
-from staged_facts f
+from loading_facts f
 join dim_report r on r.report_key = f.report_id
 join dim_indicator i on i.indicator_key = f.indicator_key
 where (f.report_id, f.row_no) in (select (report_key, row_no) from loaded)

@@ -17,4 +17,6 @@ INSERT INTO dim_gender VALUES ('T', 'Totalt'), ('K', 'Kvinnor/flickor'), ('M', '
 -- every staged report and row is loaded
 CREATE TEMP TABLE added AS SELECT report_key FROM read_parquet({stage} || '/reports.parquet');
 
-CREATE TEMP TABLE loaded AS SELECT report_id AS report_key, row_no FROM staged_facts;
+CREATE TEMP VIEW loading_facts AS SELECT * FROM staged_facts;
+
+CREATE TEMP TABLE loaded AS SELECT report_id AS report_key, row_no FROM loading_facts;

@@ -44,9 +44,18 @@ WHERE dim_indicator.indicator_key = n.indicator_key
       (n.indicator, n.unit, n.by_gender, n.better, n.catalog_status, n.proposed_key, n.proposed_score,
        n.name_variants);
 
--- the facts of new and changed reports, and of unchanged ones whose indicator's unit changed
+-- the facts of new and changed reports, and of unchanged ones whose indicator's unit changed, read
+-- from those reports' staged files only (opening every report's file costs time per report)
+SET VARIABLE loading_files = list_concat([{stage} || '/valid/_empty.parquet'], coalesce((
+    SELECT list({stage} || '/valid/' || report_key || '.parquet' ORDER BY report_key)
+    FROM (SELECT report_key FROM added
+          UNION SELECT report_key FROM reloaded WHERE report_key NOT IN (SELECT report_key FROM gone))
+), []));
+CREATE TEMP VIEW loading_facts AS
+SELECT * FROM read_parquet(getvariable('loading_files'), union_by_name = true);
+
 CREATE TEMP TABLE loaded AS
-SELECT report_id AS report_key, row_no FROM staged_facts
+SELECT report_id AS report_key, row_no FROM loading_facts
 WHERE report_id IN (SELECT report_key FROM added) OR indicator_key IN (SELECT indicator_key FROM unit_changed);
 
 DELETE FROM dim_indicator WHERE indicator_key NOT IN (SELECT indicator_key FROM indicators_now);

@@ -24,15 +24,21 @@ FROM read_parquet({stage} || '/reports.parquet')
 WHERE report_key IN (SELECT report_key FROM added)
 ORDER BY report_file;
 
+-- goals and quarantined rows from the staged files of the added reports only
+SET VARIABLE added_goals = list_concat([{stage} || '/goals/_empty.parquet'], coalesce(
+    (SELECT list({stage} || '/goals/' || report_key || '.parquet' ORDER BY report_key) FROM added), []));
+SET VARIABLE added_quarantine = list_concat([{stage} || '/quarantine/_empty.parquet'], coalesce(
+    (SELECT list({stage} || '/quarantine/' || report_key || '.parquet' ORDER BY report_key) FROM added), []));
+
 INSERT INTO dim_goal
 SELECT report_id, goal_ref, goal_kind, goal_text, parent_ref, assessment, source_page, source_line
-FROM read_parquet({stage} || '/goals/*.parquet', union_by_name = true)
+FROM read_parquet(getvariable('added_goals'), union_by_name = true)
 WHERE report_id IN (SELECT report_key FROM added)
 ORDER BY report_id, source_page NULLS FIRST, source_line;
 
 INSERT INTO quarantine
 SELECT report_file, row_no, indicator_as_printed, reason, source_page, source_line, raw_text
-FROM read_parquet({stage} || '/quarantine/*.parquet', union_by_name = true)
+FROM read_parquet(getvariable('added_quarantine'), union_by_name = true)
 WHERE report_id IN (SELECT report_key FROM added)
 ORDER BY report_file, row_no;
 
