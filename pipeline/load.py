@@ -157,22 +157,37 @@ def _patch_copy(
     fault_point("load:schema")
     for name in ("staged.sql", "patch.sql", "reports.sql", "facts.sql"):
         _run_script(con, name, params)
+    _run_script(con, "touched_series.sql", params)
     for view in MATERIALIZED_VIEWS:
-        refresh_materialized(con, view)
+        refresh_touched(con, view)
     log.info("warehouse patched: %d reports loaded, %d removed or replaced", len(added), len(gone))
     # added, and unchanged reports some of whose rows were loaded again (their indicator's unit changed)
     loaded = con.execute("SELECT DISTINCT report_key FROM loaded ORDER BY report_key").fetchall()
     return sorted(set(added) | {k for (k,) in loaded})
 
 
-def refresh_materialized(con: duckdb.DuckDBPyConnection, view: str) -> None:
-    """Recompute a materialized view's rows in place, from its definition in sql/views.sql."""
-    head = f"CREATE VIEW {view} AS"
-    [definition] = [s for s in _statements(read_sql("views.sql")) if s.startswith(head)]
-    con.execute(definition.replace(head, f"CREATE TEMP VIEW _{view}_now AS", 1))
-    con.execute(f"DELETE FROM {view}")
-    con.execute(f"INSERT INTO {view} SELECT * FROM _{view}_now")
-    con.execute(f"DROP VIEW _{view}_now")
+# What a materialized view is derived from, base first: its rows of one series (indicator, council,
+# unit) come from that series' observations alone.
+SERIES_CHAIN = ("indicator_observations", "indicator_latest_revision", "indicator_series", "target_attainment")
+TOUCHED = "touched_"
+
+
+def refresh_touched(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Derive a materialized view's rows again for the series a patch changed (temp table touched_series,
+    sql/touched_series.sql), from its definition in sql/views.sql with every view it is derived from
+    read over those series' observations (temp view touched_observations) only."""
+    definitions = {s.split()[2]: s for s in _statements(read_sql("views.sql")) if s.startswith("CREATE VIEW ")}
+    renamed = re.compile(r"\b(" + "|".join(SERIES_CHAIN) + r")\b")
+    for name in SERIES_CHAIN[: SERIES_CHAIN.index(view) + 1]:
+        body = definitions[name].split(" AS", 1)[1]
+        body = renamed.sub(lambda m: TOUCHED + m.group(1), body)
+        body = re.sub(r"\bfact_observation\b", f"{TOUCHED}observations", body)
+        con.execute(f"CREATE TEMP VIEW {TOUCHED}{name} AS{body}")
+    con.execute(
+        f"DELETE FROM {view} WHERE (indicator_key, district_code, coalesce(org_unit_key, '')) IN "
+        "(SELECT (indicator_key, district_code, unit_key) FROM touched_series)"
+    )
+    con.execute(f"INSERT INTO {view} SELECT * FROM {TOUCHED}{view}")
 
 
 @dataclass

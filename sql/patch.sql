@@ -19,6 +19,14 @@ SELECT report_key, row_no FROM fact_indicator_value
 WHERE report_key IN (SELECT report_key FROM gone)
    OR indicator_key IN (SELECT indicator_key FROM unit_changed);
 
+-- target_attainment is derived series by series (indicator, council, unit): those of the rows removed
+-- or loaded again here, of the rows loaded, and of indicators whose catalog row changes are derived
+-- again (sql/touched_series.sql); the others' rows stay as they are.
+CREATE TEMP TABLE series_before AS
+SELECT DISTINCT indicator_key, district_code, org_unit_key FROM fact_indicator_value
+WHERE (report_key, row_no) IN (SELECT (report_key, row_no) FROM reloaded);
+CREATE TEMP TABLE indicators_before AS SELECT * FROM dim_indicator;
+
 DELETE FROM fact_observation WHERE (report_key, row_no) IN (SELECT (report_key, row_no) FROM reloaded);
 DELETE FROM fact_goal_assessment WHERE report_key IN (SELECT report_key FROM gone);
 DELETE FROM dim_goal WHERE report_key IN (SELECT report_key FROM gone);
