@@ -1,11 +1,16 @@
-"""Benchmark: how long the offline report takes for the sample warehouse and for one of 100 reports.
+"""Benchmark: how long the offline report takes for the sample warehouse and for one of 100 reports, and
+what one report added costs the report of a warehouse of N reports.
 
-    python -m pipeline.bench_report [--raw DIR] [--reports N] [--workers N]
+    python -m pipeline.bench_report [--raw DIR] [--reports N] [--workers N] [--added N,M,...]
 
 Prints figures; asserts nothing. The large warehouse is built from N text reports made from the
 sample texts (tests/fixtures/samples, and the .txt files in the raw folder): each copy is moved to
 another district and year (every year in its text shifted alike, the district's name replaced) and
 named in a manifest.csv, so the build reads them as different reports of different councils.
+
+`--added 100,400` builds, for each size, the report of N reports from scratch, then the warehouse
+again with report N+1 (the next council's next report, as a nightly build meets it) and times the
+report once more: the pages that report changes, plus what every run pays whatever changed.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ TEMPLATES = {
     "002_80d6a2513fda4bdc": ("tertialrapport_1", "1", 2019, "Hässelby-Vällingby"),
     "004_05871d331dd0cb08": ("verksamhetsberattelse", "", 2013, "Östermalm"),
 }
-YEARS = (2015, 2016, 2017, 2018)
+YEARS = tuple(range(2010, 2026))  # 436 reports: 14 councils to 2019, 13 since
 _YEAR = re.compile(r"\b(19[9]\d|20[0-3]\d)\b")
 
 
@@ -102,16 +107,42 @@ def _time_report(warehouse: Path, raw: Path, out: Path, workers: int) -> str:
     return text
 
 
+def _time_added(raw: Path, scratch: Path, count: int, workers: int) -> str:
+    """The report of `count` reports from scratch, then again once the warehouse has one report more."""
+    from pipeline.report import build_report
+
+    base = scratch / f"added-{count}"
+    make_reports(raw, base / "raw", count)
+    warehouse = base / "indicators.duckdb"
+    _build(base / "raw", warehouse, workers)
+    first = build_report(warehouse, base / "report", base / "raw", workers)
+    make_reports(raw, base / "raw", count + 1)  # the same files again and one more
+    _build(base / "raw", warehouse, workers)
+    cpu = _cpu_s()
+    again = build_report(warehouse, base / "report", base / "raw", workers)
+    cpu = _cpu_s() - cpu
+    return (
+        f"{count} reports: whole report {first.seconds:.1f} s ({first.pages} pages, {first.charts} charts); "
+        f"one report added: {again.seconds:.1f} s ({cpu:.1f} s CPU), {again.pages_written} pages written, "
+        f"{again.charts_drawn} charts drawn"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--raw", default=str(PROJECT_DIR / "raw"))
     p.add_argument("--reports", type=int, default=100)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--added", help="sizes (e.g. 100,400) at which to time the report after one report is added")
     args = p.parse_args(argv)
     raw = Path(args.raw)
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         scratch = Path(tmp)
         print(f"report build time (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        if args.added:
+            for count in (int(n) for n in args.added.split(",")):
+                print(_time_added(raw, scratch, count, args.workers), flush=True)
+            return
         summary = _build(raw, scratch / "sample" / "indicators.duckdb", args.workers)
         print(
             f"sample warehouse ({summary['reports_loaded']} reports, {summary['rows_loaded']} rows): "
