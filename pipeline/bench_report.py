@@ -124,7 +124,7 @@ def _time_added(raw: Path, scratch: Path, count: int, workers: int) -> str:
     return (
         f"{count} reports: whole report {first.seconds:.1f} s ({first.pages} pages, {first.charts} charts); "
         f"one report added: {again.seconds:.1f} s ({cpu:.1f} s CPU), {again.pages_written} pages written, "
-        f"{again.charts_drawn} charts drawn"
+        f"{again.charts_drawn} charts drawn; steps (s): {again.steps}"
     )
 
 
