@@ -13,10 +13,14 @@ pipeline/report_charts.py and the Swedish formats in pipeline/report_format.py. 
 into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a failed
 build) always finds a complete report.
 
-A new report changes a few pages: each page has a digest of what it shows (its context, its charts, the
-templates and the code), kept in the site's `.pages.json` with its charts' SVGs in `.charts/`. A page
-whose digest the previous site has is hard-linked from it; a page written again takes its unchanged
-charts from the previous site's `.charts/`, so only new or changed charts are drawn.
+A new report changes a few pages, and costs about those pages. The report's queries are run once into
+temp tables, and each page gets a fingerprint of the rows it is planned from (sql/report/page_inputs.sql:
+hashed in DuckDB, grouped by district and by indicator) and of how it is drawn (code, templates, the
+warehouse's name, where the raw folder is), kept in the site's `.pages.json` with its charts' SVGs in
+`.charts/`. A page whose fingerprint the previous site has is hard-linked from it without reading its
+rows; only the other pages' rows are read, planned and written, and a page written again takes its
+unchanged charts from the previous site's `.charts/`, so only new or changed charts are drawn. The
+overview is planned every time, from a few rows per district.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 DISTRICT_DIR = "stadsdelar"
 INDICATOR_DIR = "indikatorer"
 STALE_AFTER_S = 3600
-PAGES_FILE = ".pages.json"  # in a site folder: each page's digest and the charts it shows
+PAGES_FILE = ".pages.json"  # in a site folder: each page's fingerprint and the charts it shows
 CHARTS_DIR = ".charts"  # in a site folder: the SVG of each page's charts, one JSON file per page
 # A period row's values: key -> (value column, prefix of its source columns) in sql/report/series.sql
 CELL_COLUMNS = {
@@ -420,7 +424,8 @@ def overview_rows(
     data: SiteData, series_by_unit: dict[tuple, list[Series]], reports_by_unit: dict[tuple, list[dict]], links: Links
 ) -> list[dict]:
     """One row per district (and unit): its newest report, the newest period with outcomes and how many
-    indicators met their targets then, the goal assessments of its newest assessed report, flagged rows."""
+    indicators met their targets then, the goal assessments of its newest assessed report, flagged rows.
+    series_by_unit needs no more than the rows of that period (sql/report/overview_series.sql)."""
     out = []
     for district, org_unit in _units(data):
         reports = reports_by_unit[(district, org_unit)]
@@ -483,6 +488,12 @@ def add_chart(charts: dict[str, Chart], chart: Chart) -> str:
     return digest
 
 
+def series_chart(s: Series, charts: dict[str, Chart]) -> str:
+    points, periods = series_points(s)
+    title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
+    return add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
+
+
 def goals_of_unit(
     unit_series: list[Series], rows: dict[tuple, dict], links: Links, charts: dict[str, Chart]
 ) -> list[Goal]:
@@ -522,12 +533,6 @@ class Page:
     template: str
     context: dict
     charts: list[str] = field(default_factory=list)  # digests of the charts it shows
-
-
-def series_chart(s: Series, charts: dict[str, Chart]) -> str:
-    points, periods = series_points(s)
-    title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
-    return add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
 
 
 def plan_index(data: SiteData, links: Links) -> Page:
@@ -658,7 +663,10 @@ def _previous_pages(previous_dir: Path | None) -> dict[str, dict]:
     return {
         path: entry
         for path, entry in pages.items()
-        if isinstance(entry, dict) and isinstance(entry.get("inputs"), str) and isinstance(entry.get("charts"), list)
+        if isinstance(entry, dict)
+        and isinstance(entry.get("inputs"), str)
+        and isinstance(entry.get("charts"), list)
+        and all(isinstance(digest, str) for digest in entry["charts"])
     }
 
 
@@ -765,7 +773,8 @@ def build_site(
         con.close()
     pages, charts = plan_site(data, raw_dir, link_base)
     inputs = {path: source.inputs for path, source in sources.items()}
-    inputs[INDEX_PAGE] = fingerprint(drawn_with, INDEX_PAGE, repr(pages[0].context))  # planned every time: cheap
+    [index] = [page for page in pages if page.path == INDEX_PAGE]  # planned every time, from a few rows
+    inputs[INDEX_PAGE] = fingerprint(drawn_with, INDEX_PAGE, repr(index.context))
     if _kept(previous_dir, before, site_dir, INDEX_PAGE, inputs[INDEX_PAGE]):
         kept.add(INDEX_PAGE)
     todo = [page for page in pages if page.path not in kept]
