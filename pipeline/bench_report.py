@@ -10,7 +10,9 @@ named in a manifest.csv, so the build reads them as different reports of differe
 
 `--added 100,400` builds, for each size, the report of N reports from scratch, then the warehouse
 again with report N+1 (the next council's next report, as a nightly build meets it) and times the
-report once more: the pages that report changes, plus what every run pays whatever changed.
+report once more: the pages that report changes, plus what every run pays whatever changed. With
+`--units K` every council reports for K organisational units a year, so a district page holds K units
+and there are K times as many charts.
 """
 
 from __future__ import annotations
@@ -55,22 +57,25 @@ def _districts_of(year: int) -> list[str]:
         ]
 
 
-def make_reports(raw: Path, out: Path, count: int) -> int:
-    """Write `count` text reports and their manifest.csv into `out`; gives how many were written."""
+def make_reports(raw: Path, out: Path, count: int, units: int = 1) -> int:
+    """Write `count` text reports and their manifest.csv into `out`; gives how many were written. With
+    `units` > 1 each council reports for that many organisational units each year (the first unnamed)."""
     out.mkdir(parents=True, exist_ok=True)
     texts = {stem: _template_text(stem, raw) for stem in TEMPLATES}
     tertial_templates = itertools.cycle([s for s, t in TEMPLATES.items() if t[0] == "tertialrapport_1"])
     rows = []
-    combos = [(y, d, kind) for y in YEARS for d in _districts_of(y) for kind in ("tertialrapport_1", "verksamhet")]
-    for i, (year, district, kind) in enumerate(combos[:count]):
+    kinds = ("tertialrapport_1", "verksamhet")
+    combos = [(y, u, d, kind) for y in YEARS for u in range(units) for d in _districts_of(y) for kind in kinds]
+    for i, (year, unit, district, kind) in enumerate(combos[:count]):
         stem = next(tertial_templates) if kind == "tertialrapport_1" else "004_05871d331dd0cb08"
         report_type, tertial, printed_year, printed_district = TEMPLATES[stem]
         shift = year - printed_year
         text = _YEAR.sub(lambda m, shift=shift: str(int(m.group(1)) + shift), texts[stem])
-        text = text.replace(printed_district, district)
-        name = f"{i:03d}_{report_type}_{year}_{slug(district)}.txt"
+        text = text.replace(printed_district, district) + "\n" * unit  # each unit's copy: a content of its own
+        org_unit = f"Enhet {unit + 1}" if unit else ""
+        name = f"{i:03d}_{report_type}_{year}_{slug(district)}" + (f"_{slug(org_unit)}" if unit else "") + ".txt"
         (out / name).write_text(text, encoding="utf-8")
-        rows.append([name, district, report_type, year, tertial, ""])
+        rows.append([name, district, report_type, year, tertial, org_unit])
     with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["file", "district", "report_type", "year", "tertial", "org_unit"])
@@ -107,16 +112,16 @@ def _time_report(warehouse: Path, raw: Path, out: Path, workers: int) -> str:
     return text
 
 
-def _time_added(raw: Path, scratch: Path, count: int, workers: int) -> str:
+def _time_added(raw: Path, scratch: Path, count: int, workers: int, units: int) -> str:
     """The report of `count` reports from scratch, then again once the warehouse has one report more."""
     from pipeline.report import build_report
 
     base = scratch / f"added-{count}"
-    make_reports(raw, base / "raw", count)
+    make_reports(raw, base / "raw", count, units)
     warehouse = base / "indicators.duckdb"
     _build(base / "raw", warehouse, workers)
     first = build_report(warehouse, base / "report", base / "raw", workers)
-    make_reports(raw, base / "raw", count + 1)  # the same files again and one more
+    make_reports(raw, base / "raw", count + 1, units)  # the same files again and one more
     _build(base / "raw", warehouse, workers)
     cpu = _cpu_s()
     again = build_report(warehouse, base / "report", base / "raw", workers)
@@ -124,7 +129,7 @@ def _time_added(raw: Path, scratch: Path, count: int, workers: int) -> str:
     return (
         f"{count} reports: whole report {first.seconds:.1f} s ({first.pages} pages, {first.charts} charts); "
         f"one report added: {again.seconds:.1f} s ({cpu:.1f} s CPU), {again.pages_written} pages written, "
-        f"{again.charts_drawn} charts drawn; steps (s): {again.steps}"
+        f"{again.charts_drawn} charts drawn; steps (s): {getattr(again, 'steps', {})}"
     )
 
 
@@ -134,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reports", type=int, default=100)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--added", help="sizes (e.g. 100,400) at which to time the report after one report is added")
+    p.add_argument("--units", type=int, default=1, help="with --added: organisational units per council and year")
     args = p.parse_args(argv)
     raw = Path(args.raw)
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
@@ -141,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"report build time (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         if args.added:
             for count in (int(n) for n in args.added.split(",")):
-                print(_time_added(raw, scratch, count, args.workers), flush=True)
+                print(_time_added(raw, scratch, count, args.workers, args.units), flush=True)
             return
         summary = _build(raw, scratch / "sample" / "indicators.duckdb", args.workers)
         print(
