@@ -1,7 +1,7 @@
 """Benchmark: how long the offline report takes for the sample warehouse and for one of 100 reports, and
 what one report added costs the report of a warehouse of N reports.
 
-    python -m pipeline.bench_report [--raw DIR] [--reports N] [--workers N] [--added N,M,...]
+    python -m pipeline.bench_report [--raw DIR] [--reports N] [--workers N] [--added N,M,...] [--units K]
 
 Prints figures; asserts nothing. The large warehouse is built from N text reports made from the
 sample texts (tests/fixtures/samples, and the .txt files in the raw folder): each copy is moved to
@@ -10,9 +10,9 @@ named in a manifest.csv, so the build reads them as different reports of differe
 
 `--added 100,400` builds, for each size, the report of N reports from scratch, then the warehouse
 again with report N+1 (the next council's next report, as a nightly build meets it) and times the
-report once more: the pages that report changes, plus what every run pays whatever changed. With
-`--units K` every council reports for K organisational units a year, so a district page holds K units
-and there are K times as many charts.
+report once more (the pages that report changes, plus what every run pays), then once more with
+nothing changed (what every run pays). With `--units K` every council reports for K organisational
+units a year, so a district page holds K units and there are K times as many charts.
 """
 
 from __future__ import annotations
@@ -126,10 +126,12 @@ def _time_added(raw: Path, scratch: Path, count: int, workers: int, units: int) 
     cpu = _cpu_s()
     again = build_report(warehouse, base / "report", base / "raw", workers)
     cpu = _cpu_s() - cpu
+    same = build_report(warehouse, base / "report", base / "raw", workers)  # what every run pays
     return (
         f"{count} reports: whole report {first.seconds:.1f} s ({first.pages} pages, {first.charts} charts); "
         f"one report added: {again.seconds:.1f} s ({cpu:.1f} s CPU), {again.pages_written} pages written, "
-        f"{again.charts_drawn} charts drawn; steps (s): {getattr(again, 'steps', {})}"
+        f"{again.charts_drawn} charts drawn; steps (s): {getattr(again, 'steps', {})}; "
+        f"nothing changed: {same.seconds:.1f} s"
     )
 
 
