@@ -230,6 +230,8 @@ def test_a_report_of_a_known_district_plans_only_its_pages_and_equals_a_fresh_bu
     assert run_build(settings_for(raw, warehouse))[0]
     out = warehouse.parent / "report"
     build_report(warehouse, out, raw, workers=1)
+    # a page the next build links keeps its inode; one it writes gets a new one (the old files still
+    # exist until the new site is complete, so their numbers are not reused)
     inodes = {path: f.stat().st_ino for path, f in _site_files(out).items()}
     make_raw(raw, "002")  # Hässelby-Vällingby Tertial 1 2019
     assert run_build(settings_for(raw, warehouse))[0]
