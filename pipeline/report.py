@@ -13,10 +13,14 @@ pipeline/report_charts.py and the Swedish formats in pipeline/report_format.py. 
 into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a failed
 build) always finds a complete report.
 
-A new report changes a few pages: each page has a digest of what it shows (its context, its charts, the
-templates and the code), kept in the site's `.pages.json` with its charts' SVGs in `.charts/`. A page
-whose digest the previous site has is hard-linked from it; a page written again takes its unchanged
-charts from the previous site's `.charts/`, so only new or changed charts are drawn.
+A new report changes a few pages, and costs about those pages. The report's queries are run once into
+temp tables, and each page gets a fingerprint of the rows it is planned from (sql/report/page_inputs.sql:
+hashed in DuckDB, grouped by district and by indicator) and of how it is drawn (code, templates, the
+warehouse's name, where the raw folder is), kept in the site's `.pages.json` with its charts' SVGs in
+`.charts/`. A page whose fingerprint the previous site has is hard-linked from it without reading its
+rows; only the other pages' rows are read, planned and written, and a page written again takes its
+unchanged charts from the previous site's `.charts/`, so only new or changed charts are drawn. The
+overview is planned every time, from a few rows per district.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 DISTRICT_DIR = "stadsdelar"
 INDICATOR_DIR = "indikatorer"
 STALE_AFTER_S = 3600
-PAGES_FILE = ".pages.json"  # in a site folder: each page's digest and the charts it shows
+PAGES_FILE = ".pages.json"  # in a site folder: each page's fingerprint and the charts it shows
 CHARTS_DIR = ".charts"  # in a site folder: the SVG of each page's charts, one JSON file per page
 # A period row's values: key -> (value column, prefix of its source columns) in sql/report/series.sql
 CELL_COLUMNS = {
@@ -154,6 +158,7 @@ class ReportFigures:
     seconds: float
     pages_written: int = 0  # the other pages were unchanged: taken from the previous report
     charts_drawn: int = 0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the site's build
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -173,10 +178,13 @@ def read_report_sql(name: str) -> str:
     return (REPORT_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def query_dicts(con, name: str) -> list[dict]:
-    rel = con.sql(read_report_sql(name))
-    columns = rel.columns
-    return [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
+def _dicts(cursor) -> list[dict]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def query_dicts(con, name: str, params: dict | None = None) -> list[dict]:
+    return _dicts(con.execute(read_report_sql(name), params or {}))
 
 
 class Links:
@@ -299,31 +307,93 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# --- what the pages are made from ----------------------------------------------------------------------
+
+# sql/report/<name>.sql, each run once per build into the temp table report_<name>: every page's
+# fingerprint (sql/report/page_inputs.sql) and the rows of the pages to write are read from these
+STAGED = ("series", "rows", "reports", "flagged", "quarantine", "load_errors")
+INDEX_PAGE, QUALITY_PAGE = "index.html", "kvalitet.html"
+
+
+def stage_queries(con) -> None:
+    for name in STAGED:
+        con.execute(f"create temp table report_{name} as\n{read_report_sql(name)}")
+
+
+def staged_dicts(con, name: str) -> list[dict]:
+    """A staged table's rows in the order its query gave them (DuckDB keeps insertion order)."""
+    return _dicts(con.execute(f"select * from report_{name}"))
+
+
+def district_path(district: str) -> str:
+    return f"{DISTRICT_DIR}/{slug(district)}.html"
+
+
+def indicator_path(indicator_key: str) -> str:
+    return f"{INDICATOR_DIR}/{indicator_key}.html"
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """A page planned from rows of one district, one indicator or the quality tables, and the fingerprint
+    of those rows and of how they are drawn: the same fingerprint gives the same file."""
+
+    kind: str  # "district", "indicator" or "quality"
+    name: str | None  # the district or the indicator key
+    inputs: str
+
+
+def page_sources(con, drawn_with: str) -> dict[str, PageSource]:
+    """Page path -> what it is made from, for every page but the overview; `drawn_with` is what every
+    page shares (code, templates, the warehouse's name, where the raw folder is)."""
+    paths = {"district": district_path, "indicator": indicator_path, "quality": lambda _: QUALITY_PAGE}
+    out = {}
+    for kind, name, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
+        path = paths[kind](name)
+        out[path] = PageSource(kind, name, fingerprint(drawn_with, path, rows_hash))
+    return out
+
+
 @dataclass
 class SiteData:
-    series_rows: list[dict]
-    rows: list[dict]
-    reports: list[dict]
-    flagged: list[dict]
-    quarantine: list[dict]
+    """What the overview and the pages to write are planned from."""
+
+    reports: list[dict]  # every report
+    overview_series: list[dict]  # the rows the overview counts (sql/report/overview_series.sql)
+    indicators: list[tuple[str, str]]  # every indicator with a series: (name, key)
     load_errors: list[dict]
     summary: dict[str, int]
+    districts: list[str]  # the district pages to write
+    indicator_keys: list[str]  # the indicator pages to write
+    series_rows: list[dict]  # every series row of those districts and of those indicators
+    rows: list[dict]  # the latest rows of those districts
+    flagged: list[dict] | None = None  # None when the quality page is not written
+    quarantine: list[dict] | None = None
 
 
-def read_site_data(warehouse: Path) -> SiteData:
-    con = connect_read_only(warehouse)
-    try:
-        return SiteData(
-            series_rows=query_dicts(con, "series"),
-            rows=query_dicts(con, "rows"),
-            reports=query_dicts(con, "reports"),
-            flagged=query_dicts(con, "flagged"),
-            quarantine=query_dicts(con, "quarantine"),
-            load_errors=query_dicts(con, "load_errors"),
-            summary={r["metric"]: r["value"] for r in query_dicts(con, "build_summary")},
-        )
-    finally:
-        con.close()
+def read_site_data(con, sources: list[PageSource]) -> SiteData:
+    """From the staged tables: what the overview needs, and the rows of the pages of `sources` only."""
+    districts = sorted(s.name for s in sources if s.kind == "district")
+    keys = sorted(s.name for s in sources if s.kind == "indicator")
+    quality = any(s.kind == "quality" for s in sources)
+    params = {"districts": districts, "indicators": keys}
+    return SiteData(
+        reports=staged_dicts(con, "reports"),
+        overview_series=query_dicts(con, "overview_series"),
+        indicators=sorted(set(con.execute(read_report_sql("indicator_names")).fetchall())),
+        load_errors=staged_dicts(con, "load_errors"),
+        summary={r["metric"]: r["value"] for r in query_dicts(con, "build_summary")},
+        districts=districts,
+        indicator_keys=keys,
+        series_rows=query_dicts(con, "page_series", params),
+        rows=query_dicts(con, "page_rows", {"districts": districts}),
+        flagged=staged_dicts(con, "flagged") if quality else None,
+        quarantine=staged_dicts(con, "quarantine") if quality else None,
+    )
 
 
 def _units(data: SiteData) -> list[tuple[str, str | None]]:
@@ -354,7 +424,8 @@ def overview_rows(
     data: SiteData, series_by_unit: dict[tuple, list[Series]], reports_by_unit: dict[tuple, list[dict]], links: Links
 ) -> list[dict]:
     """One row per district (and unit): its newest report, the newest period with outcomes and how many
-    indicators met their targets then, the goal assessments of its newest assessed report, flagged rows."""
+    indicators met their targets then, the goal assessments of its newest assessed report, flagged rows.
+    series_by_unit needs no more than the rows of that period (sql/report/overview_series.sql)."""
     out = []
     for district, org_unit in _units(data):
         reports = reports_by_unit[(district, org_unit)]
@@ -417,6 +488,12 @@ def add_chart(charts: dict[str, Chart], chart: Chart) -> str:
     return digest
 
 
+def series_chart(s: Series, charts: dict[str, Chart]) -> str:
+    points, periods = series_points(s)
+    title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
+    return add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
+
+
 def goals_of_unit(
     unit_series: list[Series], rows: dict[tuple, dict], links: Links, charts: dict[str, Chart]
 ) -> list[Goal]:
@@ -434,9 +511,7 @@ def goals_of_unit(
                 row.get("parent_goal_text"),
                 row.get("assessment"),
             )
-        points, periods = series_points(s)
-        title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
-        s.chart = add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
+        s.chart = series_chart(s, charts)
         comment = row.get("comment")
         comment_cell = links.file(row["comment_file"], row["comment_page"], row["comment_line"]) if comment else None
         comment_report = (
@@ -459,77 +534,60 @@ class Page:
     context: dict
     charts: list[str] = field(default_factory=list)  # digests of the charts it shows
 
-    def digest(self, generated_from: str) -> str:
-        """What the page shows; a page of the same digest is the same file."""
-        text = f"{site_version()}|{self.path}|{self.template}|{generated_from}|{self.context!r}"
-        return hashlib.sha256(text.encode()).hexdigest()
+
+def plan_index(data: SiteData, links: Links) -> Page:
+    series_by_unit = _by_unit(build_series(data.overview_series, links).values(), lambda s: (s.district, s.org_unit))
+    reports_by_unit = _by_unit(data.reports, lambda r: (r["district"], r["org_unit"]))
+    context = {
+        "rows": overview_rows(data, series_by_unit, reports_by_unit, links),
+        "districts": sorted({d for d, _ in _units(data)}),
+        "rejected": [e for e in data.load_errors if not e["is_warning"]],
+        "indicators": data.indicators,
+        "summary": data.summary,
+    }
+    return Page(INDEX_PAGE, "overview.html", context)
 
 
-def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], dict[str, Chart]]:
-    """Every page with what it shows, and every chart to draw by digest (pages refer to charts by digest)."""
-    top = Links(raw_dir, link_base)
-    sub = Links(raw_dir, link_base / DISTRICT_DIR)  # both subfolders are one level down
-    series_top = build_series(data.series_rows, top)
-    series_sub = build_series(data.series_rows, sub)
+def plan_districts(data: SiteData, series: dict[tuple, Series], links: Links, charts: dict[str, Chart]) -> list[Page]:
+    """The pages of data.districts: `series` holds every series of those districts."""
     rows_by_key = {(r["indicator_key"], r["district"], r["org_unit"]): r for r in data.rows}
     reports_by_unit = _by_unit(data.reports, lambda r: (r["district"], r["org_unit"]))
-    units = _units(data)
-    districts = sorted({d for d, _ in units})
-    pages: list[Page] = []
-    charts: dict[str, Chart] = {}
-
-    pages.append(
-        Page(
-            "index.html",
-            "overview.html",
-            {
-                "rows": overview_rows(
-                    data, _by_unit(series_top.values(), lambda s: (s.district, s.org_unit)), reports_by_unit, top
-                ),
-                "districts": districts,
-                "rejected": [e for e in data.load_errors if not e["is_warning"]],
-                "indicators": sorted({(s.indicator, s.indicator_key) for s in series_top.values()}),
-                "summary": data.summary,
-            },
-        )
-    )
-
-    series_by_unit = _by_unit(series_sub.values(), lambda s: (s.district, s.org_unit))
-    for district in districts:
+    series_by_unit = _by_unit(series.values(), lambda s: (s.district, s.org_unit))
+    units_by_district = _by_unit(_units(data), lambda u: u[0])
+    pages = []
+    for district in data.districts:
         sections, page_charts = [], []
-        for d, org_unit in units:
-            if d != district:
-                continue
+        for _, org_unit in units_by_district[district]:
             unit_series = series_by_unit.get((district, org_unit), [])
             reports = reports_by_unit[(district, org_unit)]
             sections.append(
                 {
                     "org_unit": org_unit,
                     "anchor": unit_slug(district, org_unit),
-                    "goals": goals_of_unit(unit_series, rows_by_key, sub, charts),
-                    "reports": [(r, sub.file(r["report_file"])) for r in reports],
+                    "goals": goals_of_unit(unit_series, rows_by_key, links, charts),
+                    "reports": [(r, links.file(r["report_file"])) for r in reports],
                     "indicators": len(unit_series),
                 }
             )
             page_charts += [s.chart for s in unit_series if s.chart]
         pages.append(
-            Page(
-                f"{DISTRICT_DIR}/{slug(district)}.html",
-                "district.html",
-                {"district": district, "sections": sections},
-                page_charts,
-            )
+            Page(district_path(district), "district.html", {"district": district, "sections": sections}, page_charts)
         )
+    return pages
 
+
+def plan_indicators(keys: list[str], series: dict[tuple, Series], charts: dict[str, Chart]) -> list[Page]:
+    """The pages of `keys`: `series` holds every series of those indicators."""
     by_indicator: dict[str, list[Series]] = defaultdict(list)
-    for s in series_sub.values():
+    for s in series.values():
         by_indicator[s.indicator_key].append(s)
-    for key, group in sorted(by_indicator.items()):
-        group.sort(key=lambda s: (s.district, s.org_unit or ""))
+    pages = []
+    for key in keys:
+        group = sorted(by_indicator[key], key=lambda s: (s.district, s.org_unit or ""))
         points, periods = district_points(group)
         chart = None
         if len(group) == 1:  # one district: its chart from the district page says it all
-            chart = group[0].chart
+            chart = series_chart(group[0], charts)
             points = [p for p in series_points(group[0])[0] if p.kind == "outcome"]
         elif points:
             chart = add_chart(
@@ -543,26 +601,38 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page
             "chart": chart,
             "outcome_points": sum(1 for p in points if p.kind == "outcome"),
         }
-        pages.append(Page(f"{INDICATOR_DIR}/{key}.html", "indicator.html", context, [chart] if chart else []))
+        pages.append(Page(indicator_path(key), "indicator.html", context, [chart] if chart else []))
+    return pages
 
+
+def plan_quality(data: SiteData, links: Links) -> Page:
     flagged = [
         {
             **r,
-            "link": top.file(r["report_file"], r["source_page"], r["source_line"]),
+            "link": links.file(r["report_file"], r["source_page"], r["source_line"]),
             "meaning": flag_text(r["quality_flag"]),
         }
         for r in data.flagged
     ]
     quarantine = [
-        {**r, "link": top.file(r["report_file"], r["source_page"], r["source_line"])} for r in data.quarantine
+        {**r, "link": links.file(r["report_file"], r["source_page"], r["source_line"])} for r in data.quarantine
     ]
-    pages.append(
-        Page(
-            "kvalitet.html",
-            "quality.html",
-            {"flagged": flagged, "quarantine": quarantine, "load_errors": data.load_errors},
-        )
-    )
+    context = {"flagged": flagged, "quarantine": quarantine, "load_errors": data.load_errors}
+    return Page(QUALITY_PAGE, "quality.html", context)
+
+
+def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], dict[str, Chart]]:
+    """The overview and the pages data holds the rows of, and every chart they show by digest (pages
+    refer to charts by digest)."""
+    top = Links(raw_dir, link_base)
+    sub = Links(raw_dir, link_base / DISTRICT_DIR)  # both subfolders are one level down
+    series = build_series(data.series_rows, sub)
+    charts: dict[str, Chart] = {}
+    pages = [plan_index(data, top)]
+    pages += plan_districts(data, series, sub, charts)
+    pages += plan_indicators(data.indicator_keys, series, charts)
+    if data.flagged is not None:
+        pages.append(plan_quality(data, top))
     return pages, charts
 
 
@@ -572,21 +642,32 @@ class SiteFigures:
     charts: int
     pages_written: int  # the others are hard links to the previous site's files
     charts_drawn: int  # the others are the previous site's SVGs
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of build_site
 
 
 def _charts_file(site_dir: Path, page_path: str) -> Path:
     return site_dir / CHARTS_DIR / (page_path.replace("/", "__") + ".json")
 
 
-def _previous_pages(previous_dir: Path | None) -> dict[str, str]:
-    """Page path -> digest of the previous site (empty when there is none or its list is unreadable)."""
+def _previous_pages(previous_dir: Path | None) -> dict[str, dict]:
+    """Page path -> {"inputs": fingerprint, "charts": [digest, ...]} of the previous site; empty when there
+    is none or its list is unreadable (then every page is planned and written)."""
     if previous_dir is None:
         return {}
     try:
         pages = json.loads((previous_dir / PAGES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return pages if isinstance(pages, dict) else {}
+    if not isinstance(pages, dict):
+        return {}
+    return {
+        path: entry
+        for path, entry in pages.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("inputs"), str)
+        and isinstance(entry.get("charts"), list)
+        and all(isinstance(digest, str) for digest in entry["charts"])
+    }
 
 
 def _previous_svgs(previous_dir: Path | None, page_path: str) -> dict[str, str]:
@@ -600,10 +681,10 @@ def _previous_svgs(previous_dir: Path | None, page_path: str) -> dict[str, str]:
     return svgs if isinstance(svgs, dict) else {}
 
 
-def _reuse(previous_dir: Path, site_dir: Path, page: Page) -> bool:
+def _reuse(previous_dir: Path, site_dir: Path, page_path: str) -> bool:
     """Hard-link an unchanged page and its charts from the previous site; False when they are not there."""
-    links = ((previous_dir / page.path, site_dir / page.path),)
-    links += ((_charts_file(previous_dir, page.path), _charts_file(site_dir, page.path)),)
+    links = ((previous_dir / page_path, site_dir / page_path),)
+    links += ((_charts_file(previous_dir, page_path), _charts_file(site_dir, page_path)),)
     try:
         for source, target in links:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -615,33 +696,46 @@ def _reuse(previous_dir: Path, site_dir: Path, page: Page) -> bool:
     return True
 
 
-def build_site(
-    warehouse: Path,
-    site_dir: Path,
-    raw_dir: Path,
-    link_base: Path,
-    workers: int = 1,
-    previous_dir: Path | None = None,
-) -> SiteFigures:
-    """Write every page into site_dir; links to the raw folder are relative to link_base (where the site is
-    read from). Pages and charts the previous site (previous_dir) has unchanged are taken from it."""
-    data = read_site_data(warehouse)
-    pages, charts = plan_site(data, raw_dir, link_base)
-    before = _previous_pages(previous_dir)
-    digests = {page.path: page.digest(warehouse.name) for page in pages}
-    todo = []
-    for page in pages:
-        if not (previous_dir and before.get(page.path) == digests[page.path] and _reuse(previous_dir, site_dir, page)):
-            todo.append(page)
-    known = {page.path: _previous_svgs(previous_dir, page.path) for page in todo}
+class _Steps:
+    """Seconds spent in each step, for the figures."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._since, 3)
+        self._since = now
+
+
+def _kept(previous_dir: Path | None, before: dict[str, dict], site_dir: Path, path: str, inputs: str) -> bool:
+    """A page the previous site has from the same inputs, hard-linked from it."""
+    entry = before.get(path)
+    return (
+        previous_dir is not None
+        and entry is not None
+        and entry["inputs"] == inputs
+        and _reuse(previous_dir, site_dir, path)
+    )
+
+
+def _draw(pages: list[Page], charts: dict[str, Chart], previous_dir: Path | None, workers: int) -> tuple[dict, int]:
+    """Every chart the pages show by digest: the previous site's SVG where its version of the page had it,
+    else drawn. Gives the SVGs and how many were drawn."""
     svgs: dict[str, str] = {}
-    for page in todo:
-        svgs.update({d: known[page.path][d] for d in page.charts if d in known[page.path]})
-    missing = list(dict.fromkeys(d for page in todo for d in page.charts if d not in svgs))
+    for page in pages:
+        known = _previous_svgs(previous_dir, page.path) if page.charts else {}
+        svgs.update({d: known[d] for d in page.charts if d in known})
+    missing = list(dict.fromkeys(d for page in pages for d in page.charts if d not in svgs))
     svgs.update(zip(missing, render_all([charts[d] for d in missing], workers), strict=True))
+    return svgs, len(missing)
+
+
+def _write(pages: list[Page], svgs: dict[str, str], site_dir: Path, generated_from: str) -> None:
     env = _environment()
-    common = {"generated_from": warehouse.name, "versions": vega_versions(), "slug": slug, "unit_slug": unit_slug}
-    for page in todo:
+    common = {"generated_from": generated_from, "versions": vega_versions(), "slug": slug, "unit_slug": unit_slug}
+    for page in pages:
         path = site_dir / page.path
         path.parent.mkdir(parents=True, exist_ok=True)
         root = "../" * page.path.count("/")
@@ -651,8 +745,49 @@ def build_site(
         charts_file = _charts_file(site_dir, page.path)
         charts_file.parent.mkdir(exist_ok=True)
         charts_file.write_text(json.dumps(page_svgs), encoding="utf-8")
-    (site_dir / PAGES_FILE).write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
-    return SiteFigures(len(pages), len(charts), len(todo), len(missing))
+
+
+def build_site(
+    warehouse: Path,
+    site_dir: Path,
+    raw_dir: Path,
+    link_base: Path,
+    workers: int = 1,
+    previous_dir: Path | None = None,
+) -> SiteFigures:
+    """Write every page into site_dir; links to the raw folder are relative to link_base (where the site is
+    read from). A page whose inputs the previous site (previous_dir) had is hard-linked from it unread:
+    only the other pages' rows are read and planned, and only their new charts drawn."""
+    steps = _Steps()
+    drawn_with = f"{site_version()}|{warehouse.name}|{os.path.relpath(raw_dir, link_base)}"
+    before = _previous_pages(previous_dir)
+    con = connect_read_only(warehouse)
+    try:
+        stage_queries(con)
+        sources = page_sources(con, drawn_with)
+        steps.done("fingerprints")
+        kept = {p for p, s in sources.items() if _kept(previous_dir, before, site_dir, p, s.inputs)}
+        steps.done("links")
+        data = read_site_data(con, [s for p, s in sources.items() if p not in kept])
+    finally:
+        con.close()
+    pages, charts = plan_site(data, raw_dir, link_base)
+    inputs = {path: source.inputs for path, source in sources.items()}
+    [index] = [page for page in pages if page.path == INDEX_PAGE]  # planned every time, from a few rows
+    inputs[INDEX_PAGE] = fingerprint(drawn_with, INDEX_PAGE, repr(index.context))
+    if _kept(previous_dir, before, site_dir, INDEX_PAGE, inputs[INDEX_PAGE]):
+        kept.add(INDEX_PAGE)
+    todo = [page for page in pages if page.path not in kept]
+    steps.done("plan")
+    svgs, drawn = _draw(todo, charts, previous_dir, workers)
+    steps.done("charts")
+    _write(todo, svgs, site_dir, warehouse.name)
+    shown = {page.path: page.charts for page in todo} | {path: before[path]["charts"] for path in kept}
+    listed = {path: {"inputs": inputs[path], "charts": shown[path]} for path in inputs}
+    (site_dir / PAGES_FILE).write_text(json.dumps(listed, indent=0, sort_keys=True), encoding="utf-8")
+    steps.done("write")
+    all_charts = {d for page_charts in shown.values() for d in page_charts}
+    return SiteFigures(len(inputs), len(all_charts), len(todo), drawn, steps.seconds)
 
 
 # --- writing and swapping -------------------------------------------------------------------------------
@@ -729,4 +864,4 @@ def build_report(warehouse: Path, out_dir: Path, raw_dir: Path, workers: int | N
         shutil.rmtree(site_dir, ignore_errors=True)
         raise
     seconds = time.perf_counter() - started
-    return ReportFigures(out_dir, site.pages, site.charts, seconds, site.pages_written, site.charts_drawn)
+    return ReportFigures(out_dir, site.pages, site.charts, seconds, site.pages_written, site.charts_drawn, site.steps)

@@ -3,6 +3,7 @@ that keeps a complete report in place."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -13,11 +14,11 @@ import pytest
 
 from pipeline import report as report_module
 from pipeline.cli import main, run_build
-from pipeline.report import STALE_AFTER_S, build_report, remove_stale_builds, slug
+from pipeline.report import STALE_AFTER_S, build_report, plan_site, remove_stale_builds, slug
 from pipeline.report_charts import render_all
 from pipeline.report_format import period_label, source_href, sv_number
 
-from .build_helpers import make_raw, sample_name, settings_for
+from .build_helpers import make_raw, query, sample_name, settings_for
 from .conftest import RAW
 
 NBSP = "\u00a0"
@@ -202,6 +203,92 @@ def test_a_new_report_rewrites_only_what_it_changes_and_gives_the_report_a_fresh
     html = (out / "stadsdelar" / "hagersten-alvsjo.html").read_text(encoding="utf-8")
     assert "points_marks" in html and "Byggd från indicators.duckdb" in html
     assert re.search(r'<span class="big">3</span>rapporter inlästa', (out / "index.html").read_text(encoding="utf-8"))
+
+
+def _site_files(out: Path) -> dict[Path, Path]:
+    """Every file of a report's site (pages, `.pages.json`, `.charts/`) by its path in the site."""
+    site = out.resolve()
+    return {p.relative_to(site): p for p in site.rglob("*") if p.is_file()}
+
+
+def _planned_paths(monkeypatch) -> list[str]:
+    """Record the paths of the pages each build_report plans."""
+    planned: list[str] = []
+
+    def spy(*args, **kwargs):
+        pages, charts = plan_site(*args, **kwargs)
+        planned.extend(page.path for page in pages)
+        return pages, charts
+
+    monkeypatch.setattr(report_module, "plan_site", spy)
+    return planned
+
+
+def test_a_report_of_a_known_district_plans_only_its_pages_and_equals_a_fresh_build(tmp_path, monkeypatch):
+    raw = make_raw(tmp_path / "raw", "004", "000")  # Östermalm 2013, Hässelby-Vällingby Tertial 1 2014
+    warehouse = tmp_path / "wh" / "indicators.duckdb"
+    assert run_build(settings_for(raw, warehouse))[0]
+    out = warehouse.parent / "report"
+    build_report(warehouse, out, raw, workers=1)
+    # a page the next build links keeps its inode; one it writes gets a new one (the old files still
+    # exist until the new site is complete, so their numbers are not reused)
+    inodes = {path: f.stat().st_ino for path, f in _site_files(out).items()}
+    make_raw(raw, "002")  # Hässelby-Vällingby Tertial 1 2019
+    assert run_build(settings_for(raw, warehouse))[0]
+    planned = _planned_paths(monkeypatch)
+    again = build_report(warehouse, out, raw, workers=1)
+
+    # planned and written: the overview, the quality page (002 has flagged rows), Hässelby-Vällingby's page
+    # and the page of every indicator 002 printed a row of (one with neither outcome nor target has none);
+    # the others are the previous site's files
+    keys = query(
+        warehouse,
+        "select distinct indicator_key from fact_indicator_value join dim_report using (report_key) "
+        "where report_file = ?",
+        sample_name("002"),
+    )
+    files = _site_files(out)
+    expected = {"index.html", "kvalitet.html", "stadsdelar/hasselby-vallingby.html"}
+    expected |= {f"indikatorer/{key}.html" for (key,) in keys if Path(f"indikatorer/{key}.html") in files}
+    assert len(expected) > 20
+    written = {str(path) for path in files if path.suffix == ".html" and files[path].stat().st_ino != inodes.get(path)}
+    assert set(planned) == written == expected and again.pages_written == len(expected)
+    assert again.pages - len(expected) > 30  # Östermalm's page and the indicators 002 does not report: kept
+    assert files[Path("stadsdelar/ostermalm.html")].stat().st_ino == inodes[Path("stadsdelar/ostermalm.html")]
+
+    # sample 002: "Andel barn som lever i familjer som har ekonomiskt bistånd", Tertial 1 2019: 3,3 %
+    page = (out / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
+    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
+    row_2019 = _text(re.search(r"<tr>\s*<td>Tertial 1 2019</td>.*?</tr>", card, re.S).group(0))
+    assert row_2019.split()[:5] == ["Tertial", "1", "2019", "3,3", "%"]
+    assert f"raw/{sample_name('002')}" in card
+
+    fresh = build_report(warehouse, warehouse.parent / "fresh", raw, workers=1)
+    assert (fresh.pages, fresh.charts) == (again.pages, again.charts)
+    fresh_files = _site_files(fresh.out_dir)
+    assert sorted(files) == sorted(fresh_files)
+    for path, file in files.items():  # the pages, their list and their charts
+        assert file.read_bytes() == fresh_files[path].read_bytes(), path
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "old format"])
+def test_a_previous_site_without_a_readable_page_list_gives_a_full_build(small_warehouse, tmp_path, damage):
+    out = tmp_path / "report"
+    first = build_report(small_warehouse, out, RAW, workers=1)
+    pages_file = out.resolve() / report_module.PAGES_FILE
+    if damage == "missing":
+        pages_file.unlink()
+    elif damage == "corrupt":
+        pages_file.write_bytes(pages_file.read_bytes()[:100])
+    else:  # page -> digest, as sites were listed before their inputs were
+        pages_file.write_text(json.dumps({path: "0" * 64 for path in json.loads(pages_file.read_text())}))
+    again = build_report(small_warehouse, out, RAW, workers=1)
+    assert (again.pages_written, again.pages, again.charts) == (first.pages, first.pages, first.charts)
+    assert again.charts_drawn < first.charts  # each page's previous SVGs are still taken by digest
+    fresh = build_report(small_warehouse, tmp_path / "fresh", RAW, workers=1)
+    assert _site_files(out).keys() == _site_files(fresh.out_dir).keys()
+    for path, file in _site_files(out).items():
+        assert file.read_bytes() == (fresh.out_dir / path).read_bytes(), path
 
 
 def test_the_cli_writes_the_report_and_fails_in_one_line(small_warehouse, tmp_path, capsys):
