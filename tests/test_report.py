@@ -352,3 +352,22 @@ def test_folders_left_by_killed_report_builds_are_removed_once_old(tmp_path):
     os.utime(other, (time.time() - 2 * STALE_AFTER_S,) * 2)
     remove_stale_builds(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "x"]
+
+
+def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatch):
+    from pipeline import report_charts
+    from pipeline.report_charts import Chart, Point, render
+
+    charts = [
+        Chart(
+            "series",
+            tuple(Point(f"{2014 + j}", j, "Utfall", 5.79 + i + j, "outcome") for j in range(3)),
+            tuple(f"{2014 + j}" for j in range(3)),
+            f"Andel barn i familjer med ekonomiskt bistånd {i}",
+        )
+        for i in range(4)
+    ]
+    monkeypatch.setattr(report_charts, "PARALLEL_FROM", 2)  # a pool, whatever the count it starts from
+    drawn = render_all(charts, workers=2)
+    assert drawn == [render(c) for c in charts]
+    assert "period: 2014; value: 5,79; series: Utfall" in drawn[0]  # Swedish decimals, read aloud
