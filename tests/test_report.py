@@ -367,7 +367,7 @@ def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatc
         )
         for i in range(4)
     ]
-    monkeypatch.setattr(report_charts, "PARALLEL_FROM", 2)  # a pool, whatever the count it starts from
+    monkeypatch.setattr(report_charts, "PARALLEL_FROM_S", 0)  # a pool, whatever the work it starts from
     drawn = render_all(charts, workers=2)
     assert drawn == [render(c) for c in charts]
     assert "period: 2014; value: 5,79; series: Utfall" in drawn[0]  # Swedish decimals, read aloud
