@@ -162,7 +162,7 @@ def _patch_copy(
         refresh_touched(con, view)
     log.info("warehouse patched: %d reports loaded, %d removed or replaced", len(added), len(gone))
     # added, and unchanged reports some of whose rows were loaded again (their indicator's unit changed)
-    loaded = con.execute("SELECT DISTINCT report_key FROM loaded ORDER BY report_key").fetchall()
+    loaded = con.execute("SELECT DISTINCT report_key FROM loaded").fetchall()
     return sorted(set(added) | {k for (k,) in loaded})
 
 
@@ -253,15 +253,18 @@ def record_validation(
     try:
         if shares is not None:
             checked, share_rows = shares
-            con.execute("CREATE TEMP TABLE checked (report_key VARCHAR)")
-            if checked:
-                con.executemany("INSERT INTO checked VALUES (?)", [(k,) for k in checked])
             con.execute(
-                "DELETE FROM validation_shares WHERE report_key IN (SELECT report_key FROM checked) "
-                "OR report_key NOT IN (SELECT report_key FROM dim_report)"
+                "DELETE FROM validation_shares WHERE list_contains(?::VARCHAR[], report_key) "
+                "OR report_key NOT IN (SELECT report_key FROM dim_report)",
+                [checked],
             )
-            if share_rows:
-                con.executemany("INSERT INTO validation_shares VALUES (?, ?, ?)", share_rows)
+            if share_rows:  # one statement, not one per row: a whole load has a share per report and suite
+                columns = [list(c) for c in zip(*share_rows, strict=True)]
+                con.execute(
+                    "INSERT INTO validation_shares SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[])",
+                    columns,
+                )
         if rows:
             placeholders = ", ".join("?" * len(rows[0]))
             con.executemany(f"INSERT INTO validation_results VALUES ({placeholders})", rows)

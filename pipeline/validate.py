@@ -325,10 +325,7 @@ def _outcome_shares(
     by_report: dict[str, list] = {report: [] for report in rows}
     for item in items:
         by_report[report_of[_row_id(item)]].append(item)
-    if column:
-        counted = pl.col(column).is_not_null().sum()
-    else:
-        counted = pl.len()
+    counted = pl.col(column).is_not_null().sum() if column else pl.len()
     nonnull = dict(indexed.group_by(REPORT_ID).agg(counted.alias("_nonnull")).iter_rows())
     shares = {}
     for report, found in by_report.items():
