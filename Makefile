@@ -26,7 +26,7 @@ bench: install          ## print extraction and build speed and peak memory
 	$(PY) -m pipeline.bench
 
 bench-report: install   ## print how long the offline report takes (sample warehouse, 100 reports)
-	$(PY) -m pipeline.bench_report
+	$(PY) -m pipeline.bench.report
 
 report: install         ## write the offline report of warehouse/indicators.duckdb to warehouse/report/
 	$(VENV)/bin/indicators report

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.assets import BuildSettings
-from pipeline.gates import NotAWarehouse, refuse_to_replace
-from pipeline.load import connect_read_only, is_duckdb_file
-from pipeline.steps import release_stage_dir
+from pipeline.common.staging import release_stage_dir
+from pipeline.orchestration.settings import BuildSettings
+from pipeline.warehouse.gates import NotAWarehouse, refuse_to_replace
+from pipeline.warehouse.load import connect_read_only, is_duckdb_file
 
 log = logging.getLogger("indicators")
 
@@ -103,7 +103,7 @@ def _published(result, settings: BuildSettings) -> tuple[dict[str, int], list]:
     """The summary and load errors of a run whose warehouse step succeeded."""
     summary = result.output_for_node("warehouse")
     if summary.get("up_to_date"):  # nothing was read this time: what the warehouse in place says
-        from pipeline.incremental import previous_load_errors
+        from pipeline.build.incremental import previous_load_errors
 
         return summary, previous_load_errors(settings.warehouse)
     errors = (
@@ -266,7 +266,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipeline.export import export_relations
+    from pipeline.warehouse.export import export_relations
 
     warehouse = _existing_warehouse(args)
     if warehouse is None:
@@ -296,7 +296,7 @@ from dim_indicator
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from pipeline.catalog import load_catalog
+    from pipeline.model.catalog import load_catalog
 
     warehouse = _existing_warehouse(args)
     if warehouse is None:
@@ -308,7 +308,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         if args.unmatched:
             rel = con.sql(UNMATCHED_SQL)
             if args.csv:
-                # rows to review, then paste into pipeline/data/indicator_names.csv (name, indicator_key)
+                # rows to review, then paste into pipeline/common/data/indicator_names.csv (name, indicator_key)
                 writer = csv.writer(sys.stdout, lineterminator="\n")
                 writer.writerow(["name", "indicator_key", "proposed_indicator", "proposed_score"])
                 for key, name, proposed, proposed_name, score, _ in rel.fetchall():
@@ -329,7 +329,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipeline.report import build_report, default_report_dir
+    from pipeline.report.site import build_report, default_report_dir
 
     settings = _settings(args)
     warehouse = _existing_warehouse(args)

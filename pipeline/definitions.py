@@ -1,53 +1,5 @@
-"""Dagster definitions: the assets, one job that builds everything, the nightly schedule and the
-sensor that builds when the raw folder changes (pipeline/sensors.py).
+"""Dagster's code location (`dagster ... -m pipeline.definitions`): the definitions of pipeline/orchestration/."""
 
-`make dev` shows the asset graph; `indicators build` runs the same job in-process (recorded in the
-instance at $DAGSTER_HOME when it is set).
-"""
+from pipeline.orchestration.definitions import build_definitions, build_warehouse_job, defs, nightly_build
 
-import dagster as dg
-
-from pipeline.assets import ALL_ASSETS, BuildSettings
-from pipeline.relation_assets import RELATION_ASSETS
-from pipeline.sensors import raw_folder_sensor
-
-# Run-level retries (the daemon starts the run again; needs `run_retries: enabled` in dagster.yaml) are
-# for a run that died (killed, out of memory), not for a failed step: a step that failed for a transient
-# reason has retried itself (assets.py), and a failed quality gate fails the same way every time.
-BUILD_RUN_TAGS = {
-    "dagster/max_retries": "2",
-    "dagster/retry_strategy": "ALL_STEPS",  # staging folders are per run: start from the top
-    "dagster/retry_on_asset_or_op_failure": "false",
-    "indicators/build": "warehouse",  # dagster.yaml limits runs with this tag to one at a time
-}
-
-build_warehouse_job = dg.define_asset_job(
-    "build_warehouse",
-    selection=dg.AssetSelection.assets(*ALL_ASSETS, *RELATION_ASSETS),
-    description="Discover, extract, parse, normalize, validate and load every report in the raw folder.",
-    # One process: the per-file work fans out inside the extract asset; a process per step
-    # would cost seconds each on a small machine.
-    executor_def=dg.in_process_executor,
-    tags=BUILD_RUN_TAGS,
-)
-
-nightly_build = dg.ScheduleDefinition(
-    name="nightly_build",
-    job=build_warehouse_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Europe/Stockholm",
-    default_status=dg.DefaultScheduleStatus.RUNNING,  # on as soon as a daemon runs: unattended nightly
-)
-
-
-def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[*ALL_ASSETS, *RELATION_ASSETS],
-        jobs=[build_warehouse_job],
-        schedules=[nightly_build],
-        sensors=[raw_folder_sensor],
-        resources={"settings": settings or BuildSettings()},
-    )
-
-
-defs = build_definitions()
+__all__ = ["build_definitions", "build_warehouse_job", "defs", "nightly_build"]

@@ -48,7 +48,7 @@ FROM dim_goal g JOIN dim_report r USING (report_key)
 WHERE g.assessment IS NOT NULL AND g.report_key IN (SELECT report_key FROM added)
 ORDER BY g.report_key, g.goal_ref;
 
--- which cached result each loaded report came from (pipeline/incremental.py report_key)
+-- which cached result each loaded report came from (pipeline/build/incremental.py report_key)
 INSERT INTO build_state
 SELECT 'report ' || report_key, cache_key FROM read_parquet({stage} || '/reports.parquet')
 WHERE report_key IN (SELECT report_key FROM added)

@@ -41,7 +41,7 @@ CREATE TABLE dim_report (
 );
 
 CREATE TABLE dim_indicator (
-    indicator_key   VARCHAR PRIMARY KEY,   -- from the catalog (pipeline/data/indicators.csv), or new-<hash>
+    indicator_key   VARCHAR PRIMARY KEY,   -- from the catalog (pipeline/common/data/indicators.csv), or new-<hash>
     indicator       VARCHAR NOT NULL,      -- canonical name
     unit            VARCHAR,               -- most common unit of its rows
     by_gender       BOOLEAN NOT NULL,      -- some table marks it with ♀ or reports men/women
@@ -173,7 +173,7 @@ CREATE TABLE build_summary (
     value   BIGINT NOT NULL
 );
 
--- One row per expectation of every Great Expectations suite the build ran (pipeline/gates.py):
+-- One row per expectation of every Great Expectations suite the build ran (pipeline/warehouse/gates.py):
 -- indicator_facts on each report before the load, the table suites on this file before the swap.
 CREATE TABLE validation_results (
     run_id            VARCHAR,               -- the Dagster run that built this file
@@ -197,6 +197,6 @@ CREATE TABLE validation_results (
 CREATE TABLE validation_shares (
     report_key  VARCHAR NOT NULL,
     suite       VARCHAR NOT NULL,
-    outcomes    VARCHAR NOT NULL,  -- JSON: the report's share of each expectation (pipeline/validate.py)
+    outcomes    VARCHAR NOT NULL,  -- JSON: the report's share of each expectation (pipeline/warehouse/validate.py)
     PRIMARY KEY (report_key, suite)
 );

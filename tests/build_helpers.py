@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.assets import BuildSettings
+from pipeline.orchestration.settings import BuildSettings
 
 from .conftest import SAMPLE_FILES, sample_txt
 

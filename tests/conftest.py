@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.discover import sha256_of
-from pipeline.extract import read_txt
-from pipeline.models import ExtractedText, SourceFile
-from pipeline.parse import parse_report
+from pipeline.common.models import ExtractedText, SourceFile
+from pipeline.parse.tables import parse_report
+from pipeline.sources.discover import sha256_of
+from pipeline.sources.extract import read_txt
 
 # Builds in tests skip the offline report (it draws hundreds of charts); tests/test_report*.py ask for it.
 os.environ.setdefault("INDICATORS_REPORT", "0")
@@ -60,8 +60,8 @@ def row_named(report, name: str):
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The warehouse built from raw/ once per test session: (path, summary, load errors)."""
-    from pipeline.assets import BuildSettings
     from pipeline.cli import run_build
+    from pipeline.orchestration.settings import BuildSettings
 
     out = tmp_path_factory.mktemp("wh")
     settings = BuildSettings(raw_dir=str(RAW), warehouse_path=str(out / "indicators.duckdb"), workers=2)
@@ -73,7 +73,7 @@ def built(tmp_path_factory):
 @pytest.fixture(scope="session")
 def site(built, tmp_path_factory):
     """The offline report of the sample warehouse, written once per session."""
-    from pipeline.report import build_report
+    from pipeline.report.site import build_report
 
     warehouse, _, _ = built
     return build_report(warehouse, tmp_path_factory.mktemp("site") / "report", RAW, workers=2)

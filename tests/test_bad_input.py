@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from pipeline.cli import run_build
-from pipeline.discover import MANIFEST_FIELDS
+from pipeline.sources.discover import MANIFEST_FIELDS
 
 from .build_helpers import make_pdf, make_raw, query, sample_name, settings_for, write_t1_report
 from .conftest import sample_txt

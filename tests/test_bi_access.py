@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.cli import main as indicators
-from pipeline.export import MANIFEST_NAME, PUBLISHED_RELATIONS, export_relations
-from pipeline.schema_doc import (
+from pipeline.warehouse.export import MANIFEST_NAME, export_relations
+from pipeline.warehouse.relations import PUBLISHED_RELATIONS
+from pipeline.warehouse.schema_doc import (
     README,
     SCHEMA_DOC,
     column_reference,
@@ -51,10 +52,10 @@ def test_readme_and_schema_doc_are_the_comments(built):
     wh, _, _ = built
     relations, columns = read_comments(wh)
     assert readme_relation_table(README.read_text(encoding="utf-8")) == relation_table(relations), (
-        "README's relations drifted from sql/comments.sql: run .venv/bin/python -m pipeline.schema_doc"
+        "README's relations drifted from sql/comments.sql: run .venv/bin/python -m pipeline.warehouse.schema_doc"
     )
     assert SCHEMA_DOC.read_text(encoding="utf-8") == column_reference(relations, columns), (
-        "docs/schema.md drifted from sql/comments.sql: run .venv/bin/python -m pipeline.schema_doc"
+        "docs/schema.md drifted from sql/comments.sql: run .venv/bin/python -m pipeline.warehouse.schema_doc"
     )
 
 

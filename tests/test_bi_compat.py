@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.export import PUBLISHED_RELATIONS
+from pipeline.warehouse.relations import PUBLISHED_RELATIONS
 
 OLD_DUCKDB = os.environ.get("INDICATORS_COMPAT_DUCKDB", "duckdb>=1.1,<2")
 ENV_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sdn-indicators" / "duckdb1-env"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.assets import BuildSettings
 from pipeline.cli import main, run_build
+from pipeline.orchestration.settings import BuildSettings
 
 from .conftest import sample_txt
 
@@ -205,7 +205,7 @@ def test_failed_build_keeps_previous_warehouse(tmp_path, monkeypatch):
     assert run_build(settings)[0]
     before = wh.read_bytes()
 
-    import pipeline.load as load
+    import pipeline.warehouse.load as load
 
     def broken_sql(name):
         raise RuntimeError("simulated failure while loading")

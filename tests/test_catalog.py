@@ -1,6 +1,6 @@
 """The indicator catalog: variants across years map to one key; new names wait for review."""
 
-from pipeline.catalog import load_catalog, match_key
+from pipeline.model.catalog import load_catalog, match_key
 
 from .conftest import query
 

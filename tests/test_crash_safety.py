@@ -1,7 +1,7 @@
 """A build killed at any point leaves the previous warehouse intact and readable; the next one succeeds;
 a BI reader with an open connection keeps working through a rebuild and sees the new data on reconnect.
 
-Builds run as `indicators build` subprocesses; pipeline/faults.py pauses one at a named point so the
+Builds run as `indicators build` subprocesses; pipeline/common/faults.py pauses one at a named point so the
 test can kill -9 it exactly there. The killed builds run side by side to keep the test short.
 """
 
@@ -26,7 +26,7 @@ from .build_helpers import (
     wait_for_line,
 )
 
-# Points between "nothing written" and "new file in place" (pipeline/faults.py): an empty new file, a
+# Points between "nothing written" and "new file in place" (pipeline/common/faults.py): an empty new file, a
 # half-loaded one, a complete and checked one not yet renamed.
 BEFORE_SWAP = ("load:schema", "load:midway", "publish")
 RANDOM_KILLS = 2

@@ -52,7 +52,8 @@ def test_a_cli_build_is_recorded_in_the_dagster_home_instance(tmp_path, monkeypa
 
 
 GX_CONTEXT = (
-    "import logging, sys; logging.basicConfig(level=sys.argv[1]); from pipeline.validate import _context; _context()"
+    "import logging, sys; logging.basicConfig(level=sys.argv[1]); "
+    "from pipeline.warehouse.validate import _context; _context()"
 )
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline.definitions import defs
-from pipeline.export import PUBLISHED_RELATIONS
+from pipeline.warehouse.relations import PUBLISHED_RELATIONS
 
 
 def test_asset_graph():

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.extract as extract
-from pipeline.discover import discover_reports
-from pipeline.extract import ExtractSettings, extract_all, load_extracted, page_ranges, plan_jobs, read_pdf
+import pipeline.sources.extract as extract
+from pipeline.sources.discover import discover_reports
+from pipeline.sources.extract import ExtractSettings, extract_all, load_extracted, page_ranges, plan_jobs, read_pdf
 
 from .pdf_bytes import text_pdf
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.definitions import build_definitions
-from pipeline.gates import (
+from pipeline.warehouse.gates import (
     KEEP_REJECTED,
     REJECTED_DIR_NAME,
     WarehouseBusy,
@@ -177,7 +177,7 @@ def test_a_second_build_waits_for_the_lock_then_gives_up(tmp_path):
 
 
 def test_a_transient_failure_in_the_load_step_is_retried(built, monkeypatch):
-    import pipeline.gates as gates
+    import pipeline.warehouse.gates as gates
 
     raw, wh = built
     (raw / sample_name("000")).unlink()  # a report removed on purpose: accepted below
@@ -227,7 +227,7 @@ def _fact_frame(warehouse):
     import pandas as pd
     import polars as pl
 
-    from pipeline.gates import check_frames, present_frame
+    from pipeline.warehouse.gates import check_frames, present_frame
 
     keys = [k for (k,) in query(warehouse, "select report_key from dim_report order by 1")]
     frames, _ = check_frames(
@@ -243,8 +243,8 @@ def test_report_shares_of_the_gate_add_up_to_one_run_over_every_row(template):
     counts and samples, are those of one Great Expectations run over every row."""
     import polars as pl
 
-    from pipeline.gates import _shared_outcomes
-    from pipeline.validate import load_suite_json, run_suite
+    from pipeline.warehouse.gates import _shared_outcomes
+    from pipeline.warehouse.validate import load_suite_json, run_suite
 
     frame = _fact_frame(template / "wh" / "indicators.duckdb").with_row_index("i")
     first, second = sorted(frame["report_key"].unique())

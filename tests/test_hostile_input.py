@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import run_build
-from pipeline.discover import discover_reports
-from pipeline.extract import DAMAGED_CACHE_WARNING, ExtractSettings, died_reason, extract_all, load_extracted
-from pipeline.steps import claim_stage_dir, release_stage_dir
+from pipeline.common.staging import claim_stage_dir, release_stage_dir
+from pipeline.sources.discover import discover_reports
+from pipeline.sources.extract import DAMAGED_CACHE_WARNING, ExtractSettings, died_reason, extract_all, load_extracted
 
 from .build_helpers import (
     copy_build,
@@ -124,7 +124,7 @@ def test_a_build_over_odd_entries_finishes_and_publishes(odd_folder):
 
 
 def test_the_sensor_sees_a_folder_with_odd_names(odd_folder):
-    from pipeline.sensors import raw_folder_state
+    from pipeline.orchestration.sensors import raw_folder_state
 
     wh, _ = odd_folder
     state = raw_folder_state(wh.parent.parent / "raw")
@@ -158,7 +158,7 @@ def test_nothing_outside_the_raw_folder_was_read(odd_folder):
 
 
 def test_a_failed_build_leaves_no_staging_folder(tmp_path, monkeypatch):
-    import pipeline.assets as assets
+    import pipeline.orchestration.assets as assets
 
     def broken(_):
         raise RuntimeError("simulated failure in validation")

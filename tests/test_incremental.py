@@ -12,12 +12,12 @@ import polars as pl
 import pytest
 
 from pipeline.cli import main, run_build
+from pipeline.common.models import ParsedReport
 from pipeline.definitions import build_definitions
-from pipeline.discover import sha256_of
-from pipeline.models import ParsedReport
-from pipeline.normalize import normalize_report
-from pipeline.report import build_report
-from pipeline.validate import merge_outcome, validate_frame, validate_reports
+from pipeline.model.normalize import normalize_report
+from pipeline.report.site import build_report
+from pipeline.sources.discover import sha256_of
+from pipeline.warehouse.validate import merge_outcome, validate_frame, validate_reports
 
 from .build_helpers import make_raw, query, sample_name, settings_for, table_checksums, write_t1_report
 from .conftest import extracted_txt, sample_txt
@@ -94,7 +94,7 @@ def test_the_dagster_run_of_an_unchanged_build_says_up_to_date(built_three):
 
 
 def _facts(*keys: str) -> pl.DataFrame:
-    from pipeline.parse import parse_report
+    from pipeline.parse.tables import parse_report
 
     frames = []
     for key in keys:
@@ -177,7 +177,7 @@ def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_g
     changed.write_text(changed.read_text(encoding="utf-8") + "\nBilaga 7\n", encoding="utf-8")
     _unit_report(raw, "c.txt", "Norrmalm", "3 %")
     _unit_report(raw, "d.txt", "Södermalm", "4 %")
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         ok, summary, _ = run_build(settings_for(raw, warehouse))
     assert ok and summary["reports_loaded"] == 7
     assert "warehouse patched: 4 reports loaded, 1 removed or replaced" in caplog.text
@@ -194,7 +194,7 @@ def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_g
     )
     assert ("2014-T1", 5.79, 5.5, False) in query(warehouse, share)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         assert run_build(settings_for(raw, whole))[0]
     assert "warehouse patched" not in caplog.text  # loaded whole
     _same_warehouse(warehouse, whole)
@@ -206,7 +206,7 @@ def test_a_build_that_loads_only_what_changed_gives_the_warehouse_a_whole_load_g
     whole = _whole_load_of(warehouse, tmp_path / "whole2" / "indicators.duckdb")
     (raw / sample_name("000")).unlink()
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         assert run_build(settings_for(raw, warehouse, accept_row_drops=True))[0]
     assert "warehouse patched: 0 reports loaded, 1 removed or replaced" in caplog.text
     assert ("2014-T1", 5.79, 5.5, False) not in query(warehouse, share)
@@ -238,7 +238,7 @@ def test_a_warehouse_written_to_since_it_was_published_is_loaded_and_checked_who
     with duckdb.connect(str(wh)) as con:
         con.execute(tamper, [hasselby])
     make_raw(raw, "002")
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         ok, summary, _ = run_build(settings)
     assert ok and summary["reports_loaded"] == 4
     assert "warehouse patched" not in caplog.text  # not copied: loaded from the reports again
@@ -247,7 +247,7 @@ def test_a_warehouse_written_to_since_it_was_published_is_loaded_and_checked_who
     # the next build with one more report patches the file it published, and checks that report only
     (raw / sample_name("003")).write_bytes(sample_txt("003").read_bytes())
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         ok, summary, _ = run_build(settings)
     assert ok and "warehouse patched: 1 reports loaded, 0 removed or replaced" in caplog.text
     assert summary["reports_gate_checked"] == 1
@@ -268,7 +268,7 @@ def test_a_name_variant_in_a_new_report_renames_the_indicator_in_every_councils_
 
     whole = _whole_load_of(warehouse, tmp_path / "whole" / "indicators.duckdb")
     write_t1_report(raw / "b.txt", "Kungsholmen", 2019, ["ANTAL provhushåll i test\t7 st\t\t\t9 st\t\tTertial 1 2019"])
-    with caplog.at_level(logging.INFO, logger="pipeline.load"):
+    with caplog.at_level(logging.INFO, logger="pipeline.warehouse.load"):
         assert run_build(settings_for(raw, warehouse))[0]
     assert "warehouse patched: 1 reports loaded, 0 removed or replaced" in caplog.text
     renamed = [

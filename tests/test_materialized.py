@@ -3,7 +3,7 @@ definition in sql/views.sql gives on the same warehouse."""
 
 import duckdb
 
-from pipeline.load import _statements, read_sql
+from pipeline.warehouse.load import _statements, read_sql
 
 
 def _definition(name: str) -> str:

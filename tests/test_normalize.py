@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from pipeline.normalize import normalize_name, normalize_report, swedish_number
+from pipeline.model.normalize import normalize_name, normalize_report, swedish_number
 
 
 @pytest.mark.parametrize(

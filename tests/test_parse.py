@@ -1,7 +1,7 @@
 """The TAB-table parser on the sample texts and on small texts that show one trap each."""
 
-from pipeline.models import VALUE_COLUMNS, ExtractedText, SourceFile, TextLine
-from pipeline.parse import header_columns, parse_report
+from pipeline.common.models import VALUE_COLUMNS, ExtractedText, SourceFile, TextLine
+from pipeline.parse.tables import header_columns, parse_report
 
 from .conftest import row_named
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import VALUE_COLUMNS, ExtractedText, ReportMeta, SourceFile, TextLine
-from pipeline.parse import parse_report
-from pipeline.parse_flat import (
+from pipeline.common.models import VALUE_COLUMNS, ExtractedText, ReportMeta, SourceFile, TextLine
+from pipeline.parse.flat_rows import (
     NAME_FRAGMENT,
     NUMBER_GROUPING_UNCERTAIN,
     PERIOD_MISSING,
@@ -31,7 +30,8 @@ from pipeline.parse_flat import (
     table_of_contents,
     value_cells,
 )
-from pipeline.report_meta import infer_report_meta
+from pipeline.parse.report_meta import infer_report_meta
+from pipeline.parse.tables import parse_report
 from tests.conftest import sample_txt
 
 FLAT = Path(__file__).parent / "fixtures" / "flat"

@@ -1,4 +1,4 @@
-"""pipeline.pdf_layout: PDFs come out in the TAB shape of the report .txt files.
+"""pipeline.pdf.layout: PDFs come out in the TAB shape of the report .txt files.
 
 Two kinds of input:
 - the sample PDFs (typeset from the sample texts; in raw/ or ../shared/samples, skipped if absent),
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import TextLine
-from pipeline.pdf_layout import pdf_to_lines
+from pipeline.common.models import TextLine
+from pipeline.pdf.layout import pdf_to_lines
 
 from .conftest import SAMPLE_FILES
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.discover import sha256_of
-from pipeline.extract import read_pdf
-from pipeline.models import VALUE_COLUMNS, ExtractedText, SourceFile
-from pipeline.normalize import normalize_report
-from pipeline.parse import parse_report
+from pipeline.common.models import VALUE_COLUMNS, ExtractedText, SourceFile
+from pipeline.model.normalize import normalize_report
+from pipeline.parse.tables import parse_report
+from pipeline.sources.discover import sha256_of
+from pipeline.sources.extract import read_pdf
 
 from .conftest import SAMPLE_FILES, extracted_txt, sample_txt
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main, run_build
-from pipeline.load import _substitute
+from pipeline.warehouse.load import _substitute
 
 from .build_helpers import ROOT, make_raw, query, settings_for, table_checksums, write_t1_report
 
@@ -63,7 +63,7 @@ def _connect_calls(path: Path) -> list[tuple[str, bool]]:
 def test_only_the_load_step_opens_a_database_for_writing():
     writers = {
         (path.name, func)
-        for path in sorted((ROOT / "pipeline").glob("*.py"))
+        for path in sorted((ROOT / "pipeline").rglob("*.py"))
         for func, read_only in _connect_calls(path)
         if not read_only
     }
@@ -144,7 +144,7 @@ def test_query_still_reads_the_warehouse(warehouse, capsys):
 
 
 def test_export_writes_into_its_folder_only(warehouse, tmp_path):
-    from pipeline.export import export_relations
+    from pipeline.warehouse.export import export_relations
 
     written = export_relations(warehouse, tmp_path / "out", "csv")
     assert (tmp_path / "out" / "indicator_values.csv").read_text(encoding="utf-8").count("\n") == 11

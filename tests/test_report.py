@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import report as report_module
 from pipeline.cli import main, run_build
-from pipeline.report import STALE_AFTER_S, build_report, plan_site, remove_stale_builds, slug
-from pipeline.report_charts import render_all
-from pipeline.report_format import period_label, source_href, sv_number
+from pipeline.report import site as report_module
+from pipeline.report.charts import render_all
+from pipeline.report.formats import period_label, source_href, sv_number
+from pipeline.report.site import STALE_AFTER_S, build_report, plan_site, remove_stale_builds, slug
 
 from .build_helpers import make_raw, query, sample_name, settings_for
 from .conftest import RAW
@@ -355,8 +355,8 @@ def test_folders_left_by_killed_report_builds_are_removed_once_old(tmp_path):
 
 
 def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatch):
-    from pipeline import report_charts
-    from pipeline.report_charts import Chart, Point, render
+    from pipeline.report import charts as report_charts
+    from pipeline.report.charts import Chart, Point, render
 
     charts = [
         Chart(

@@ -1,7 +1,7 @@
 """Report metadata from covers, from the body, and from a manifest."""
 
-from pipeline.models import TextLine
-from pipeline.report_meta import apply_manifest, infer_report_meta
+from pipeline.common.models import TextLine
+from pipeline.parse.report_meta import apply_manifest, infer_report_meta
 
 
 def _lines(*texts):

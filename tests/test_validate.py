@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from pipeline.cli import run_build
+from pipeline.common.models import ReportMeta
 from pipeline.definitions import defs
-from pipeline.gates import CHECKS_DIR, WAREHOUSE_SUITES, run_gate
-from pipeline.models import ReportMeta
-from pipeline.normalize import normalize_report
-from pipeline.validate import (
+from pipeline.model.normalize import normalize_report
+from pipeline.warehouse.gates import CHECKS_DIR, WAREHOUSE_SUITES, run_gate
+from pipeline.warehouse.validate import (
     EXPECTATIONS_DIR,
     FACTS_SUITE,
     SUPERSEDED,
@@ -154,7 +154,7 @@ def test_two_reports_for_one_scope_a_tie_goes_to_the_first_name():
 
 
 def test_a_check_frame_that_cannot_be_read_blocks(real_build, monkeypatch):
-    import pipeline.gates as gates
+    import pipeline.warehouse.gates as gates
 
     wh, _ = real_build
     real_sql = gates.check_frame_sql

@@ -1,7 +1,7 @@
 """BI views over all samples, and revisions across reports of one district and year."""
 
-from pipeline.assets import BuildSettings
 from pipeline.cli import run_build
+from pipeline.orchestration.settings import BuildSettings
 
 from .conftest import query
 

@@ -1,5 +1,5 @@
 -- Temporary views the check frames share; run on a read-only connection to the new warehouse
--- (pipeline/gates.py) before the frames in this folder. Nothing here comes from a report.
+-- (pipeline/warehouse/gates.py) before the frames in this folder. Nothing here comes from a report.
 
 -- Each fact's Period cell read against its report: the year in the cell ("Tertial 1 2014",
 -- "VB 2013", "2014"), how many years before the report year it lies, and for a tertial report

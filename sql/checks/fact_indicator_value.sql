@@ -1,7 +1,7 @@
 -- The frame the fact_indicator_value suite checks: one row per fact with its keys, measures, unit,
 -- the smallest and largest measure of a percent or count row, whether each key finds its dimension
 -- row, and its Period cell read against the report. Only the rows of the reports the gate checks
--- (checked_reports, registered by pipeline/gates.py: every report, or the new and changed ones when
+-- (checked_reports, registered by pipeline/warehouse/gates.py: every report, or the new and changed ones when
 -- the build patched the published file, whose other rows were checked when it was built).
 select
     f.report_key, r.report_file, f.row_no, f.indicator_key, f.district_code, f.period_key, f.org_unit_key,

@@ -2,7 +2,7 @@
 -- content or file name is still in the raw folder, its facts then and now. A report that gives far
 -- fewer rows than before from the same content or file is a parser regression, not news.
 -- previous_counts (report_key, report_file, rows_before) and present_files (name, sha256) are
--- registered by pipeline/gates.py; a file deliberately superseded by a fuller report is left out, and
+-- registered by pipeline/warehouse/gates.py; a file deliberately superseded by a fuller report is left out, and
 -- so is a report not loaded at all: the gate's published_reports_kept() names it with its reason.
 with now as (
     select r.report_key, r.report_file, count(f.row_no) as rows_now

@@ -1,0 +1,137 @@
+"""What a build may skip, and the per-report caches that let it.
+
+A build whose inputs are those the current warehouse was built from (the same report files by name
+and content hash, the same manifest, the same code, SQL, suites and reference data, the same
+settings) would build the same warehouse: it is "up to date" and leaves the file alone. The
+fingerprint of those inputs is kept in the warehouse itself (table build_state), so it is replaced
+only together with what it describes.
+
+Otherwise each report's parse, normalize and row-level validation results are cached under
+<warehouse dir>/.cache/reports/ by the report's content hash, its manifest row and CODE_VERSION, so a
+new or changed report costs its own work and the others are read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from pipeline.common.code_version import CODE_VERSION
+from pipeline.common.models import LoadError, SourceFile
+from pipeline.sources.discover import Discovery
+
+log = logging.getLogger(__name__)
+
+INPUTS_KEY = "inputs"
+
+
+
+
+def inputs_fingerprint(discovery: Discovery, settings: dict[str, object]) -> str:
+    """The files (name, content hash), the manifest, what discovery rejected, the code and the settings."""
+    state = {
+        "code": CODE_VERSION,
+        "files": sorted((f.name, f.sha256) for f in discovery.files),
+        "manifest": sorted(discovery.manifest.items()),
+        "rejected": sorted((e.file, e.stage, e.reason) for e in discovery.errors),
+        "settings": sorted(settings.items()),
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# Files rejected for how long or how much memory extraction took may read fine on another night.
+RETRY_EXTRACT_SQL = """
+select count(*) from load_errors
+where stage = 'extract' and (reason like 'extraction %' or reason like '%memory cap%')
+"""
+
+
+def is_up_to_date(warehouse: Path, fingerprint: str) -> bool:
+    """Whether the warehouse in place was built from exactly these inputs, with no file left to retry."""
+    if not warehouse.exists():
+        return False
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            row = con.execute("select value from build_state where name = ?", [INPUTS_KEY]).fetchone()
+            retry = con.execute(RETRY_EXTRACT_SQL).fetchone()[0]
+    except duckdb.Error as exc:  # an older or broken warehouse: build
+        log.info("no build state in %s (%s): building", warehouse, str(exc).splitlines()[0][:120])
+        return False
+    return row is not None and row[0] == fingerprint and retry == 0
+
+
+def previous_checks(warehouse: Path) -> dict[str, tuple[bool, int, str]]:
+    """Per suite of the warehouse in place: whether every expectation passed, how many ran, in which run."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select suite, bool_and(success), count(*), any_value(run_id) from validation_results group by suite"
+        ).fetchall()
+    return {suite: (bool(ok), n, run_id or "") for suite, ok, n, run_id in rows}
+
+
+def previous_summary(warehouse: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select metric, value from build_summary").fetchall())
+
+
+def previous_load_errors(warehouse: Path) -> list[LoadError]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [
+            LoadError(*row)
+            for row in con.execute("select file, stage, reason from load_errors order by all").fetchall()
+        ]
+
+
+# --- per-report caches -----------------------------------------------------------------------
+
+
+def report_key(file: SourceFile, manifest_entry: dict[str, str] | None) -> str:
+    """A report's cache key: its content, its name (rows carry it), its manifest row and the code."""
+    entry = json.dumps([file.name, sorted((manifest_entry or {}).items())])
+    return f"{file.sha256}.{CODE_VERSION}.{hashlib.sha256(entry.encode()).hexdigest()[:12]}"
+
+
+def reports_cache(cache_dir: Path) -> Path:
+    folder = cache_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def prune_reports_cache(cache_dir: Path) -> int:
+    """Remove what other versions of the code cached."""
+    folder = cache_dir / "reports"
+    removed = 0
+    if folder.is_dir():
+        for path in folder.iterdir():
+            parts = path.name.split(".")
+            if len(parts) > 2 and parts[1] != CODE_VERSION:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Put a cached file into a build's staging folder; a hard link costs nothing."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

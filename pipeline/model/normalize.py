@@ -1,0 +1,266 @@
+"""Normalize parsed indicator rows into typed Polars frames.
+
+Takes a ParsedReport, gives a facts frame (one row per indicator row: every measure as a DOUBLE
+next to its cell text as printed, one unit per row) and a goals frame. Swedish numbers: decimal
+comma, space or no-break space between thousands ("9 000 st" -> 9000.0), the unit kept apart
+("5,79 %" -> 5.79 and "%": a percent stays 5.79). "-" and empty cells are NULL; a text cell
+("Tas fram av nämnd") is NULL with its text kept in <measure>_text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from pipeline.common.models import MEASURES, ParsedReport
+from pipeline.model.catalog import load_catalog
+from pipeline.model.periods import parse_period_cell, previous_year
+
+# sign, integer part with optional thousands groups, optional decimals, then the unit
+SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
+_THOUSANDS = r"[ \u00a0\u202f]"
+
+# Printed unit spellings (folded to lower case, one space) -> the one form the warehouse uses, so
+# "st" and "st.", "kWh/kv m" and "kwh/kvm" agree. A unit not listed here is kept as printed.
+UNIT_CANONICAL = {
+    "%": "%",
+    "procent": "%",
+    "st": "st",
+    "st.": "st",
+    "kr": "kr",
+    "tkr": "tkr",
+    "mnkr": "mnkr",
+    "kwh": "kWh",
+    "mwh": "MWh",
+    "gwh": "GWh",
+    "kwh/kvm": "kWh/kvm",
+    "kwh/kv m": "kWh/kvm",
+    "kwh/m2": "kWh/kvm",
+    "barn": "barn",
+    "barn/avd": "barn/avd",
+    "barn/avd.": "barn/avd",
+    "dag": "dagar",
+    "dagar": "dagar",
+    "ggr": "ggr",
+    "hushåll": "hushåll",
+    "min": "min",
+    "månader": "månader",
+    "personer": "personer",
+    "poäng": "poäng",
+    "tim": "timmar",
+    "timmar": "timmar",
+    "år": "år",
+    "kg co2 per kg livsmedel": "kg CO2 per kg livsmedel",
+}
+
+FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
+
+
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a printed name: one space, no trailing full stop."""
+    name = re.sub(r"\s+", " ", name).strip()
+    return name.rstrip(" .")
+
+
+def canonical_unit(printed: pl.Expr) -> pl.Expr:
+    """The warehouse's spelling of a printed unit ("St." -> "st", "kwh/kv m" -> "kWh/kvm")."""
+    folded = printed.str.to_lowercase().str.replace_all(r"\s+", " ")
+    return folded.replace_strict(UNIT_CANONICAL, default=printed)
+
+
+def printed_unit(cell: pl.Expr) -> pl.Expr:
+    """The unit after the number of a cell, as printed (NULL when the cell prints none)."""
+    unit = cell.str.strip_chars().str.extract_groups(SWEDISH_NUMBER).struct.field("4").str.strip_chars()
+    return pl.when(unit != "").then(unit)
+
+
+def swedish_number(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(value, unit) expressions for a column of cell texts; the unit in the warehouse's spelling."""
+    text = cell.str.strip_chars()
+    parts = text.str.extract_groups(SWEDISH_NUMBER)
+    sign = parts.struct.field("1").replace({"−": "-", "–": "-", "+": ""})
+    integer = parts.struct.field("2").str.replace_all(_THOUSANDS, "")
+    decimals = parts.struct.field("3").fill_null("0")
+    value = pl.concat_str([sign.fill_null(""), integer, pl.lit("."), decimals]).cast(pl.Float64, strict=False)
+    return value, canonical_unit(printed_unit(cell))
+
+
+def rows_frame(report: ParsedReport) -> pl.DataFrame:
+    meta = report.meta
+    records = [
+        {
+            "report_id": report.file.sha256,
+            "report_file": report.file.name,
+            "row_no": r.row_no,
+            "table_no": r.table_no,
+            "goal_ref": r.goal_ref,
+            "indicator_as_printed": r.indicator_as_printed,
+            "by_gender": r.by_gender,
+            **{f"{m}_text": r.cells.get(m, "") for m in MEASURES},
+            "period": r.cells.get("period") or None,
+            "previous_label": r.previous_label,
+            "comment": r.comment,
+            "source_page": r.source_page,
+            "source_line": r.source_line,
+            "parse_flag": r.quality_flag,
+            "raw_text": r.raw_text,
+        }
+        for r in report.rows
+    ]
+    schema = {
+        "report_id": pl.String,
+        "report_file": pl.String,
+        "row_no": pl.Int32,
+        "table_no": pl.Int32,
+        "goal_ref": pl.String,
+        "indicator_as_printed": pl.String,
+        "by_gender": pl.Boolean,
+        **{c: pl.String for c in FACT_TEXT_COLUMNS},
+        "period": pl.String,
+        "previous_label": pl.String,
+        "comment": pl.String,
+        "source_page": pl.Int32,
+        "source_line": pl.Int32,
+        "parse_flag": pl.String,
+        "raw_text": pl.String,
+    }
+    frame = pl.DataFrame(records, schema=schema)
+    return frame.with_columns(
+        pl.lit(meta.report_type).alias("report_type"),
+        pl.lit(meta.district).alias("district"),
+        pl.lit(meta.org_unit, dtype=pl.String).alias("org_unit"),
+        pl.lit(meta.year, dtype=pl.Int32).alias("year"),
+        pl.lit(meta.tertial, dtype=pl.Int32).alias("tertial"),
+    )
+
+
+def _measure_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    exprs = []
+    for m in MEASURES:
+        raw = pl.col(f"{m}_text")
+        value, unit = swedish_number(raw)
+        exprs += [value.alias(m), unit.alias(f"_{m}_unit"), printed_unit(raw).alias(f"_{m}_unit_printed")]
+    return frame.with_columns(exprs)
+
+
+def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
+    unit_cols = [f"_{m}_unit" for m in MEASURES]
+    printed_cols = [f"_{m}_unit_printed" for m in MEASURES]
+    units = pl.concat_list([pl.col(c) for c in unit_cols]).list.drop_nulls()
+    printed = pl.concat_list([pl.col(c) for c in printed_cols]).list.drop_nulls().list.unique(maintain_order=True)
+    distinct = units.list.unique()
+    # A cell that is neither empty, "-", nor a number is a text cell: NULL value, text kept.
+    text_cells = pl.sum_horizontal(
+        [
+            (pl.col(f"{m}_text").str.strip_chars().is_in(["", "-", "–"]).not_() & pl.col(m).is_null()).cast(pl.Int8)
+            for m in MEASURES
+        ]
+    )
+    flags = (
+        pl.concat_list(
+            [
+                pl.col("parse_flag"),
+                pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
+            ]
+        )
+        .list.drop_nulls()
+        .list.join(",")
+    )
+    return frame.with_columns(
+        units.list.eval(pl.element().mode().sort().first()).list.first().alias("unit"),
+        # every distinct spelling of the row's cells, so a mixed row shows both ("62 kwh/kv m", "33 kWh")
+        pl.when(printed.list.len() > 0).then(printed.list.join(" / ")).alias("unit_as_printed"),
+        text_cells.alias("text_cells"),
+        pl.when(flags != "").then(flags).alias("quality_flag"),
+    ).drop(unit_cols + printed_cols)
+
+
+CATALOG_SCHEMA = {
+    "indicator": pl.String,
+    "indicator_key": pl.String,
+    "catalog_status": pl.String,
+    "better": pl.String,
+    "proposed_key": pl.String,
+    "proposed_score": pl.Float64,
+}
+PERIOD_SCHEMA = {
+    "period_kind": pl.String,
+    "period_year": pl.Int32,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "frequency": pl.String,
+    "previous_year": pl.Int32,
+}
+
+
+def _catalog_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    catalog = load_catalog()
+    records = []
+    for printed in frame["indicator_as_printed"].to_list():
+        m = catalog.lookup(normalize_name(printed))
+        records.append(
+            {
+                "indicator": m.indicator,
+                "indicator_key": m.indicator_key,
+                "catalog_status": m.status,
+                "better": m.better,
+                "proposed_key": m.proposed_key,
+                "proposed_score": m.proposed_score,
+            }
+        )
+    return pl.concat([frame, pl.DataFrame(records, schema=CATALOG_SCHEMA)], how="horizontal")
+
+
+def _period_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    records = []
+    for cell, label in zip(frame["period"].to_list(), frame["previous_label"].to_list(), strict=True):
+        p = parse_period_cell(cell)
+        records.append(
+            {
+                "period_kind": p.kind,
+                "period_year": p.year,
+                "period_start": p.start,
+                "period_end": p.end,
+                "frequency": p.frequency,
+                "previous_year": previous_year(label),
+            }
+        )
+    return pl.concat([frame, pl.DataFrame(records, schema=PERIOD_SCHEMA)], how="horizontal")
+
+
+def normalize_report(report: ParsedReport) -> pl.DataFrame:
+    frame = rows_frame(report)
+    frame = _measure_columns(frame)
+    frame = _row_unit_and_flags(frame)
+    frame = _catalog_columns(frame)
+    frame = _period_columns(frame)
+    return frame.with_columns(pl.col("comment").str.strip_chars())
+
+
+def goals_frame(report: ParsedReport) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "report_id": report.file.sha256,
+                "goal_ref": g.ref,
+                "goal_kind": g.kind,
+                "goal_text": g.text,
+                "parent_ref": g.parent_ref,
+                "assessment": g.assessment,
+                "source_page": g.source_page,
+                "source_line": g.source_line,
+            }
+            for g in report.goals
+        ],
+        schema={
+            "report_id": pl.String,
+            "goal_ref": pl.String,
+            "goal_kind": pl.String,
+            "goal_text": pl.String,
+            "parent_ref": pl.String,
+            "assessment": pl.String,
+            "source_page": pl.Int32,
+            "source_line": pl.Int32,
+        },
+    )

@@ -1,0 +1,46 @@
+"""BuildSettings: the Dagster resource that says where reports are read and the warehouse is written.
+
+Each field's default comes from the environment (INDICATORS_*), so `indicators build`, `make dev` and
+the nightly schedule read the same folders unless told otherwise.
+"""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.common.paths import PROJECT_DIR
+from pipeline.sources.extract import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+from pipeline.warehouse.gates import DEFAULT_RETRY_WAIT_S
+
+
+class BuildSettings(dg.ConfigurableResource):
+    """Where the reports are read from and the warehouse is written to."""
+
+    raw_dir: str = os.environ.get("INDICATORS_RAW", str(PROJECT_DIR / "raw"))
+    warehouse_path: str = os.environ.get("INDICATORS_WAREHOUSE", str(PROJECT_DIR / "warehouse" / "indicators.duckdb"))
+    workers: int = int(os.environ.get("INDICATORS_WORKERS", os.cpu_count() or 1))
+    timeout_s: float = float(os.environ.get("INDICATORS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT_S))
+    memory_mb: int = int(os.environ.get("INDICATORS_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB))
+    # A published report that would go, or a real drop in its rows (a shorter re-issue), blocks the
+    # swap until someone accepts it (--accept-losses; --accept-row-drops is the older name).
+    accept_row_drops: bool = any(
+        os.environ.get(f"INDICATORS_ACCEPT_{name}", "") not in ("", "0") for name in ("LOSSES", "ROW_DROPS")
+    )
+    # Wait before the load step retries a transient failure (lock held by another build, I/O error).
+    retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.warehouse_path).resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.warehouse.parent / ".cache"
+
+    def stage_dir(self, run_id: str) -> Path:
+        return self.warehouse.parent / ".staging" / run_id
+
+    def affecting_output(self) -> dict[str, object]:
+        """The settings that can change what a build gives (which files time out, whether drops publish)."""
+        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "accept_row_drops": self.accept_row_drops}

@@ -1,0 +1,659 @@
+"""The quality gate between building a new warehouse and swapping it in, and the build's crash safety.
+
+Takes the staging folder of a build, the warehouse path, the load errors and summary, the files found
+in the raw folder and the outcomes of the row-level facts suite. `build_and_publish` then, holding
+the build lock:
+  1. removes what killed builds left behind (half-built files, staging folders of dead builds),
+  2. builds a complete new warehouse file beside the current one (load.build_candidate),
+  3. reads each table of it, read-only, into a check frame (sql/checks/<suite>.sql) and runs the
+     Great Expectations suite of the same name (expectations/<suite>.json) on it; report_row_counts
+     compares reports and rows per report with the previous warehouse, whose figures come from the
+     record written when it was published (`.<name>.published.json`, checksummed), so a previous
+     warehouse that is locked or damaged never turns the comparison off,
+  4. records every outcome in the new file's validation_results table,
+  5. publishes it with one atomic rename and writes its record, or, when a blocking expectation
+     failed, moves it to warehouse/rejected/ for inspection and leaves the previous warehouse in place.
+It gives a BuildOutcome: published or not, the one-line reason, the gate's outcomes and figures.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import polars as pl
+
+from pipeline.common.faults import fault_point
+from pipeline.common.models import LoadError
+from pipeline.common.staging import stage_dir_in_use
+from pipeline.warehouse.load import (
+    SQL_DIR,
+    build_candidate,
+    is_duckdb_file,
+    leftover_building_files,
+    publish,
+    record_validation,
+)
+from pipeline.warehouse.validate import (
+    REPORT_ID,
+    SUPERSEDED,
+    ExpectationOutcome,
+    load_suite_json,
+    merge_outcome,
+    run_suite,
+    validate_reports,
+)
+
+log = logging.getLogger(__name__)
+
+# The suites run on the tables of a new warehouse, each with its check frame in sql/checks/.
+WAREHOUSE_SUITES: tuple[str, ...] = (
+    "fact_indicator_value",
+    "dim_report",
+    "dim_goal",
+    "dim_district",
+    "dim_indicator",
+    "quarantine",
+    "load_errors",
+    "report_row_counts",
+)
+ROW_COUNT_SUITE = "report_row_counts"
+# Suites over each report's own rows: run on the reports a build loads, each report's share of every
+# outcome kept in validation_shares, the totals added up from the shares (as one run over all rows).
+SHARED_SUITES = ("fact_indicator_value", "dim_goal")
+CHECKS_DIR = SQL_DIR / "checks"
+PRELUDE = "_prelude"  # temporary views the frames share
+REJECTED_DIR_NAME = "rejected"
+# Rejected warehouses are kept for inspection; a nightly that keeps failing must not fill the disk.
+KEEP_REJECTED = 5
+# A second build waits this long for the first to finish before it gives up (and Dagster retries).
+LOCK_TIMEOUT_S = 15 * 60.0
+LOCK_POLL_S = 0.5
+# Staging folders older than this belong to runs that died; younger ones may be a retry's input.
+STALE_STAGING_S = 24 * 3600.0
+# How many failing expectations, and how many lost reports, the one-line reason names.
+REASON_FAILURES = 3
+LOST_SHOWN = 5
+# The load step retries a transient failure this often, waiting this long (BuildSettings.retry_wait_s).
+TRANSIENT_RETRIES = 3
+DEFAULT_RETRY_WAIT_S = 30.0
+# I/O errors that may pass: a full or flaky disk, a network filesystem that went away for a moment.
+TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE}
+
+
+class NotAWarehouse(ValueError):
+    """The warehouse path names something that is not a warehouse: the build stops, nothing is replaced."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another build holds the lock: transient, the run retries."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the same build may well succeed a little later (then it is retried, not failed)."""
+    if isinstance(exc, (WarehouseBusy, duckdb.IOException, TimeoutError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
+@dataclass
+class GateReport:
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # reports whose own rows (facts, goals) the gate read
+    shares: list[tuple[str, str, str]] = field(default_factory=list)  # validation_shares rows of those
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if o.failed_blocking]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and not o.blocking]
+
+    def by_suite(self) -> dict[str, list[ExpectationOutcome]]:
+        suites: dict[str, list[ExpectationOutcome]] = {}
+        for o in self.outcomes:
+            suites.setdefault(o.suite, []).append(o)
+        return suites
+
+    def figures(self) -> dict[str, int]:
+        """The gate's lines of the build summary."""
+        return {
+            "checks_run": len(self.outcomes),
+            "checks_failed_blocking": len(self.blocking_failures),
+            "checks_warned": len(self.warnings),
+            "reports_gate_checked": len(self.checked),
+        }
+
+    def reason(self) -> str:
+        """One line: what blocked the swap."""
+        failures = self.blocking_failures
+        named = "; ".join(failure_text(o) for o in failures[:REASON_FAILURES])
+        more = f"; and {len(failures) - REASON_FAILURES} more" if len(failures) > REASON_FAILURES else ""
+        return f"quality gate failed ({len(failures)} blocking): {named}{more}"
+
+    def rows(self, run_id: str, run_at: datetime) -> list[tuple]:
+        """validation_results rows, in the column order of sql/schema.sql."""
+        return [
+            (
+                run_id,
+                run_at,
+                o.suite,
+                o.expectation,
+                o.column,
+                o.detail,
+                o.success,
+                o.blocking,
+                o.unexpected_count,
+                o.element_count,
+                o.observed,
+                json.dumps(o.sample, ensure_ascii=False, default=str) if o.sample else None,
+                o.why,
+            )
+            for o in sorted(self.outcomes, key=lambda o: (o.suite, o.detail))
+        ]
+
+
+def failure_text(o: ExpectationOutcome) -> str:
+    """One line for a log: the suite, the expectation, its counts and a few of the rows that failed it."""
+    if o.observed is not None:  # a table-level outcome says it all in its observed value
+        return o.line()
+    rows = "; ".join(_row_text(row) for row in o.sample[:REASON_FAILURES])
+    return f"{o.line()}{f' (e.g. {rows})' if rows else ''}"
+
+
+def _row_text(row: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items())
+
+
+def check_metadata(outcomes: Sequence[ExpectationOutcome]) -> dict[str, Any]:
+    """A suite's numbers for its Dagster asset check: counts, and each failing expectation's."""
+    failed = [o for o in outcomes if not o.success]
+    return {
+        "expectations": len(outcomes),
+        "failed_blocking": sum(1 for o in failed if o.blocking),
+        "warnings": sum(1 for o in failed if not o.blocking),
+        "unexpected_rows": sum(o.unexpected_count for o in outcomes),
+        "failures": {o.detail: _failure_numbers(o) for o in failed},
+    }
+
+
+def _failure_numbers(o: ExpectationOutcome) -> dict[str, Any]:
+    return {
+        "unexpected": o.unexpected_count,
+        "of": o.element_count,
+        "blocking": o.blocking,
+        "observed": o.observed,
+        "sample": o.sample[:REASON_FAILURES],
+    }
+
+
+@dataclass
+class BuildOutcome:
+    published: bool
+    warehouse: Path
+    gate: GateReport
+    figures: dict[str, int]
+    reason: str | None = None
+    rejected_path: Path | None = None
+
+
+# --- the lock and what killed builds leave -----------------------------------------------------
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.lock")
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """One build at a time per warehouse. The kernel drops the lock when its holder dies, even by kill -9."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(warehouse), "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"another build of {warehouse} is still running after {timeout_s:.0f} s"
+                    ) from None
+                time.sleep(LOCK_POLL_S)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def refuse_to_replace(warehouse: Path) -> None:
+    """A warehouse path naming a folder or a file that is not a DuckDB database is never replaced."""
+    if warehouse.is_dir():
+        raise NotAWarehouse(f"{warehouse} is a folder, not a warehouse file (e.g. {warehouse / 'indicators.duckdb'})")
+    if warehouse.exists() and not is_duckdb_file(warehouse):
+        raise NotAWarehouse(f"{warehouse} is not a DuckDB warehouse file; not replaced")
+
+
+def remove_leftovers(warehouse: Path) -> list[Path]:
+    """Half-built files of killed builds. Call with the lock held: then no live build owns one."""
+    record = record_path(warehouse)
+    removed = leftover_building_files(warehouse) + sorted(warehouse.parent.glob(f"{record.name}.tmp*"))
+    for path in removed:
+        path.unlink(missing_ok=True)
+        log.warning("removed %s, left by a build that was stopped", path.name)
+    return removed
+
+
+def remove_stale_staging(staging_root: Path, current: Path, max_age_s: float = STALE_STAGING_S) -> None:
+    """Staging folders of builds no longer running: their lock is free (a folder without one, left by
+    an older build, goes when it is older than `max_age_s`)."""
+    if not staging_root.is_dir():
+        return
+    cutoff = time.time() - max_age_s
+    for folder in staging_root.iterdir():
+        if folder.resolve() == current.resolve() or not folder.is_dir() or folder.is_symlink():
+            continue
+        in_use = stage_dir_in_use(folder)
+        if in_use is False or (in_use is None and folder.stat().st_mtime < cutoff):
+            shutil.rmtree(folder, ignore_errors=True)
+            log.warning("removed staging folder %s, left by a build that is no longer running", folder.name)
+
+
+def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = KEEP_REJECTED) -> Path:
+    """Move a rejected warehouse to rejected/<name>-<UTC time>.duckdb; the newest `keep` stay."""
+    folder = warehouse.parent / REJECTED_DIR_NAME
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{warehouse.stem}-{now.strftime('%Y%m%dT%H%M%S%fZ')}{warehouse.suffix}"
+    candidate.replace(target)
+    for old in sorted(folder.glob(f"{warehouse.stem}-*{warehouse.suffix}"))[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+# --- check frames and the gate ----------------------------------------------------------------
+
+
+ACCEPT_FLAG = "--accept-losses"
+# What the published warehouse holds, written beside it at publish: the gate reads the previous
+# figures from here, so a warehouse that is locked or damaged cannot turn the comparison off.
+RECORD_SUFFIX = ".published.json"
+PREVIOUS_COUNTS_SQL = (
+    "select r.report_key, r.report_file, count(f.row_no) as rows_before "
+    "from dim_report r left join fact_indicator_value f using (report_key) "
+    "group by all order by r.report_file"
+)
+
+
+def record_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}{RECORD_SUFFIX}")
+
+
+def _counts_frame(rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    rows = list(rows)
+    return pd.DataFrame(
+        {
+            "report_key": pd.Series([r["report_key"] for r in rows], dtype="str"),
+            "report_file": pd.Series([r["report_file"] for r in rows], dtype="str"),
+            "rows_before": pd.Series([r["rows_before"] for r in rows], dtype="int64"),
+        }
+    )
+
+
+def _identity(path: Path) -> list[int]:
+    """Which file the record describes: a file replaced or changed in place has another identity."""
+    st = path.stat()
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _record_checksum(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def report_counts(database: Path) -> list[dict[str, Any]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(PREVIOUS_COUNTS_SQL).fetchall()
+    return [{"report_key": key, "report_file": name, "rows_before": int(n)} for key, name, n in rows]
+
+
+def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
+    """Record what the just-published warehouse holds (atomically, with a checksum over the content)."""
+    body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
+    path = record_path(warehouse)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_record(warehouse: Path) -> dict[str, Any] | None:
+    """The record written at publish, or None when there is none or its checksum does not match."""
+    try:
+        data = json.loads(record_path(warehouse).read_text(encoding="utf-8"))
+        body = {k: data[k] for k in ("warehouse", "identity", "reports")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return body if data.get("sha256") == _record_checksum(body) else None
+
+
+def published_intact(warehouse: Path) -> bool:
+    """Whether the warehouse is the very file this module published (its record says so): only then may
+    a build copy its rows, checked when it was built, instead of loading and checking every report.
+    A file changed since (written to by hand, replaced, damaged) is loaded whole and checked whole."""
+    record = read_record(warehouse) if warehouse.is_file() else None
+    return record is not None and record["identity"] == _identity(warehouse)
+
+
+def held_for_writing(warehouse: Path) -> bool:
+    """Whether another process has the warehouse open read-write (DuckDB holds a write lock then)."""
+    try:
+        fd = os.open(warehouse, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # readers share; only a writer's lock conflicts
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the probe's lock
+    return False
+
+
+def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
+    """Facts per report in the current warehouse (empty when there is none), or why they are unknown.
+
+    From the record written at publish when it describes this very file; else from the file itself;
+    else from the record even if the file changed since (damaged, or held by a writer). Without
+    either the figures are unknown and the gate blocks: never compare against nothing.
+    """
+    if not warehouse.exists():
+        return _counts_frame(), None
+    record = read_record(warehouse)
+    if record is not None and record["identity"] == _identity(warehouse):
+        return _counts_frame(record["reports"]), None
+    try:
+        return _counts_frame(report_counts(warehouse)), None
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        if record is not None:
+            log.warning("cannot read the previous warehouse %s (%s); compared with its record", warehouse, first)
+            return _counts_frame(record["reports"]), None
+        return _counts_frame(), f"{type(exc).__name__}: {first}"
+
+
+def _previous_unreadable(error: str, blocking: bool) -> ExpectationOutcome:
+    """Without the previous figures nothing says what this build would lose: it blocks."""
+    return ExpectationOutcome(
+        "previous_warehouse_readable",
+        None,
+        False,
+        0,
+        0,
+        blocking,
+        suite=ROW_COUNT_SUITE,
+        detail="previous_warehouse_readable()",
+        why="reports and rows are compared with the previous warehouse before it is replaced",
+        observed=f"cannot read it and there is no valid record of what it holds ({error}); "
+        f"replace it anyway with {ACCEPT_FLAG}",
+    )
+
+
+def _held_for_writing(warehouse: Path) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        "warehouse_not_in_use_for_writing",
+        None,
+        False,
+        0,
+        0,
+        True,  # never accepted: replacing the file would silently drop that process's changes
+        suite="warehouse_in_use",
+        detail="warehouse_not_in_use_for_writing()",
+        why="a process writing to the warehouse would lose its changes when the file is replaced",
+        observed=f"another process has {warehouse.name} open for writing; close it and build again",
+    )
+
+
+def lost_reports(
+    previous: pd.DataFrame, now: Iterable[tuple[str, str]], load_errors: Iterable[LoadError], present: Sequence
+) -> list[tuple[str, str]]:
+    """(report file, why) for each report of the previous warehouse the new one would no longer have."""
+    now_keys, now_files = set(), set()
+    for key, name in now:
+        now_keys.add(key)
+        now_files.add(name)
+    present_keys = {sha for _, sha in present}
+    present_names = {name for name, _ in present}
+    reasons: dict[str, str] = {}
+    for e in load_errors:
+        if not e.reason.startswith("warning:"):
+            reasons.setdefault(e.file, e.reason)
+    lost = []
+    for key, name in zip(previous["report_key"], previous["report_file"], strict=True):
+        if key in now_keys or name in now_files:
+            continue
+        if not present:
+            why = "the raw folder has no report files"
+        elif name in reasons:
+            why = reasons[name].split(" (")[0] if reasons[name].startswith(SUPERSEDED) else reasons[name]
+        elif key not in present_keys and name not in present_names:
+            why = "no longer in the raw folder"
+        else:
+            why = "not loaded"
+        lost.append((name, why))
+    return lost
+
+
+def _lost_outcome(lost: list[tuple[str, str]], total: int, blocking: bool) -> ExpectationOutcome:
+    shown = "; ".join(f"{name} ({why})" for name, why in lost[:LOST_SHOWN])
+    more = f"; and {len(lost) - LOST_SHOWN} more" if len(lost) > LOST_SHOWN else ""
+    return ExpectationOutcome(
+        "published_reports_kept",
+        None,
+        not lost,
+        len(lost),
+        total,
+        blocking,
+        suite=ROW_COUNT_SUITE,
+        detail="published_reports_kept()",
+        why="a build must not drop a published report unless someone accepts it",
+        sample=[{"report_file": name, "why": why} for name, why in lost[:LOST_SHOWN]],
+        observed=None
+        if not lost
+        else f"{len(lost)} of {total} published reports would go: {shown}{more}; publish anyway with {ACCEPT_FLAG}",
+    )
+
+
+def present_frame(present: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    names, hashes = zip(*present, strict=True) if present else ((), ())
+    return pd.DataFrame({"name": pd.Series(names, dtype="str"), "sha256": pd.Series(hashes, dtype="str")})
+
+
+def check_frame_sql(suite: str) -> str:
+    return (CHECKS_DIR / f"{suite}.sql").read_text(encoding="utf-8")
+
+
+KEPT_SHARES_SQL = """
+select report_key, suite, outcomes from validation_shares
+where report_key in (select report_key from dim_report)
+  and report_key not in (select report_key from checked_reports)
+"""
+
+
+def check_frames(
+    candidate: Path, previous: pd.DataFrame, present: pd.DataFrame, checked: Sequence[str]
+) -> tuple[dict[str, pd.DataFrame | pl.DataFrame | str], list[tuple[str, str, str]]]:
+    """Each suite's frame read from the new warehouse (read-only), or the error that prevented it; and
+    the shares of the reports not checked now. Frames of SHARED_SUITES hold the `checked` reports' rows."""
+    frames: dict[str, pd.DataFrame | pl.DataFrame | str] = {}
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        con.register("previous_counts", previous)
+        con.register("present_files", present)
+        con.register("checked_reports", pd.DataFrame({"report_key": pd.Series(list(checked), dtype="str")}))
+        con.execute(check_frame_sql(PRELUDE))
+        for suite in WAREHOUSE_SUITES:
+            try:
+                relation = con.sql(check_frame_sql(suite))
+                frames[suite] = relation.pl() if suite in SHARED_SUITES else relation.df()
+            except duckdb.Error as exc:
+                frames[suite] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        kept = con.execute(KEPT_SHARES_SQL).fetchall()
+    return frames, kept
+
+
+def _shares_of(frame: pl.DataFrame, suite: str) -> dict[str, list[ExpectationOutcome]]:
+    """Each report's share of every outcome of the suite over the frame's rows (column report_key)."""
+    id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
+    results = validate_reports(frame.with_columns(pl.col("report_key").alias(REPORT_ID)), suite, id_columns)
+    return {key: v.outcomes for key, v in results.items()}
+
+
+def _shared_outcomes(
+    frame: pl.DataFrame, suite: str, kept: Iterable[tuple[str, str, str]]
+) -> tuple[list[ExpectationOutcome], list[tuple[str, str, str]]]:
+    """The suite's outcomes over every report's rows, from the shares of the reports checked now and
+    those kept; and the new shares as validation_shares rows."""
+    shares = _shares_of(frame, suite)
+    rows = [(key, suite, json.dumps([vars(o) for o in outcomes], default=str)) for key, outcomes in shares.items()]
+    every = dict(shares)
+    for key, name, text in kept:
+        if name == suite:
+            every[key] = [ExpectationOutcome(**o) for o in json.loads(text)]
+    totals: dict[tuple[str, str], ExpectationOutcome] = {}
+    for key in sorted(every):  # the frames' order: samples are the first unexpected rows, as in one run
+        for o in every[key]:
+            merge_outcome(totals, o)
+    if not totals:  # no report has a row here: the suite runs on the empty frame (row counts, columns)
+        return run_suite(frame.to_pandas(), suite)[0], rows
+    return list(totals.values()), rows
+
+
+def _unreadable(suite: str, error: str) -> ExpectationOutcome:
+    """A frame that cannot be built fails closed: nothing about that table is known."""
+    return ExpectationOutcome(
+        "check_frame",
+        None,
+        False,
+        0,
+        0,
+        True,
+        suite=suite,
+        detail=f"check_frame({suite})",
+        why="the check frame query must run",
+        observed=error,
+    )
+
+
+def run_gate(
+    candidate: Path,
+    previous_warehouse: Path,
+    present: Sequence[tuple[str, str]],
+    facts_outcomes: Iterable[ExpectationOutcome] = (),
+    warn_only: Iterable[str] = (),
+    load_errors: Iterable[LoadError] = (),
+    loaded: Sequence[str] | None = None,
+) -> GateReport:
+    """Run every warehouse suite on the new file; `warn_only` suites count but do not block.
+
+    `loaded` names the reports whose rows this build loaded into a copy of the published file (None:
+    the file was loaded whole). The rows of the others were checked by the same suites, with the same
+    code, when that file was built: their shares of each outcome (validation_shares) are added to the
+    new reports', so a build with one new report reads that report's rows, not every report's, and
+    records the totals a run over every row gives. Tables of all reports (reports, indicators) are whole.
+    """
+    demoted = set(warn_only)
+    previous, unreadable = previous_counts(previous_warehouse)
+    now = [(r["report_key"], r["report_file"]) for r in report_counts(candidate)]
+    checked = [key for key, _ in now] if loaded is None else list(loaded)
+    frames, kept = check_frames(candidate, previous, present_frame(present), checked)
+    report = GateReport(checked=checked)
+    if previous_warehouse.exists() and held_for_writing(previous_warehouse):
+        report.outcomes.append(_held_for_writing(previous_warehouse))
+    if unreadable:
+        report.outcomes.append(_previous_unreadable(unreadable, ROW_COUNT_SUITE not in demoted))
+    lost = lost_reports(previous, now, load_errors, present)
+    report.outcomes.append(_lost_outcome(lost, len(previous), ROW_COUNT_SUITE not in demoted))
+    report.outcomes += list(facts_outcomes)
+    for suite in WAREHOUSE_SUITES:
+        frame = frames[suite]
+        if isinstance(frame, str):
+            report.outcomes.append(_unreadable(suite, frame))
+            continue
+        if suite in SHARED_SUITES:
+            outcomes, shares = _shared_outcomes(frame, suite, kept)
+            report.shares += shares
+        else:
+            id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
+            outcomes, _ = run_suite(frame, suite, id_columns)
+        for o in outcomes:
+            o.blocking = o.blocking and suite not in demoted
+        report.outcomes += outcomes
+    for o in report.blocking_failures:
+        log.info("blocking check failed: %s", failure_text(o))
+    for o in report.warnings:
+        log.info("check warned: %s", failure_text(o))
+    return report
+
+
+# --- the tail of a build ----------------------------------------------------------------------
+
+
+def build_and_publish(
+    stage_dir: Path,
+    warehouse: Path,
+    load_errors: Iterable[LoadError],
+    summary: Mapping[str, int],
+    present: Sequence[tuple[str, str]],
+    facts_outcomes: Iterable[ExpectationOutcome] = (),
+    run_id: str = "",
+    accept_row_drops: bool = False,
+    state: Mapping[str, str] | None = None,
+) -> BuildOutcome:
+    """Build, check and publish (or reject) a new warehouse; the previous one stays until the rename."""
+    with warehouse_lock(warehouse):
+        remove_leftovers(warehouse)
+        remove_stale_staging(stage_dir.parent, stage_dir)
+        refuse_to_replace(warehouse)
+        errors = list(load_errors)
+        built = build_candidate(stage_dir, warehouse, errors, summary, reuse=published_intact(warehouse))
+        candidate = built.path
+        try:
+            fault_point("gate")
+            report = run_gate(
+                candidate,
+                warehouse,
+                present,
+                facts_outcomes,
+                warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else (),
+                load_errors=errors,
+                loaded=built.loaded,
+            )
+            run_at = datetime.now(UTC).replace(tzinfo=None)
+            figures = {**summary, **report.figures()}
+            record_validation(
+                candidate, report.rows(run_id, run_at), report.figures(), state, (report.checked, report.shares)
+            )
+            if report.blocking_failures:
+                kept = keep_rejected(candidate, warehouse, run_at)
+                log.info("new warehouse rejected, kept at %s; %s stays as it was", kept, warehouse)
+                return BuildOutcome(False, warehouse, report, figures, report.reason(), kept)
+            reports = report_counts(candidate)
+            publish(candidate, warehouse)
+            write_record(warehouse, reports)
+        except BaseException:
+            candidate.unlink(missing_ok=True)
+            raise
+    return BuildOutcome(True, warehouse, report, figures)
