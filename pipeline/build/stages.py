@@ -1,7 +1,9 @@
-"""The per-build work of each stage over many files, as plain functions over a staging folder.
+"""Parse, normalize and validate every report of one build: plain functions over a staging folder.
 
-Each function takes the previous step's result and gives its own: small records with paths to
-per-file outputs, never every report's content at once. Dagster assets (assets.py) call these; so
+The stages themselves (pipeline/parse, pipeline/model, pipeline/warehouse/validate.py) work on one
+report; these run them over all the reports of a build. Each takes the previous step's result and
+gives its own: small records with paths to per-file outputs, never every report's content at once.
+The Dagster assets (pipeline/orchestration/assets.py) call these, and nothing here knows Dagster; so
 do tests. Staging layout under <stage>/: facts/<sha>.parquet, goals/<sha>.parquet,
 valid/<sha>.parquet, quarantine/<sha>.parquet, reports.parquet.
 

@@ -1,4 +1,6 @@
-"""Dagster assets: one per stage of the flow, each a thin call into its stage module.
+"""Dagster assets: one per stage of the flow, each a thin call into its stage (pipeline/sources,
+pipeline/build/stages.py, pipeline/warehouse, pipeline/report) that adds what Dagster shows: metadata,
+checks, retries and the up-to-date short cut.
 
 discover -> extract -> parse -> normalize -> validate -> load. Per-file work is fanned out inside
 an asset (extract runs worker processes), not as one Dagster step per file: on two cores Dagster's
