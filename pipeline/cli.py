@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline.common.staging import release_stage_dir
 from pipeline.orchestration.settings import BuildSettings
-from pipeline.warehouse.gates import NotAWarehouse, refuse_to_replace
+from pipeline.warehouse.housekeeping import NotAWarehouse, refuse_to_replace
 from pipeline.warehouse.load import connect_read_only, is_duckdb_file
 
 log = logging.getLogger("indicators")

@@ -10,7 +10,7 @@ import pytest
 from pipeline.common.models import ExtractedText, SourceFile
 from pipeline.parse.tables import parse_report
 from pipeline.sources.discover import sha256_of
-from pipeline.sources.extract import read_txt
+from pipeline.sources.extract_read import read_txt
 
 # Builds in tests skip the offline report (it draws hundreds of charts); tests/test_report*.py ask for it.
 os.environ.setdefault("INDICATORS_REPORT", "0")

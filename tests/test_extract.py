@@ -9,7 +9,8 @@ import pytest
 from pipeline.cli import run_build
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import discover_reports
-from pipeline.sources.extract import ExtractSettings, extract_all, load_extracted
+from pipeline.sources.extract import ExtractSettings, extract_all
+from pipeline.sources.extract_cache import load_extracted
 from pipeline.sources.progress import ExtractProgress
 
 from .conftest import RAW, query, sample_txt
@@ -141,7 +142,7 @@ def test_cache_of_other_code_versions_and_killed_workers_is_pruned(tmp_path):
     import os
     import time
 
-    from pipeline.sources.extract import EXTRACTOR_VERSION, prune_cache
+    from pipeline.sources.extract_cache import EXTRACTOR_VERSION, prune_cache
 
     folder = tmp_path / "cache" / "extract"
     folder.mkdir(parents=True)
@@ -161,7 +162,7 @@ def test_extractions_of_files_gone_from_the_reports_are_pruned_once_unused_for_l
     import os
     import time
 
-    from pipeline.sources.extract import EXTRACTOR_VERSION, UNUSED_ENTRY_S, prune_cache
+    from pipeline.sources.extract_cache import EXTRACTOR_VERSION, UNUSED_ENTRY_S, prune_cache
 
     folder = tmp_path / "cache" / "extract"
     folder.mkdir(parents=True)

@@ -8,7 +8,9 @@ import pytest
 
 import pipeline.sources.extract as extract
 from pipeline.sources.discover import discover_reports
-from pipeline.sources.extract import ExtractSettings, extract_all, load_extracted, page_ranges, plan_jobs, read_pdf
+from pipeline.sources.extract import ExtractSettings, extract_all, page_ranges, plan_jobs
+from pipeline.sources.extract_cache import load_extracted
+from pipeline.sources.extract_read import read_pdf
 
 from .pdf_bytes import text_pdf
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.parse.flat_boxes import (
+from pipeline.parse.flat_box_blocks import (
     is_header_piece,
     join_cell_lines,
     mend_value_text,
     region_header,
     unzip_units,
 )
-from pipeline.parse.flat_rows import PLACEMENT_UNCERTAIN
+from pipeline.parse.flat_vocab import PLACEMENT_UNCERTAIN
 from tests.test_parse_flat import FLAT, MEASURE_COLUMNS, cells, parse_flat_file, rows_named
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.definitions import build_definitions
-from pipeline.warehouse.gates import (
+from pipeline.warehouse.gates import is_transient
+from pipeline.warehouse.housekeeping import (
     KEEP_REJECTED,
     REJECTED_DIR_NAME,
     WarehouseBusy,
-    is_transient,
     keep_rejected,
     warehouse_lock,
 )

@@ -19,7 +19,8 @@ import pytest
 from pipeline.cli import run_build
 from pipeline.common.staging import claim_stage_dir, release_stage_dir
 from pipeline.sources.discover import discover_reports
-from pipeline.sources.extract import DAMAGED_CACHE_WARNING, ExtractSettings, died_reason, extract_all, load_extracted
+from pipeline.sources.extract import ExtractSettings, died_reason, extract_all
+from pipeline.sources.extract_cache import DAMAGED_CACHE_WARNING, load_extracted
 
 from .build_helpers import (
     copy_build,

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from pipeline.cli import main
-from pipeline.warehouse.gates import record_path
+from pipeline.warehouse.published import record_path
 
 from .build_helpers import build_template, copy_build, make_raw, query, sample_name, table_checksums
 from .conftest import sample_txt

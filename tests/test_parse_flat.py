@@ -13,19 +13,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.common.models import VALUE_COLUMNS, ExtractedText, ReportMeta, SourceFile, TextLine
-from pipeline.parse.flat_rows import (
+from pipeline.parse.flat_placement import RowContext, gender_parts_fit, place_values
+from pipeline.parse.flat_rows import fill_meta_from_periods, parse_flat_report
+from pipeline.parse.flat_vocab import (
     NAME_FRAGMENT,
     NUMBER_GROUPING_UNCERTAIN,
     PERIOD_MISSING,
     PLACEMENT_INCONSISTENT,
     PLACEMENT_UNCERTAIN,
     TOO_MANY_VALUES,
-    RowContext,
-    fill_meta_from_periods,
-    gender_parts_fit,
     join_wrapped,
-    parse_flat_report,
-    place_values,
     resolve_thousands,
     table_of_contents,
     value_cells,

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.parse.tables import parse_report
-from pipeline.pdf.layout import is_broken_word, pdf_to_lines
+from pipeline.pdf.cells import is_broken_word
+from pipeline.pdf.document import pdf_to_lines
 
 from .conftest import row_named
 
@@ -187,7 +188,7 @@ def test_a_whole_word_then_a_number_on_the_next_line_is_two_words():
 def test_same_cells_from_a_producer_that_draws_no_space_glyphs(monkeypatch, parsed_pdf, name):
     """Some producers position words without any space glyph: the same PDF without them must give
     the same rows and cells (nothing may rest on one producer's habit)."""
-    import pipeline.pdf.layout as layout
+    import pipeline.pdf.document as layout
 
     expected = parsed_pdf(name)  # read with the space glyphs, before the patch
     read_page = layout.read_page

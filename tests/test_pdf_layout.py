@@ -1,4 +1,4 @@
-"""pipeline.pdf.layout: PDFs come out in the TAB shape of the report .txt files.
+"""pipeline.pdf.document: PDFs come out in the TAB shape of the report .txt files.
 
 Two kinds of input:
 - the sample PDFs (typeset from the sample texts; in raw/ or ../shared/samples, skipped if absent),
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.common.models import TextLine
-from pipeline.pdf.layout import pdf_to_lines
+from pipeline.pdf.document import pdf_to_lines
 
 from .conftest import SAMPLE_FILES
 

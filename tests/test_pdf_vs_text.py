@@ -14,7 +14,7 @@ from pipeline.common.models import VALUE_COLUMNS, ExtractedText, SourceFile
 from pipeline.model.normalize import normalize_report
 from pipeline.parse.tables import parse_report
 from pipeline.sources.discover import sha256_of
-from pipeline.sources.extract import read_pdf
+from pipeline.sources.extract_read import read_pdf
 
 from .conftest import SAMPLE_FILES, extracted_txt, sample_txt
 

@@ -15,8 +15,10 @@ import pytest
 from pipeline.cli import main, run_build
 from pipeline.report import site as report_module
 from pipeline.report.charts import render_all
+from pipeline.report.data import slug
 from pipeline.report.formats import period_label, source_href, sv_number
-from pipeline.report.site import STALE_AFTER_S, build_report, plan_site, remove_stale_builds, slug
+from pipeline.report.pages import plan_site
+from pipeline.report.site import STALE_AFTER_S, build_report, remove_stale_builds
 
 from .build_helpers import make_raw, query, sample_name, settings_for
 from .conftest import RAW

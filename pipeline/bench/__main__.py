@@ -158,7 +158,8 @@ def prime_extraction_cache(corpus: Path, cache_dir: Path, sources: list[Path], w
     of extraction before the figures that matter here."""
     from pipeline.bench.corpus import source_reports
     from pipeline.bench.extract import source_file
-    from pipeline.sources.extract import ExtractSettings, cache_path, extract_all
+    from pipeline.sources.extract import ExtractSettings, extract_all
+    from pipeline.sources.extract_cache import cache_path
 
     sources_by_name = {p.name: source_file(p) for p in source_reports(sources) if p.suffix.lower() == ".pdf"}
     source_cache = scratch / "source-cache"

@@ -29,7 +29,7 @@ from pathlib import Path
 from pipeline.common.paths import PROJECT_DIR
 from pipeline.common.reference import DATA_DIR
 from pipeline.orchestration.settings import BuildSettings
-from pipeline.report.site import slug
+from pipeline.report.data import slug
 
 SAMPLES = PROJECT_DIR / "tests" / "fixtures" / "samples"
 # template file stem -> (report type, tertial, year printed on it, district printed on it)

@@ -32,7 +32,7 @@ from pipeline.model.normalize import goals_frame, normalize_report
 from pipeline.model.periods import report_period_dates, report_period_key, report_period_label
 from pipeline.parse.tables import parse_report
 from pipeline.sources.discover import Discovery
-from pipeline.sources.extract import DamagedCacheEntry, Extracted, load_extracted
+from pipeline.sources.extract_cache import DamagedCacheEntry, Extracted, load_extracted
 from pipeline.warehouse.validate import (
     VALIDATE_BATCH_ROWS,
     ExpectationOutcome,

@@ -24,7 +24,8 @@ from pipeline.common.models import LoadError
 from pipeline.common.staging import release_stage_dir
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import Discovery, discover_reports
-from pipeline.sources.extract import Extracted, ExtractSettings, extract_all
+from pipeline.sources.extract import ExtractSettings, extract_all
+from pipeline.sources.extract_cache import Extracted
 from pipeline.warehouse.gates import (
     TRANSIENT_RETRIES,
     WAREHOUSE_SUITES,
@@ -32,10 +33,9 @@ from pipeline.warehouse.gates import (
     check_metadata,
     failure_text,
     is_transient,
-    published_intact,
-    remove_leftovers,
-    warehouse_lock,
 )
+from pipeline.warehouse.housekeeping import remove_leftovers, warehouse_lock
+from pipeline.warehouse.published import published_intact
 from pipeline.warehouse.validate import ExpectationOutcome
 
 BUILD_GROUP = "build"  # the stages; the published tables and views are in relation_assets.RELATIONS_GROUP

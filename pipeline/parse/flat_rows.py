@@ -2,9 +2,9 @@
 
 Two flattenings reach this module. Read row by row (a name, then that row's values: sample 002), the
 text is read here. Read box by box (pdfminer.six's default extract_text: the name column first, then
-the header, then the values) it goes to flat_boxes.py, which builds on the lines, blocks, value cells
-and placement rules below; parse_flat_report tells the two apart (flat_boxes.read_boxes) and imports
-that module when called, as it imports this one.
+the header, then the values) it goes to flat_boxes.py; parse_flat_report tells the two apart
+(flat_boxes.read_boxes). Both readers build on the lines, blocks, value cells and flags of
+flat_vocab.py and on the placement rules of flat_placement.py.
 
 Takes an ExtractedText with no TAB-separated table rows — a pdfminer-like extraction in which every
 table cell came out as its own block of lines, wrapped at the cell's width, and an empty cell left no
@@ -36,17 +36,7 @@ What the flattened text does, and where it is handled:
   KF target, the columns other rows of the table fill, the analysis saying the outcome comes later)
   only picks the best reading, and the row is flagged.
 
-Flags (IndicatorRow.quality_flag; one code per row, the first that applies in this order). A flagged
-row keeps all its source lines in raw_text:
-- too_many_values            more values than the table has columns; values left out of the cells
-- placement_inconsistent     no placement passes the hard rules (e.g. gender parts that do not fit the
-                             total); best reading placed
-- number_grouping_uncertain  "1 500" could be one number or two cells and nothing in the row settles
-                             it; read as two cells
-- period_missing             the row's values did not end with a Period cell
-- name_fragment              the start of the row's name is not in the text (lost at a page break)
-- placement_uncertain        fewer values than columns and more than one placement fits; best reading
-                             placed
+Flags (IndicatorRow.quality_flag): listed in flat_vocab.py.
 """
 
 from __future__ import annotations
@@ -55,8 +45,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
-from typing import TYPE_CHECKING
 
 from pipeline.common.models import (
     VALUE_COLUMNS,
@@ -66,555 +54,44 @@ from pipeline.common.models import (
     ReportMeta,
     TextLine,
 )
-from pipeline.common.reference import KNOWN_UNITS
+from pipeline.parse.flat_box_cells import box_rows
+from pipeline.parse.flat_boxes import BoxReading, read_boxes
+from pipeline.parse.flat_placement import Placement, RowContext, about_people, place_values
+from pipeline.parse.flat_vocab import (
+    _COMMENT_HEAD,
+    _YEAR,
+    FLAG_PRECEDENCE,
+    NAME_FRAGMENT,
+    NUMBER_GROUPING_UNCERTAIN,
+    PERIOD_MISSING,
+    PLACEMENT_UNCERTAIN,
+    Block,
+    ValueRun,
+    current_goal_kind,
+    is_activity_header,
+    is_comment_head,
+    is_goal_marker,
+    is_header_start,
+    page_furniture,
+    read_header,
+    resolve_thousands,
+    split_blocks,
+    split_name_and_values,
+    table_of_contents,
+)
 from pipeline.parse.goals import GoalTracker
 from pipeline.parse.vocab import (
     TableHeader,
     clean_cell,
-    header_columns,
     is_period_like,
     join_fragment,
     strip_glyphs,
 )
 
-if TYPE_CHECKING:
-    from pipeline.parse.flat_boxes import BoxReading
-
-# --- flags -----------------------------------------------------------------------------------
-
-TOO_MANY_VALUES = "too_many_values"
-PLACEMENT_INCONSISTENT = "placement_inconsistent"
-NUMBER_GROUPING_UNCERTAIN = "number_grouping_uncertain"
-PERIOD_MISSING = "period_missing"
-NAME_FRAGMENT = "name_fragment"
-PLACEMENT_UNCERTAIN = "placement_uncertain"
-FLAG_PRECEDENCE: tuple[str, ...] = (
-    TOO_MANY_VALUES,
-    PLACEMENT_INCONSISTENT,
-    NUMBER_GROUPING_UNCERTAIN,
-    PERIOD_MISSING,
-    NAME_FRAGMENT,
-    PLACEMENT_UNCERTAIN,
-)
-
-# --- layout constants ------------------------------------------------------------------------
-
 # The name column wraps at about 30 characters; a longer line with no values is prose or a comment.
 NAME_LINE_MAX_CHARS = 45
-# A header needs at least this many recognised value columns to be an indicator table.
-MIN_HEADER_COLUMNS = 2
-# Lines near a page number that recur next to this many page numbers are page furniture.
-FURNITURE_MIN_PAGES = 2
-# How many non-blank lines before and after a page number can be furniture.
-FURNITURE_REACH = 2
-# "822 700" is read as one number only when another number in the row is within this factor of it.
-THOUSANDS_MAGNITUDE = 30
-# A table of contents entry may wrap over this many lines before its page number.
-TOC_MAX_WRAPPED_LINES = 1
-# Float slack when comparing printed numbers at exactly one rounding width apart.
-ROUNDING_EPSILON = 1e-9
-
-# --- line patterns ---------------------------------------------------------------------------
-
-PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
-_TOC_HEAD = re.compile(r"^Innehåll(?:sförteckning)?$", re.IGNORECASE)
-_TOC_ENTRY = re.compile(r"^\S.*?(?:\.{2,}|\s)\s*\d{1,3}$")
-_BARE_PAGE = re.compile(r"^\d{1,3}$")
-_ACTIVITY_HEADER = re.compile(r"^Aktivitet(?:\s+(?:Startdatum|Slutdatum|Avvikelse)\b.*)?$")
-_GOAL_MARKER = re.compile(
-    r"^(?:KF:s inriktningsmål|Inriktningsmål|KF:s mål för verksamhetsområdet|Nämndmål|Åtagande):$",
-    re.IGNORECASE,
-)
-_COMMENT_HEAD = re.compile(r"^(?:Kommentar|Analys)(?=$|[\s:.])[:.]?\s*", re.IGNORECASE)
-
-# Header words, each a piece of one of these; a header column starts at a capitalised keyword.
-_HEADER_VOCABULARY = (
-    "indikator",
-    "periodens",
-    "utfall",
-    "män/",
-    "pojkar",
-    "kvinnor/",
-    "flickor",
-    "vb",
-    "prognos",
-    "helår",
-    "årsmål",
-    "arsmål",
-    "kf:s",
-    "periodicitet",
-)
-_HEADER_COLUMN_START = re.compile(r"(?=Periodens|Utfall|Prognos|Årsmål|Arsmål|KF:s|Period)")
-_HEADER_LAST_WORD = re.compile(r"Period(?:icitet)?$")
-_YEAR = re.compile(r"^(?:19|20)\d{2}$")
-
-# --- value cells -----------------------------------------------------------------------------
-
-_NUMBER_WORD = re.compile(r"^(?:\+/-|±)?[-+−]?\d+(?:,\d+)?%?$")
-_DASHES = frozenset({"-", "–", "—"})
-_PLUS_MINUS = frozenset({"+/-", "±"})
-_PERIOD_WORDS = frozenset({"tertial", "halvår", "kvartal", "månad", "vb", "år"})
-_PERIOD_NUMBER = re.compile(r"^[1-4]$")
-_COUNCIL_WORDS = re.compile(r"^(?:fram|av|nämnd\S*|styrels\S*|/\S*)$", re.IGNORECASE)
-_GOAL_WORDS = frozenset({"öka", "minska", "bibehålla", "oförändrat", "ökning", "minskning"})
-_LIMIT_WORDS = frozenset({"max", "min", "minst", "högst", "lägst"})
-# Words of cells that say there is no value ("Mäts ej", "Ny indikator", "Uppgift saknas").
-_NO_VALUE_WORDS = frozenset(
-    {"ej", "saknas", "uppgift", "mäts", "mätt", "ingen", "mätning", "ny", "nytt", "indikator", "aktuellt"}
-)
-_EXTRA_UNITS = frozenset({"gwh", "mwh", "mkr", "st.", "kr/st"})
-# Joins the words of a unit of several words ("kg CO2 per kg livsmedel") into one word.
-UNIT_JOINER = "\u2060"
-_NUMERIC_CELL = re.compile(
-    r"^(?P<sign>[-−+])?(?P<int>\d+(?:[ \u00a0]\d{3})*)(?:,(?P<dec>\d+))?\s*(?P<unit>%|[^\d\s].*)?$"
-)
-_PLAIN_SMALL_INT = re.compile(r"^[1-9]\d{0,2}$")
-_THOUSANDS_GROUP = re.compile(r"^(?P<group>\d{3})(?:,\d+)?(?:\s|%|$)")
-
-# --- evidence --------------------------------------------------------------------------------
 
 _TERTIAL_PERIOD = re.compile(r"^Tertial\s+([12])\s+((?:19|20)\d{2})$")
-_REPORTED_LATER = re.compile(
-    r"redovisas\s+(?:därmed\s+)?(?:i\s+samband\s+med\s+)?(?:i\s+)?(?:tertialrapport|T2|VB|tertial\s*2)"
-    r"|mätning(?:en)?\s+(?:kommer\s+att\s+ske|sker|görs)"
-    r"|utfall(?:et)?\s+(?:finns|kommer)\s+(?:först|senare)",
-    re.IGNORECASE,
-)
-_COMMENT_NUMBER = re.compile(r"(?<![\d,])\d+(?:,\d+)?(?![\d,])")
-_NUMBER_WORDS = {
-    "två": 2,
-    "tre": 3,
-    "fyra": 4,
-    "fem": 5,
-    "sex": 6,
-    "sju": 7,
-    "åtta": 8,
-    "nio": 9,
-    "tio": 10,
-    "elva": 11,
-    "tolv": 12,
-}
-# Stems of words for people and for things: gender parts exist only for indicators about people.
-# An indicator is taken to be about things only when it names a thing and no person.
-_PEOPLE_STEMS = (
-    "barn",
-    "ungdom",
-    "unga",
-    "vuxna",
-    "person",
-    "invånare",
-    "medarbetare",
-    "anställd",
-    "aspirant",
-    "brukare",
-    "omsorgstagare",
-    "hemtjänsttagare",
-    "boende",
-    "föräldra",
-    "vårdnadshavare",
-    "stockholmare",
-    "elev",
-    "nyanlända",
-    "enskilda",
-    "kvinnor",
-    "flickor",
-    "pojkar",
-    "chefer",
-    "personal",
-    "förskollärare",
-    "deltagare",
-    "sjukfrånvaro",
-    "medskapande",
-    "arbetsgivare",
-    "hushåll",
-    "individ",
-    "klient",
-    "patient",
-    "äldre",
-    "migrant",
-    "pappor",
-    "mammor",
-    "studerande",
-    "människor",
-    "män",
-)
-_THING_STEMS = (
-    "inköp",
-    "platser",
-    "åtgärder",
-    "bostäder",
-    "förskolor",
-    "avtal",
-    "tjänsteutlåtanden",
-    "energi",
-    "kostnader",
-    "enheter",
-    "ärenden",
-    "utredningar",
-    "anmälningar",
-    "meddelanden",
-    "hämtställen",
-    "entreprenader",
-    "fordon",
-    "verksamhet",
-    "budget",
-    "prognossäkerhet",
-    "registreringar",
-    "beställningar",
-    "ställen",
-    "måltider",
-    "livsmedel",
-    "miljöbränsle",
-    "vräkningar",
-    "avhysningar",
-)
-
-# Soft evidence: weights of the plausibility score that picks the best reading of a flagged row.
-W_TARGET = 2.0  # an annual target (Årsmål) is almost always printed
-W_PREVIOUS = 0.5  # last year's outcome usually is too
-W_PREVIOUS_ANNUAL = 1.0  # and nearly always for an annual indicator
-W_ANNUAL_FORECAST = 3.0  # an annual indicator has no forecast in a tertial report (000, 001: never)
-W_ANNUAL_OUTCOME = 1.0  # and rarely an outcome yet
-W_TERTIAL_OUTCOME = 1.0  # a tertial indicator usually has its outcome
-W_FORECAST_IS_TARGET = 1.0  # forecast and target are often the same number
-W_KF_TARGET = 1.0  # KF goal tables have a KF target
-W_COUNCIL_NO_KF_TARGET = 2.0  # council goal tables (Nämndmål) do not
-W_GENDER_MARK = 0.5  # a name printed after a (lost) glyph is often a gender-reported indicator
-W_TABLE_COLUMN = 0.5  # a column the certain rows of the same table fill, or leave empty
-W_REPORTED_LATER = 2.0  # "Utfallet redovisas i samband med tertialrapport 2": no outcome (other than 0)
-W_COMMENT_NUMBER = 1.0  # the analysis names the number put in the outcome
-W_COUNT_ABOVE_FORECAST = 1.0  # a count so far above the full-year forecast is unlikely
-
-GENDER = ("outcome_men", "outcome_women")
-
-
-# --- lines and blocks ------------------------------------------------------------------------
-
-
-def _is_blank(text: str) -> bool:
-    return not text.strip()
-
-
-def _first_word(text: str) -> str:
-    words = text.split()
-    return words[0] if words else ""
-
-
-def is_header_start(text: str) -> bool:
-    """'Indikator Periodens' or 'Indikator' alone: the first line of an indicator table header."""
-    words = text.split()
-    return bool(words) and words[0] == "Indikator" and all(_is_header_piece(w) for w in words[1:])
-
-
-def is_activity_header(text: str) -> bool:
-    return bool(_ACTIVITY_HEADER.match(text.strip()))
-
-
-def is_goal_marker(text: str) -> bool:
-    return bool(_GOAL_MARKER.match(clean_cell(text)))
-
-
-def is_comment_head(text: str) -> bool:
-    """'Analys' or 'Kommentar' (alone or before the comment), not 'Analysen visar ...'."""
-    return bool(_COMMENT_HEAD.match(text.strip()))
-
-
-def _starts_block(text: str) -> bool:
-    """Lines that begin a block even without a blank line before them."""
-    return is_header_start(text) or is_activity_header(text) or is_goal_marker(text) or is_comment_head(text)
-
-
-def _is_header_piece(word: str) -> bool:
-    low = word.lower()
-    return bool(_YEAR.match(low)) or any(low in vocab for vocab in _HEADER_VOCABULARY)
-
-
-def join_wrapped(texts: Sequence[str]) -> str:
-    """Join the lines of one cell or name.
-
-    A line that ends in a space wrapped at a space; one that does not was broken inside a word, so
-    the next line goes on without a space ("nämnd" + "en", "barn/a" + "vd.").
-    """
-    joined = ""
-    for text in texts:
-        if not joined:
-            joined = text.lstrip()
-        elif joined[-1:].isspace():
-            joined += text.lstrip()
-        else:
-            joined += text  # a leading space on the next line still separates the words
-    return clean_cell(joined)
-
-
-def page_furniture(lines: Sequence[TextLine]) -> set[int]:
-    """Indexes of page numbers ("Sid 18 (84)") and of the lines that recur around them (titles, site)."""
-    texts = [ln.text.strip() for ln in lines]
-    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
-    around: Counter[str] = Counter()
-    for i in pages:
-        around.update({texts[j] for j in lines_near(texts, i)})
-    furniture_texts = {t for t, n in around.items() if n >= FURNITURE_MIN_PAGES and not _is_structural(t)}
-    # A running title also stands alone where its page number was lost: every copy of it goes.
-    return set(pages) | {i for i, t in enumerate(texts) if t in furniture_texts}
-
-
-def lines_near(texts: Sequence[str], i: int) -> list[int]:
-    found = []
-    for step in (-1, 1):
-        j, taken = i + step, 0
-        while 0 <= j < len(texts) and taken < FURNITURE_REACH:
-            if texts[j]:
-                found.append(j)
-                taken += 1
-            j += step
-    return found
-
-
-def _is_structural(text: str) -> bool:
-    """Lines that must never be taken for page furniture: headers, goal markers, values."""
-    return not text or _starts_block(text) or value_cells(text.split()) is not None
-
-
-def table_of_contents(lines: Sequence[TextLine]) -> set[int]:
-    """Indexes of the lines of a table of contents: its heading and entries ending in a page number."""
-    skip: set[int] = set()
-    for head, line in enumerate(lines):
-        if not _TOC_HEAD.match(line.text.strip()):
-            continue
-        skip.add(head)
-        wrapped: list[int] = []
-        for j in range(head + 1, len(lines)):
-            text = lines[j].text.strip()
-            if not text:
-                continue
-            if _TOC_ENTRY.match(text) or _BARE_PAGE.match(text):
-                skip.update(wrapped + [j])
-                wrapped = []
-            elif len(wrapped) < TOC_MAX_WRAPPED_LINES:
-                wrapped.append(j)
-            else:
-                break
-    return skip
-
-
-@dataclass
-class Block:
-    """Lines between blank lines (or before a line that always starts a block)."""
-
-    lines: list[TextLine]
-    blank_after: bool = True  # False: cut by a header, marker or comment line right below
-    page_break_after: bool = False  # page furniture was dropped right below
-
-    @property
-    def first(self) -> str:
-        return self.lines[0].text
-
-    def joined(self) -> str:
-        return join_wrapped([ln.text for ln in self.lines])
-
-
-def split_blocks(lines: Sequence[TextLine], furniture: set[int], toc: set[int]) -> list[Block]:
-    blocks: list[Block] = []
-    current: list[TextLine] = []
-
-    def close(blank_after: bool) -> None:
-        nonlocal current
-        if current:
-            blocks.append(Block(current, blank_after=blank_after))
-            current = []
-
-    for index, line in enumerate(lines):
-        if index in furniture or index in toc:
-            close(blank_after=True)
-            if index in furniture and blocks:
-                blocks[-1].page_break_after = True
-            continue
-        if _is_blank(line.text):
-            close(blank_after=True)
-            continue
-        if current and _starts_block(line.text):
-            close(blank_after=False)
-        current.append(line)
-    close(blank_after=True)
-    return blocks
-
-
-# --- header ----------------------------------------------------------------------------------
-
-
-def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] | None:
-    """The header beginning at blocks[start] and the index of the first block after it, or None."""
-    if not is_header_start(blocks[start].first):
-        return None
-    texts: list[str] = []
-    end = start
-    while end < len(blocks):
-        block = blocks[end]
-        words = " ".join(ln.text for ln in block.lines).split()
-        if end > start and not (words and all(_is_header_piece(w) for w in words)):
-            break
-        texts += [ln.text for ln in block.lines]
-        end += 1
-        if _HEADER_LAST_WORD.search(words[-1]):
-            break  # Period is the last column; what follows is a row, even if it looks like a piece
-    squashed = re.sub(r"\s+", "", "".join(texts))
-    pieces = [p for p in _HEADER_COLUMN_START.split(squashed.removeprefix("Indikator")) if p]
-    header = header_columns(["Indikator", *pieces])
-    if sum(c is not None for c in header.columns) < MIN_HEADER_COLUMNS:
-        return None
-    return header, end
-
-
-# --- value cells -----------------------------------------------------------------------------
-
-
-def is_unit(word: str) -> bool:
-    low = word.lower()
-    return low in KNOWN_UNITS or low in _EXTRA_UNITS or UNIT_JOINER in word
-
-
-def _read_number(words: Sequence[str], i: int) -> int:
-    """Index after a number cell starting at words[i]: the number and the unit after it."""
-    j = i + 1
-    if not words[i].endswith("%") and j < len(words) and is_unit(words[j]):
-        j += 1
-    return j
-
-
-def _read_cell(words: Sequence[str], i: int) -> int | None:
-    """Index after the value cell starting at words[i], or None when words[i] starts no value cell."""
-    word, low, n = words[i], words[i].lower(), len(words)
-    if _NUMBER_WORD.match(word):
-        return _read_number(words, i)
-    if word in _DASHES:
-        return i + 1
-    if low in _PLUS_MINUS and i + 1 < n and _NUMBER_WORD.match(words[i + 1]):
-        return _read_number(words, i + 1)
-    if low in _PERIOD_WORDS:
-        j = i + 1
-        if j < n and _PERIOD_NUMBER.match(words[j]):
-            j += 1
-        if j < n and _YEAR.match(words[j]):
-            j += 1
-        return j
-    if low == "tas":  # "Tas fram av nämnd(en)/styrelse"
-        j = i + 1
-        while j < n and _COUNCIL_WORDS.match(words[j]):
-            j += 1
-        return j
-    if low in _GOAL_WORDS:
-        return i + 1
-    if low in _LIMIT_WORDS and i + 1 < n and _NUMBER_WORD.match(words[i + 1]):
-        return _read_number(words, i + 1)
-    if low.startswith("fastst"):  # "fastställs 2020"
-        return i + 2 if i + 1 < n and _YEAR.match(words[i + 1]) else i + 1
-    if low in _NO_VALUE_WORDS:
-        j = i + 1
-        while j < n and words[j].lower() in _NO_VALUE_WORDS:
-            j += 1
-        return j
-    return None
-
-
-@dataclass
-class ValueRun:
-    """The value cells of one block, and where two cells may be one number with a thousands space."""
-
-    cells: list[str]
-    joinable: set[int] = field(default_factory=set)  # i: cells[i] + cells[i + 1] may be "1 500"
-
-
-def value_cells(words: Sequence[str]) -> ValueRun | None:
-    """Cut a run of words into value cells; None when a word belongs to no value cell."""
-    cells: list[str] = []
-    i = 0
-    while i < len(words):
-        end = _read_cell(words, i)
-        if end is None:
-            return None
-        cells.append(" ".join(words[i:end]))
-        i = end
-    return _group_thousands(cells) if cells else None
-
-
-def _group_thousands(cells: list[str]) -> ValueRun:
-    """'1' + '050 st' is one number: no cell starts with a 0 before other digits. '822' + '700' may be."""
-    run = ValueRun([])
-    for cell in cells:
-        previous = run.cells[-1] if run.cells else ""
-        group = _THOUSANDS_GROUP.match(cell)
-        if group and _PLAIN_SMALL_INT.match(previous):
-            if group.group("group").startswith("0"):
-                run.cells[-1] = f"{previous} {cell}"
-                continue
-            run.joinable.add(len(run.cells) - 1)
-        run.cells.append(cell)
-    return run
-
-
-def _has_anchor(run: ValueRun) -> bool:
-    """Values after a name must hold a number, a dash or a period, not only words like 'minska'."""
-    return any(_NUMBER_WORD.match(_first_word(c)) or c in _DASHES or is_period_like(c) for c in run.cells)
-
-
-def split_name_and_values(block: Block) -> tuple[str, ValueRun | None]:
-    """The name part and the value cells of a block: (name, None) for a name or text block,
-    ("", run) for a block of values, (name, run) for a short name sharing its line with the values.
-    """
-    words = block.joined().split()
-    first_line_words = len(block.first.split())
-    for k in range(len(words)):
-        if k > 0 and k >= first_line_words:
-            break  # values share a line only with the first line of a name
-        run = value_cells(words[k:])
-        if run is not None and (k == 0 or _has_anchor(run)):
-            return " ".join(words[:k]), run
-    return block.joined(), None
-
-
-def parse_number(cell: str) -> tuple[float, int] | None:
-    """'1 050 st' -> (1050.0, 0); '2,15 %' -> (2.15, 2); None for text, '-' and '+/-1 %'."""
-    m = _NUMERIC_CELL.match(cell.strip())
-    if not m:
-        return None
-    digits = re.sub(r"\D", "", m.group("int"))
-    decimals = m.group("dec") or ""
-    value = float(f"{digits}.{decimals or '0'}")
-    return (-value if m.group("sign") in ("-", "−") else value), len(decimals)
-
-
-def resolve_thousands(cells: list[str], joinable: set[int]) -> tuple[list[str], bool]:
-    """Read each '822 700' as one number or two cells; say whether one could not be settled.
-
-    Two equal halves ("950 950", "100 100") are two cells: forecast and target are often the same
-    number, a number like 950 950 is a coincidence. Otherwise a number with a thousands space stands
-    among numbers of its own size; when every other number in the row is far smaller, the space
-    separates two cells ("0 822 700 700 st 9 000 st").
-    """
-    numbers = [parse_number(c) for c in cells]
-    out: list[str] = []
-    undecided = False
-    i = 0
-    while i < len(cells):
-        if i not in joinable or i + 1 >= len(cells):
-            out.append(cells[i])
-            i += 1
-            continue
-        if _same_number(cells[i], _first_word(cells[i + 1])):
-            out.append(cells[i])
-            i += 1
-            continue
-        joined = f"{cells[i]} {cells[i + 1]}"
-        whole = parse_number(joined)
-        others = [abs(v[0]) for k, v in enumerate(numbers) if k not in (i, i + 1) and v and v[0]]
-        if whole is not None and others and max(others) * THOUSANDS_MAGNITUDE >= abs(whole[0]):
-            out.append(joined)
-            i += 2
-            continue
-        undecided = undecided or not others
-        out.append(cells[i])
-        i += 1
-    return out, undecided
 
 
 # --- rows as read ----------------------------------------------------------------------------
@@ -661,13 +138,6 @@ class _OpenTable:
     header: TableHeader
     number: int
     goal_kind: str | None
-
-
-def current_goal_kind(tracker: GoalTracker) -> str | None:
-    for kind in ("atagande", "namndmal", "kf_goal", "inriktningsmal"):
-        if kind in tracker.current:
-            return kind
-    return None
 
 
 def _starts_lower(text: str) -> bool:
@@ -891,181 +361,6 @@ def _unfinished_text_cell(values: Sequence[str]) -> int | None:
 # --- placement -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowContext:
-    """What the placement rules know about a row besides its values."""
-
-    annual: bool  # Period is a bare year
-    tertial_report: bool
-    goal_kind: str | None
-    about_people: bool | None  # None: the name does not tell
-    marked: bool
-    comment: str
-    table_columns: frozenset[str] | None  # columns filled by the certain rows of the table, if any
-
-
-def about_people(name: str) -> bool | None:
-    words = name.lower().split()
-    if any(stem in w for w in words for stem in _PEOPLE_STEMS if len(stem) > 3 or w == stem):
-        return True
-    if any(stem in w for w in words for stem in _THING_STEMS):
-        return False
-    return None
-
-
-def text_cell_kind(cell: str) -> str | None:
-    """'council' for 'Tas fram av nämnd' (a KF target set by the council), 'goal' for 'öka', 'max 10'."""
-    low = cell.lower()
-    if low.startswith("tas"):
-        return "council"
-    word = _first_word(low)
-    if word in _GOAL_WORDS or word in _LIMIT_WORDS or word.startswith("fastst"):
-        return "goal"
-    return None
-
-
-def _half_unit(decimals: int) -> float:
-    return 0.5 * 10.0**-decimals
-
-
-def gender_parts_fit(total: str, men: str, women: str) -> bool:
-    """The total of a gender split is between the parts (a share, an index) or their sum (a count)."""
-    parsed = [parse_number(c) for c in (total, men, women)]
-    if any(p is None for p in parsed):
-        return True
-    (t, td), (m, md), (w, wd) = parsed  # type: ignore[misc]
-    # Printed numbers are rounded: 3,3 stands for [3,25; 3,35), 3,2 for [3,15; 3,25). A total that is
-    # a rounding width or more above both parts (or below both) cannot be their average.
-    tol_between = _half_unit(td) + max(_half_unit(md), _half_unit(wd)) - ROUNDING_EPSILON
-    tol_sum = _half_unit(td) + _half_unit(md) + _half_unit(wd) - ROUNDING_EPSILON
-    below_both = t <= min(m, w) - tol_between
-    between_max_and_sum = t >= max(m, w) + tol_between and t <= m + w - tol_sum
-    return not (below_both or between_max_and_sum)
-
-
-def breaks_hard_rule(placed: dict[str, str], columns: Sequence[str], ctx: RowContext) -> bool:
-    for column, value in placed.items():
-        kind = text_cell_kind(value)
-        if kind == "council" and column != "city_target":
-            return True
-        if kind == "goal" and column not in ("target", "city_target"):
-            return True
-    men, women = (g in placed for g in GENDER)
-    if men != women:
-        return True
-    if men:
-        if "outcome" in columns and "outcome" not in placed:
-            return True
-        if ctx.about_people is False:
-            return True
-        if "outcome" in placed and not gender_parts_fit(
-            placed["outcome"], placed["outcome_men"], placed["outcome_women"]
-        ):
-            return True
-    return False
-
-
-def _same_number(a: str, b: str) -> bool:
-    pa, pb = parse_number(a), parse_number(b)
-    if pa is not None and pb is not None:
-        return abs(pa[0] - pb[0]) < 1e-9
-    return clean_cell(a).casefold() == clean_cell(b).casefold()
-
-
-def _comment_numbers(comment: str) -> set[float]:
-    numbers = {float(m.group().replace(",", ".")) for m in _COMMENT_NUMBER.finditer(comment)}
-    words = re.findall(r"[a-zåäö]+", comment.lower())
-    return numbers | {float(_NUMBER_WORDS[w]) for w in words if w in _NUMBER_WORDS}
-
-
-def plausibility(placed: dict[str, str], ctx: RowContext) -> float:
-    """Soft evidence for one placement; it only picks the best reading of a row that gets flagged."""
-    filled = set(placed)
-    score = 0.0
-    if "target" in filled:
-        score += W_TARGET
-    if "previous_outcome" in filled:
-        score += W_PREVIOUS_ANNUAL if ctx.annual else W_PREVIOUS
-    if ctx.tertial_report and ctx.annual:
-        score -= W_ANNUAL_FORECAST * ("forecast" in filled) + W_ANNUAL_OUTCOME * ("outcome" in filled)
-    elif ctx.tertial_report and "outcome" in filled:
-        score += W_TERTIAL_OUTCOME
-    if "outcome_men" in filled:
-        score += W_GENDER_MARK if ctx.marked else -W_GENDER_MARK
-    if "city_target" in filled:
-        if ctx.goal_kind in ("namndmal", "atagande"):
-            score -= W_COUNCIL_NO_KF_TARGET
-        elif ctx.goal_kind == "kf_goal":
-            score += W_KF_TARGET
-    if "forecast" in filled and "target" in filled and _same_number(placed["forecast"], placed["target"]):
-        score += W_FORECAST_IS_TARGET
-    if ctx.table_columns is not None:
-        score += sum(W_TABLE_COLUMN if c in ctx.table_columns else -W_TABLE_COLUMN for c in filled)
-    outcome = parse_number(placed.get("outcome", ""))
-    if outcome is not None:
-        if outcome[0] != 0 and _REPORTED_LATER.search(ctx.comment):
-            score -= W_REPORTED_LATER
-        if outcome[0] in _comment_numbers(ctx.comment):
-            score += W_COMMENT_NUMBER
-        forecast = parse_number(placed.get("forecast", ""))
-        if ctx.tertial_report and forecast is not None and outcome[0] > forecast[0] and _is_count(placed):
-            score -= W_COUNT_ABOVE_FORECAST
-    return score
-
-
-def _is_count(placed: dict[str, str]) -> bool:
-    return not any("%" in v for v in placed.values())
-
-
-@dataclass
-class Placement:
-    cells: dict[str, str]
-    flag: str | None
-
-
-def _placed(values: Sequence[str], columns: Sequence[str]) -> dict[str, str]:
-    return dict(zip(columns, values, strict=True))
-
-
-def possible_placements(values: Sequence[str], columns: Sequence[str], ctx: RowContext) -> list[dict[str, str]]:
-    """Every order-keeping placement of the values under the columns that breaks no hard rule."""
-    out = []
-    for combo in combinations(columns, len(values)):
-        placed = _placed(values, combo)
-        if not breaks_hard_rule(placed, columns, ctx):
-            out.append(placed)
-    return out
-
-
-def matches_reference(placed: dict[str, str], reference: dict[str, str]) -> bool:
-    """The same indicator, same period, placed with certainty elsewhere: every value in its column."""
-    return all(reference.get(col) and _same_number(value, reference[col]) for col, value in placed.items())
-
-
-def place_values(
-    values: Sequence[str],
-    columns: Sequence[str],
-    ctx: RowContext,
-    references: Sequence[dict[str, str]] = (),
-) -> Placement:
-    if len(values) > len(columns):
-        return Placement({}, TOO_MANY_VALUES)
-    if len(values) == len(columns):
-        # One value per column: there is only one placement, whatever the numbers say.
-        return Placement(_placed(values, columns), None)
-    possible = possible_placements(values, columns, ctx)
-    if len(possible) == 1:
-        return Placement(possible[0], None)
-    if not possible:
-        relaxed = [_placed(values, combo) for combo in combinations(columns, len(values))]
-        return Placement(max(relaxed, key=lambda p: plausibility(p, ctx)), PLACEMENT_INCONSISTENT)
-    for reference in references:
-        fitting = [p for p in possible if matches_reference(p, reference)]
-        if len(fitting) == 1:
-            return Placement(fitting[0], None)
-    return Placement(max(possible, key=lambda p: plausibility(p, ctx)), PLACEMENT_UNCERTAIN)
-
-
 def _name_key(name: str) -> str:
     return re.sub(r"[^\wåäö]+", " ", name.lower()).strip()
 
@@ -1203,8 +498,6 @@ def _summary(file_name: str, tables: int, rows: Sequence[IndicatorRow]) -> str:
 
 
 def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedReport:
-    from pipeline.parse.flat_boxes import read_boxes  # the reader of box-by-box text builds on this module
-
     file_name = extracted.file.name
     boxes = read_boxes(extracted.lines)
     if boxes.box_order:
@@ -1220,8 +513,6 @@ def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedRepor
 
 
 def _box_report(extracted: ExtractedText, meta: ReportMeta, boxes: BoxReading) -> ParsedReport:
-    from pipeline.parse.flat_boxes import box_rows
-
     file_name = extracted.file.name
     rows = box_rows(boxes.regions, meta)
     warnings = fill_meta_from_periods(meta, [r.cells["period"] for r in rows], file_name)

@@ -2,21 +2,22 @@
 
 Takes SourceFiles, gives for each either the path of its cached extraction (a JSON list of
 [page, line_no, text]) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
-(pipeline/pdf/layout.py) in a worker process with a wall-clock limit and a memory cap, because
+(pipeline/pdf/document.py) in a worker process with a wall-clock limit and a memory cap, because
 pdfminer has no time limit of its own and hangs or recurses on some malformed files. A PDF too long
 for one worker to read while the others idle is read in parts by several, then laid out by one
 (plan_jobs).
 
 The cache key is the content hash plus EXTRACTOR_VERSION (a hash of the extraction code): a rebuild
 with no changed file extracts nothing, and a change to the extraction code extracts everything again.
+
+Reading one file is in pipeline/sources/extract_read.py and the cache in pipeline/sources/extract_cache.py;
+this module holds what a worker does with a job and the pool of workers (extract_all).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import marshal
 import math
 import os
 import resource
@@ -26,31 +27,38 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.common.faults import fault_point
-from pipeline.common.models import ExtractedText, LoadError, SourceFile, TextLine
-from pipeline.common.paths import PACKAGE_DIR, PROJECT_DIR
+from pipeline.common.models import LoadError, SourceFile, TextLine
+from pipeline.common.paths import PROJECT_DIR
+from pipeline.sources.extract_cache import (
+    DAMAGED_CACHE_WARNING,
+    Extracted,
+    _mark_used,
+    cache_entry_ok,
+    cache_path,
+    prune_cache,
+    write_cache,
+)
+from pipeline.sources.extract_read import (
+    ExtractionFailed,
+    join_pdf_parts,
+    max_content_bytes,
+    pdf_page_count,
+    read_lines,
+    read_pdf_part,
+    read_txt,
+)
 from pipeline.sources.progress import ExtractProgress
 
 log = logging.getLogger(__name__)
 
 
-def _code_version() -> str:
-    """A change to the extraction code makes every cached extraction stale, with no version to bump."""
-    digest = hashlib.sha256()
-    for path in (*sorted(Path(__file__).parent.glob("extract*.py")), *sorted((PACKAGE_DIR / "pdf").glob("*.py"))):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-EXTRACTOR_VERSION = _code_version()
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_MEMORY_MB = 2048
-CONTENT_TO_MEMORY = 64  # memory cap / largest page content stream read (32 MB under the default cap)
 _POLL_S = 0.05
 # A file larger than its share of the run (all bytes / workers / PARTS_PER_WORKER) is read in parts
 # of at least MIN_PART_PAGES pages, each by whichever worker is free, then laid out as one document
@@ -61,20 +69,6 @@ PARTS_PER_WORKER = 2
 MIN_PART_PAGES = 8
 
 
-class ExtractionFailed(Exception):
-    """A file whose text cannot be had; the message is the one-line reason users see."""
-
-
-@dataclass(frozen=True)
-class Extracted:
-    file: SourceFile
-    cache_path: Path
-    pages: int | None
-    from_cache: bool
-    worker_peak_mb: float | None = None  # largest resident set of the worker process(es) that extracted it
-    parts: int = 1  # read in parts by several workers (plan_jobs)
-
-
 @dataclass(frozen=True)
 class ExtractSettings:
     cache_dir: Path
@@ -82,277 +76,6 @@ class ExtractSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     min_part_pages: int = MIN_PART_PAGES  # 0: every file read whole by one worker
-
-
-# --- reading one file ------------------------------------------------------------------------
-
-
-def read_txt(path: str) -> list[TextLine]:
-    data = Path(path).read_bytes()
-    if not data.strip():
-        raise ExtractionFailed("empty file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExtractionFailed(
-            f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); save it as UTF-8"
-        ) from None
-    if "\x00" in text:
-        raise ExtractionFailed("binary content in a .txt file")
-    return [TextLine(None, i, line) for i, line in enumerate(text.splitlines(), start=1)]
-
-
-def pdf_page_count(path: str) -> int | None:
-    """The page count from the document catalogue, for progress display; None when unreadable."""
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import resolve1
-
-    try:
-        with open(path, "rb") as fh:
-            return int(resolve1(PDFDocument(PDFParser(fh)).catalog["Pages"])["Count"])
-    except Exception:  # noqa: BLE001 - reading itself reports what is wrong with the file
-        return None
-
-
-def read_pdf(
-    path: str, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
-) -> list[TextLine]:
-    check_pdf_file(path)
-    from pipeline.pdf.layout import pdf_to_lines  # pdfminer is only imported where PDFs are read
-
-    with pdf_reasons():
-        if max_content_bytes:
-            check_content_streams(path, max_content_bytes)
-        lines = pdf_to_lines(path, on_page)
-    return with_text(path, lines)
-
-
-def read_pdf_part(
-    path: str, first: int, last: int | None, part: Path, on_page: Callable[[int], None], max_content_bytes: int
-) -> int:
-    """Read pages first..last (None: to the end) of a PDF, unlaid, into the file `part` (for
-    join_pdf_parts); gives the page count."""
-    check_pdf_file(path)
-    from pipeline.pdf.layout import read_raw_pages
-
-    with pdf_reasons():
-        check_content_streams(path, max_content_bytes, first, last)
-        pages = list(read_raw_pages(path, first, last, on_page))
-    part.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part.with_name(f"{part.name}.tmpw{os.getpid()}")
-    tmp.write_bytes(marshal.dumps(pages))  # plain tuples of str and float: marshal is the fastest way
-    os.replace(tmp, part)
-    return len(pages)
-
-
-def join_pdf_parts(path: str, parts: list[str]) -> list[TextLine]:
-    """The lines of a PDF whose pages were read in parts (read_pdf_part): laid out here as one document,
-    the same lines read_pdf gives."""
-    from pipeline.pdf.layout import lines_from_pages
-
-    with pdf_reasons():
-        lines = lines_from_pages(page for part in parts for page in marshal.loads(Path(part).read_bytes()))
-    return with_text(path, lines)
-
-
-def check_pdf_file(path: str) -> None:
-    if Path(path).stat().st_size == 0:
-        raise ExtractionFailed("empty file (0 bytes)")
-    with open(path, "rb") as fh:
-        if not fh.read(1024).lstrip().startswith(b"%PDF"):
-            raise ExtractionFailed("not a PDF (no %PDF header)")
-
-
-@contextmanager
-def pdf_reasons() -> Iterator[None]:
-    """pdfminer raises many types; the reason is what matters to a user."""
-    try:
-        yield
-    except ExtractionFailed:
-        raise
-    except Exception as exc:
-        raise ExtractionFailed(_pdf_reason(exc)) from exc
-
-
-def with_text(path: str, lines: list[TextLine]) -> list[TextLine]:
-    if not any(ln.text.strip() for ln in lines):
-        if xref_damaged(path):
-            raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
-        raise ExtractionFailed("no text layer (scanned images?); needs OCR before it can be read")
-    return lines
-
-
-CORRUPT_XREF = "corrupt PDF: its cross-reference table is damaged (save or download the file again)"
-
-
-def xref_damaged(path: str) -> bool:
-    """Whether the cross-reference table is unreadable: pdfminer then guesses where objects are, and a
-    wrong guess looks like a page without text, not like the damage it is."""
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfparser import PDFParser
-
-    try:
-        with open(path, "rb") as fh:
-            PDFDocument(PDFParser(fh), fallback=False).catalog["Pages"]  # noqa: B018 - it must resolve
-    except Exception as exc:  # noqa: BLE001 - any failure to read it without guessing is damage
-        return "Encrypt" not in type(exc).__name__ and "Password" not in type(exc).__name__
-    return False
-
-
-def check_content_streams(path: str, max_bytes: int, first: int = 1, last: int | None = None) -> None:
-    """Stop before pdfminer parses a page whose content stream is too large for the memory cap (it holds a
-    whole decoded stream and an object per operator): a clear reason instead of an aborted worker."""
-    import zlib
-
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, resolve1
-
-    with open(path, "rb") as fh:
-        for page_no, page in enumerate(PDFPage.create_pages(PDFDocument(PDFParser(fh))), start=1):
-            if page_no < first:
-                continue
-            if last is not None and page_no > last:
-                return
-            total = 0
-            for stream in page.contents:
-                stream = resolve1(stream)
-                raw = getattr(stream, "rawdata", None)
-                if raw is None:
-                    continue
-                filters = stream.get_filters() if hasattr(stream, "get_filters") else []
-                if filters and filters[0][0] in LITERALS_FLATE_DECODE:
-                    inflate = zlib.decompressobj()
-                    size = len(inflate.decompress(raw, max_bytes + 1 - total))
-                    while size + total <= max_bytes and inflate.unconsumed_tail:
-                        size += len(inflate.decompress(inflate.unconsumed_tail, max_bytes + 1 - total - size))
-                else:
-                    size = len(raw)
-                total += size
-                if total > max_bytes:
-                    raise ExtractionFailed(
-                        f"content stream too large: page {page_no} holds more than {max_bytes >> 20} MB of "
-                        "drawing instructions, more than can be read under the memory cap"
-                    )
-
-
-def _pdf_reason(exc: Exception) -> str:
-    name = type(exc).__name__
-    if "Encrypt" in name or "Password" in name:
-        return "encrypted PDF; cannot read it without the password"
-    if isinstance(exc, RecursionError):
-        return "malformed PDF (recursion too deep while parsing)"
-    if isinstance(exc, MemoryError):
-        return "PDF needs more memory than the cap allows"
-    return f"corrupt or unreadable PDF ({name}: {str(exc)[:120]})"
-
-
-def read_lines(
-    file: SourceFile, on_page: Callable[[int], None] | None = None, max_content_bytes: int | None = None
-) -> list[TextLine]:
-    return read_txt(file.path) if file.kind == "txt" else read_pdf(file.path, on_page, max_content_bytes)
-
-
-def max_content_bytes(memory_mb: int) -> int:
-    """The largest page content a worker under `memory_mb` reads: pdfminer needs tens of times as much."""
-    return memory_mb * 1024 * 1024 // CONTENT_TO_MEMORY
-
-
-# --- the cache -------------------------------------------------------------------------------
-
-
-def cache_path(cache_dir: Path, file: SourceFile) -> Path:
-    return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
-
-
-# A cache entry is a header line with the SHA-256 of the rest, then the JSON lines: an entry changed
-# or cut short after it was written is found before use, discarded and extracted again.
-_CHECKSUM_PREFIX = b"sha256 "
-
-
-def write_cache(path: Path, lines: list[TextLine]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(_CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
-    os.replace(tmp, path)
-
-
-class DamagedCacheEntry(Exception):
-    """A cache entry whose content does not match the checksum written with it."""
-
-
-def read_cache(path: Path) -> list[TextLine]:
-    """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
-    body = verified_body(path)
-    try:
-        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
-    except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
-        raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
-
-
-def verified_body(path: Path) -> bytes:
-    """A cache entry's content once its checksum is found right (not parsed: most entries of a
-    rebuild are only checked, their reports' results being cached further on)."""
-    data = path.read_bytes()
-    header, _, body = data.partition(b"\n")
-    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
-        body
-    ).hexdigest().encode("ascii"):
-        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
-    return body
-
-
-def cache_entry_ok(path: Path) -> bool:
-    try:
-        verified_body(path)
-    except (OSError, DamagedCacheEntry):
-        return False
-    return True
-
-
-DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
-STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
-# The extraction of a file no longer among the reports (replaced by a new version, or removed) is
-# kept this long after it was last used, then removed: the cache does not grow with every version
-# of every report ever read, and a report moved out for a while and back is not read again.
-UNUSED_ENTRY_S = 30 * 86400
-
-
-def prune_cache(cache_dir: Path, in_use: set[str] | None = None) -> int:
-    """Remove extractions made by other versions of the code, temporary files of killed workers, and
-    extractions of files not `in_use` (content hashes) unused for UNUSED_ENTRY_S."""
-    removed = 0
-    now = time.time()
-    for path in (cache_dir / "extract").glob("*"):
-        current = path.name.endswith(f".v{EXTRACTOR_VERSION}.json")
-        stale_version = path.suffix == ".json" and not current
-        abandoned = ".tmp" in path.suffix and now - path.stat().st_mtime > STALE_TMP_S
-        unused = (
-            current
-            and in_use is not None
-            and path.name.split(".", 1)[0] not in in_use
-            and now - path.stat().st_mtime > UNUSED_ENTRY_S
-        )
-        if stale_version or abandoned or unused:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
-def _mark_used(path: Path) -> None:
-    """A cache entry's modification time says when a build last used it (prune_cache)."""
-    try:
-        os.utime(path)
-    except OSError:  # a cache on a read-only medium is still a cache
-        pass
-
-
-def load_extracted(item: Extracted) -> ExtractedText:
-    return ExtractedText(item.file, read_cache(item.cache_path))
 
 
 def _page_count(lines: list[TextLine]) -> int | None:

@@ -78,7 +78,7 @@ def main() -> None:
     import pdfminer.cmapdb  # noqa: F401 - loaded before the cap, as the code every file needs
     import pdfminer.pdffont  # noqa: F401
 
-    import pipeline.pdf.layout  # noqa: F401
+    import pipeline.pdf.document  # noqa: F401
     from pipeline.common.models import SourceFile
     from pipeline.sources.extract import extract_one
 

@@ -14,20 +14,17 @@ the build lock:
   5. publishes it with one atomic rename and writes its record, or, when a blocking expectation
      failed, moves it to warehouse/rejected/ for inspection and leaves the previous warehouse in place.
 It gives a BuildOutcome: published or not, the one-line reason, the gate's outcomes and figures.
+
+The build lock and leftovers are in pipeline/warehouse/housekeeping.py, the record of the published
+warehouse in pipeline/warehouse/published.py.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
-import hashlib
 import json
 import logging
-import os
-import shutil
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,14 +36,26 @@ import polars as pl
 
 from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError
-from pipeline.common.staging import stage_dir_in_use
+from pipeline.warehouse.housekeeping import (
+    WarehouseBusy,
+    keep_rejected,
+    refuse_to_replace,
+    remove_leftovers,
+    remove_stale_staging,
+    warehouse_lock,
+)
 from pipeline.warehouse.load import (
     SQL_DIR,
     build_candidate,
-    is_duckdb_file,
-    leftover_building_files,
     publish,
     record_validation,
+)
+from pipeline.warehouse.published import (
+    held_for_writing,
+    previous_counts,
+    published_intact,
+    report_counts,
+    write_record,
 )
 from pipeline.warehouse.validate import (
     REPORT_ID,
@@ -77,14 +86,6 @@ ROW_COUNT_SUITE = "report_row_counts"
 SHARED_SUITES = ("fact_indicator_value", "dim_goal")
 CHECKS_DIR = SQL_DIR / "checks"
 PRELUDE = "_prelude"  # temporary views the frames share
-REJECTED_DIR_NAME = "rejected"
-# Rejected warehouses are kept for inspection; a nightly that keeps failing must not fill the disk.
-KEEP_REJECTED = 5
-# A second build waits this long for the first to finish before it gives up (and Dagster retries).
-LOCK_TIMEOUT_S = 15 * 60.0
-LOCK_POLL_S = 0.5
-# Staging folders older than this belong to runs that died; younger ones may be a retry's input.
-STALE_STAGING_S = 24 * 3600.0
 # How many failing expectations, and how many lost reports, the one-line reason names.
 REASON_FAILURES = 3
 LOST_SHOWN = 5
@@ -93,14 +94,6 @@ TRANSIENT_RETRIES = 3
 DEFAULT_RETRY_WAIT_S = 30.0
 # I/O errors that may pass: a full or flaky disk, a network filesystem that went away for a moment.
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE}
-
-
-class NotAWarehouse(ValueError):
-    """The warehouse path names something that is not a warehouse: the build stops, nothing is replaced."""
-
-
-class WarehouseBusy(RuntimeError):
-    """Another build holds the lock: transient, the run retries."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -212,187 +205,10 @@ class BuildOutcome:
     rejected_path: Path | None = None
 
 
-# --- the lock and what killed builds leave -----------------------------------------------------
-
-
-def lock_path(warehouse: Path) -> Path:
-    return warehouse.with_name(f".{warehouse.name}.lock")
-
-
-@contextmanager
-def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """One build at a time per warehouse. The kernel drops the lock when its holder dies, even by kill -9."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(warehouse), "a+") as fh:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise WarehouseBusy(
-                        f"another build of {warehouse} is still running after {timeout_s:.0f} s"
-                    ) from None
-                time.sleep(LOCK_POLL_S)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def refuse_to_replace(warehouse: Path) -> None:
-    """A warehouse path naming a folder or a file that is not a DuckDB database is never replaced."""
-    if warehouse.is_dir():
-        raise NotAWarehouse(f"{warehouse} is a folder, not a warehouse file (e.g. {warehouse / 'indicators.duckdb'})")
-    if warehouse.exists() and not is_duckdb_file(warehouse):
-        raise NotAWarehouse(f"{warehouse} is not a DuckDB warehouse file; not replaced")
-
-
-def remove_leftovers(warehouse: Path) -> list[Path]:
-    """Half-built files of killed builds. Call with the lock held: then no live build owns one."""
-    record = record_path(warehouse)
-    removed = leftover_building_files(warehouse) + sorted(warehouse.parent.glob(f"{record.name}.tmp*"))
-    for path in removed:
-        path.unlink(missing_ok=True)
-        log.warning("removed %s, left by a build that was stopped", path.name)
-    return removed
-
-
-def remove_stale_staging(staging_root: Path, current: Path, max_age_s: float = STALE_STAGING_S) -> None:
-    """Staging folders of builds no longer running: their lock is free (a folder without one, left by
-    an older build, goes when it is older than `max_age_s`)."""
-    if not staging_root.is_dir():
-        return
-    cutoff = time.time() - max_age_s
-    for folder in staging_root.iterdir():
-        if folder.resolve() == current.resolve() or not folder.is_dir() or folder.is_symlink():
-            continue
-        in_use = stage_dir_in_use(folder)
-        if in_use is False or (in_use is None and folder.stat().st_mtime < cutoff):
-            shutil.rmtree(folder, ignore_errors=True)
-            log.warning("removed staging folder %s, left by a build that is no longer running", folder.name)
-
-
-def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = KEEP_REJECTED) -> Path:
-    """Move a rejected warehouse to rejected/<name>-<UTC time>.duckdb; the newest `keep` stay."""
-    folder = warehouse.parent / REJECTED_DIR_NAME
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{warehouse.stem}-{now.strftime('%Y%m%dT%H%M%S%fZ')}{warehouse.suffix}"
-    candidate.replace(target)
-    for old in sorted(folder.glob(f"{warehouse.stem}-*{warehouse.suffix}"))[:-keep]:
-        old.unlink(missing_ok=True)
-    return target
-
-
 # --- check frames and the gate ----------------------------------------------------------------
 
 
 ACCEPT_FLAG = "--accept-losses"
-# What the published warehouse holds, written beside it at publish: the gate reads the previous
-# figures from here, so a warehouse that is locked or damaged cannot turn the comparison off.
-RECORD_SUFFIX = ".published.json"
-PREVIOUS_COUNTS_SQL = (
-    "select r.report_key, r.report_file, count(f.row_no) as rows_before "
-    "from dim_report r left join fact_indicator_value f using (report_key) "
-    "group by all order by r.report_file"
-)
-
-
-def record_path(warehouse: Path) -> Path:
-    return warehouse.with_name(f".{warehouse.name}{RECORD_SUFFIX}")
-
-
-def _counts_frame(rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
-    rows = list(rows)
-    return pd.DataFrame(
-        {
-            "report_key": pd.Series([r["report_key"] for r in rows], dtype="str"),
-            "report_file": pd.Series([r["report_file"] for r in rows], dtype="str"),
-            "rows_before": pd.Series([r["rows_before"] for r in rows], dtype="int64"),
-        }
-    )
-
-
-def _identity(path: Path) -> list[int]:
-    """Which file the record describes: a file replaced or changed in place has another identity."""
-    st = path.stat()
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
-
-
-def _record_checksum(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def report_counts(database: Path) -> list[dict[str, Any]]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute(PREVIOUS_COUNTS_SQL).fetchall()
-    return [{"report_key": key, "report_file": name, "rows_before": int(n)} for key, name, n in rows]
-
-
-def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
-    """Record what the just-published warehouse holds (atomically, with a checksum over the content)."""
-    body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
-    path = record_path(warehouse)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def read_record(warehouse: Path) -> dict[str, Any] | None:
-    """The record written at publish, or None when there is none or its checksum does not match."""
-    try:
-        data = json.loads(record_path(warehouse).read_text(encoding="utf-8"))
-        body = {k: data[k] for k in ("warehouse", "identity", "reports")}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return body if data.get("sha256") == _record_checksum(body) else None
-
-
-def published_intact(warehouse: Path) -> bool:
-    """Whether the warehouse is the very file this module published (its record says so): only then may
-    a build copy its rows, checked when it was built, instead of loading and checking every report.
-    A file changed since (written to by hand, replaced, damaged) is loaded whole and checked whole."""
-    record = read_record(warehouse) if warehouse.is_file() else None
-    return record is not None and record["identity"] == _identity(warehouse)
-
-
-def held_for_writing(warehouse: Path) -> bool:
-    """Whether another process has the warehouse open read-write (DuckDB holds a write lock then)."""
-    try:
-        fd = os.open(warehouse, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # readers share; only a writer's lock conflicts
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # also drops the probe's lock
-    return False
-
-
-def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
-    """Facts per report in the current warehouse (empty when there is none), or why they are unknown.
-
-    From the record written at publish when it describes this very file; else from the file itself;
-    else from the record even if the file changed since (damaged, or held by a writer). Without
-    either the figures are unknown and the gate blocks: never compare against nothing.
-    """
-    if not warehouse.exists():
-        return _counts_frame(), None
-    record = read_record(warehouse)
-    if record is not None and record["identity"] == _identity(warehouse):
-        return _counts_frame(record["reports"]), None
-    try:
-        return _counts_frame(report_counts(warehouse)), None
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0][:200]
-        if record is not None:
-            log.warning("cannot read the previous warehouse %s (%s); compared with its record", warehouse, first)
-            return _counts_frame(record["reports"]), None
-        return _counts_frame(), f"{type(exc).__name__}: {first}"
 
 
 def _previous_unreadable(error: str, blocking: bool) -> ExpectationOutcome:

@@ -1,0 +1,370 @@
+"""Tables without borders, rebuilt from a header line and the gutters the lines below it leave empty.
+
+A table starts at a header line starting "Indikator"/"Aktivitet"; its columns start where the header
+cells start, and the bounds between them lie in the gutters that (nearly) every line of the table leaves
+empty. The lines below become new rows, or more wrapped text of the last row, until one does not fit; a
+table still open at the foot of a page may go on at the top of the next.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pipeline.pdf.cells import MARKER_GLYPHS, Cell, Row, Table, starts_table_header
+from pipeline.pdf.glyphs import Glyph
+from pipeline.pdf.lines import Line, split_words
+
+# Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
+
+# Tables without borders: a chunk starts in a column if it starts at most this far left of it.
+COLUMN_ALIGN_TOLERANCE = 2.0
+# Tables without borders: assumed white space between the text of two neighbouring columns.
+BORDERLESS_COLUMN_GAP = 3.0
+# Tables without borders: a gutter between columns may be crossed by at most this share of the table's lines
+# (a stray long cell); where every candidate is crossed more, the header cell's start decides.
+GUTTER_MAX_SHARE = 0.05
+# Tables without borders: text ending or starting this close to a header cell's start touches it, and
+# does not cross it.
+TOUCH_TOLERANCE = 0.5
+# Tables without borders: a line more than this far below the previous one is not part of the table.
+BORDERLESS_TABLE_END_GAP_EM = 1.6
+# Tables without borders: a line of text alone this many times further below the table's last row than
+# any row from the one above it is not part of the table (a heading after it in the same size).
+ROW_GAP_FACTOR = 1.6
+# Tables without borders: a wrapped cell continues on a line at most this far below the previous one
+# (line spacing leaves ~0.15 em between lines; cell padding puts more between rows).
+BORDERLESS_WRAP_GAP_EM = 0.35
+# Tables without borders: a cell whose last line ends this close to its column edge may go on below.
+NEAR_FULL_EM = 1.0
+# Tables without borders: text of another size than the table's is not part of it.
+FONT_SIZE_TOLERANCE = 0.6
+
+# Words that start a header cell (capitalised), also where two header cells nearly touch; prefixes, as a
+# narrow cell breaks them ("Periode" / "ns", "Progn" / "os").
+HEADER_CELL_START = ("Period", "Utfall", "Progn", "Årsm", "Arsm", "KF", "Startdatum", "Slutdatum", "Avvikelse")
+FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
+
+
+def ink_extent(glyphs: list[Glyph]) -> tuple[float, float]:
+    """x0 and x1 of the glyphs, spaces at either end left out."""
+    first = next((g for g in glyphs if not g.is_space), glyphs[0])
+    last = next((g for g in reversed(glyphs) if not g.is_space), glyphs[-1])
+    return first.x0, last.x1
+
+
+def header_cell_starts(line: Line) -> list[float]:
+    """Where the header's cells start: at each piece of the line, and at each header keyword inside
+    a piece, since neighbouring header cells may nearly touch ("Perioden Perioden Årsmål")."""
+    starts: list[float] = []
+    for chunk in line.chunks:
+        for index, word in enumerate(split_words(chunk.glyphs)):
+            text = "".join(g.text for g in word).strip()
+            if index == 0 or (text[:1].isupper() and text.startswith(HEADER_CELL_START)):
+                starts.append(ink_extent(word)[0])
+            # cells with no gap at all between them: "PeriodenPrognos"
+            for at in range(1, min(len(word), len(text))):
+                if text[at - 1].islower() and text[at].isupper() and text[at:].startswith(HEADER_CELL_START):
+                    starts.append(word[at].x0)
+    return starts
+
+
+def quiet_runs(intervals: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[int, float, float]]:
+    """[lo, hi] cut where the number of `intervals` covering x changes: (how many cover it, left
+    end, right end) for each piece, left to right. One sort and one sweep."""
+    events: list[tuple[float, int]] = []
+    covering = 0
+    for a, b in intervals:
+        if b <= lo or a >= hi:
+            continue
+        if a <= lo:
+            covering += 1
+        else:
+            events.append((a, 1))
+        if b < hi:
+            events.append((b, -1))
+    events.sort()
+    runs: list[tuple[int, float, float]] = []
+    x = lo
+    for position, change in [*events, (hi, 0)]:
+        if position > x:
+            runs.append((covering, x, position))
+            x = position
+        covering += change
+    return runs
+
+
+def gutter_near(intervals: list[tuple[float, float]], lo: float, hi: float, start: float) -> tuple[int, float, float]:
+    """The gutter of a column whose header starts at `start`: that point if no word crosses it more
+    than elsewhere; else of the least covered x-ranges in [lo, hi], the last that ends by `start`
+    (the column's own text lies right of it, however narrow the gap), else the first after it."""
+    runs = quiet_runs(intervals, lo, hi)
+    fewest = min(count for count, _, _ in runs)
+    # The header's start itself, if no more words cross it than any gutter: a left-aligned header
+    # starts its column, and without padding a right-aligned value ends exactly there (a gutter of
+    # no width), while the space before a right-aligned "%" may be empty in every row.
+    at_start = sum(1 for a, b in intervals if a < start - TOUCH_TOLERANCE and b > start + TOUCH_TOLERANCE)
+    if at_start <= fewest:
+        return at_start, start, start
+    quiet = [run for run in runs if run[0] == fewest]
+    before = [run for run in quiet if run[2] <= start + COLUMN_ALIGN_TOLERANCE]
+    return before[-1] if before else quiet[0]
+
+
+@dataclass
+class BorderlessTable:
+    """A table rebuilt from its header and the gutters its lines leave empty.
+
+    `starts` are where the header cells start (they identify the table across pages); `bounds`
+    the x between neighbouring columns, each in the quietest gutter of the table's lines near the
+    header cell's start, however narrow: right-aligned values may end a point before the next
+    header starts, and centred or right-aligned header cells start right of their column's edge.
+    Words (not pieces of a line) go to the column they sit in, so cells that nearly touch split.
+    """
+
+    starts: list[float]
+    bounds: list[float]
+    right: float
+    size: float
+    page: int
+    # where the longest name line of the table ends: names wrap before it
+    name_right: float = 0.0
+    # per column, where its text ends furthest right in the table (0.0: no text seen)
+    text_right: list[float] = field(default_factory=list)
+    # the largest space seen between two rows (cell padding, rules): a larger one ends the table
+    row_gap: float = 0.0
+    rows: list[Row] = field(default_factory=list)
+    last_bottom: float = 0.0
+
+    @classmethod
+    def from_header(cls, line: Line, page: int, below: list[Line]) -> BorderlessTable:
+        starts = header_cell_starts(line)
+        region = table_region(line, below)
+        right = max([line.x1, *(other.x1 for other in region)])
+        bounds = column_bounds(starts, right, line, region)
+        table = cls(starts, bounds, right=line.x1, size=line.size, page=page)
+        table.text_right = column_text_right(table, [line, *region])
+        table.name_right = table.text_right[0] or table.column_right(0)
+        table.add_row(line)
+        return table
+
+    def carried_to(self, page: int) -> BorderlessTable:
+        """The same columns, open for the table's rows on the next page."""
+        return BorderlessTable(
+            self.starts, self.bounds, self.right, self.size, page, self.name_right, text_right=self.text_right
+        )
+
+    def to_table(self) -> Table:
+        return Table(self.rows, self.starts, self.rows[0].top, self.last_bottom)
+
+    def column_of(self, word: list[Glyph]) -> int:
+        x0, x1 = ink_extent(word)
+        return bisect_right(self.bounds, (x0 + x1) / 2)
+
+    def crosses_columns(self, word: list[Glyph]) -> bool:
+        x0, x1 = ink_extent(word)
+        # a bound strictly inside (x0 + tolerance, x1 - tolerance)
+        return bisect_left(self.bounds, x1 - COLUMN_ALIGN_TOLERANCE) > bisect_right(
+            self.bounds, x0 + COLUMN_ALIGN_TOLERANCE
+        )
+
+    def line_columns(self, line: Line) -> set[int]:
+        return {self.column_of(word) for word in line.words}
+
+    def column_right(self, column: int) -> float:
+        """Where a line of the column is full: its text's right end in the table (right-aligned text
+        ends there), else the gutter."""
+        if column < len(self.text_right) and self.text_right[column]:
+            return self.text_right[column]
+        if column < len(self.bounds):
+            return self.bounds[column]
+        return self.right
+
+    def fits(self, line: Line) -> bool:
+        """Can `line` be a row of this table: same text size, words inside the columns."""
+        if abs(line.size - self.size) > FONT_SIZE_TOLERANCE or line.x0 < self.starts[0] - COLUMN_ALIGN_TOLERANCE:
+            return False
+        if FULL_WIDTH_ROW.match(line.text):
+            return True
+        return not any(self.crosses_columns(word) for word in line.words)
+
+    def add_row(self, line: Line, full_width: bool = False) -> None:
+        if full_width or FULL_WIDTH_ROW.match(line.text):
+            cells = [Cell([line], inner_right=self.right)]
+        else:
+            cells = [Cell(inner_right=self.column_right(c)) for c in range(len(self.bounds) + 1)]
+            self.put_chunks(line, cells)
+        self.rows.append(Row(cells, self.page, line.top, line.bottom))
+        self.right = max(self.right, line.x1)
+        self.last_bottom = line.bottom
+
+    def put_chunks(self, line: Line, cells: list[Cell]) -> None:
+        by_column: dict[int, list[Glyph]] = defaultdict(list)
+        for word in line.words:
+            if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
+                for glyph in word:
+                    by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
+            else:
+                by_column[self.column_of(word)].extend(word)
+        for column, glyphs in by_column.items():
+            cells[column].lines.append(Line(glyphs))
+
+    def continues_row(self, line: Line) -> bool:
+        """Is `line` more wrapped text of the current row? Only if it is close below, and either it
+        leaves the name column empty (every row has a name) or each cell it writes to was wrapped."""
+        row = self.rows[-1]
+        if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
+            return False
+        if len(row.cells) == 1:
+            # A comment row: its label may stand on a line of its own and its text run over several
+            # paragraphs; a line close below, starting where the comment starts, in one piece, is more
+            # of it (a new indicator row has cells in the value columns).
+            cell = row.cells[0]
+            return self.may_go_on(cell) or (
+                len(line.chunks) == 1 and abs(line.x0 - cell.lines[0].x0) <= COLUMN_ALIGN_TOLERANCE
+            )
+        columns = self.line_columns(line)
+        if 0 not in columns:
+            return True
+        # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),
+        # or if the next line's first word would not have fitted after it. A line that also brings
+        # values is the rest of the row only if it goes on in lower case (a new row's name starts
+        # with a capital or a marker glyph), or if each value cell it writes to goes on as well:
+        # right-aligned values always reach their column's edge, so reaching it proves nothing.
+        name = row.cells[0]
+        if name.is_empty or not self.name_goes_on(name, line):
+            return False
+        if columns == {0} or name.is_unfinished():
+            return True
+        first = line.text.lstrip()[:1]
+        if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
+            return True
+        return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
+
+    def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
+        """Does `line` go on with this value cell: wrapped, its next word would not have fitted
+        between the column's gutters (whatever the alignment), or that word cannot start a cell (a
+        new cell starts with a number, a capital or a dash; "av nämnd", "%" and "l 2 2025" go on)?"""
+        if cell.is_empty:
+            return False
+        if cell.is_unfinished():
+            return True
+        words = [w for w in line.words if self.column_of(w) == column]
+        first = next((g.text for g in words[0] if not g.is_space), "")
+        if first and not (first.isupper() or first.isdigit() or first in "-–−+"):
+            return True
+        left = self.bounds[column - 1]
+        right = self.bounds[column] if column < len(self.bounds) else max(self.right, *self.text_right[-1:])
+        last = cell.lines[-1]
+        x0, x1 = ink_extent(words[0])
+        return (last.x1 - last.x0) + last.glyphs[-1].space + (x1 - x0) > right - left
+
+    def name_goes_on(self, name: Cell, line: Line) -> bool:
+        if name.is_unfinished():
+            return True
+        last = name.lines[-1]
+        word = line.words[0]
+        x0, x1 = ink_extent(word)
+        # name_right is the furthest a name reached, the column's edge may lie a little further:
+        # a word that would have ended within a space of it did not fit either
+        space = last.glyphs[-1].space
+        return last.x1 + space + (x1 - x0) > self.name_right - space
+
+    def may_go_on(self, cell: Cell) -> bool:
+        """Wrapped (trailing space, hyphen) or filled to the column edge (its space did not fit)."""
+        last = cell.lines[-1]
+        return cell.is_unfinished() or last.x1 > cell.inner_right - NEAR_FULL_EM * self.size
+
+    def accept(self, line: Line) -> bool:
+        """Add `line` to the table (as a new row or more of the last row); False if it ends the table."""
+        if line.top - self.last_bottom > BORDERLESS_TABLE_END_GAP_EM * self.size:
+            return False
+        if starts_table_header(line.text) or abs(line.size - self.size) > FONT_SIZE_TOLERANCE:
+            return False
+        if self.continues_row(line):
+            row = self.rows[-1]
+            if len(row.cells) == 1:
+                row.cells[0].lines.append(line)
+            else:
+                self.put_chunks(line, row.cells)
+            row.bottom = line.bottom
+            self.last_bottom = line.bottom
+            self.right = max(self.right, line.x1)
+            return True
+        gap = line.top - self.last_bottom
+        if len(line.chunks) == 1 and self.row_gap and gap > ROW_GAP_FACTOR * self.row_gap:
+            # text alone further below than any row of the table is from the next row: a heading
+            return False
+        if self.fits(line):
+            self.row_gap = max(self.row_gap, gap)
+            self.add_row(line)
+            return True
+        if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
+            # Prose right under a (repeated) header is a comment row broken by the page break: the
+            # table goes on below it.
+            self.add_row(line, full_width=True)
+            return True
+        return False
+
+    def starts_at_left(self, line: Line) -> bool:
+        return abs(line.x0 - self.starts[0]) <= COLUMN_ALIGN_TOLERANCE
+
+
+def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
+    """Per column, the right end of its text furthest right, over the lines that are table rows."""
+    right = [0.0] * (len(table.bounds) + 1)
+    for line in lines:
+        words = line.words
+        if any(table.crosses_columns(word) for word in words):
+            continue  # prose, a comment
+        for word in words:
+            column = table.column_of(word)
+            right[column] = max(right[column], ink_extent(word)[1])
+    return right
+
+
+def table_region(header: Line, below: list[Line]) -> list[Line]:
+    """The lines that may belong to the table under `header`: in its text size, without a wide gap,
+    up to the next table header. They give the column model; rows are decided line by line later."""
+    region: list[Line] = []
+    bottom = header.bottom
+    for line in below:
+        if line.top - bottom > BORDERLESS_TABLE_END_GAP_EM * header.size:
+            break
+        if abs(line.size - header.size) > FONT_SIZE_TOLERANCE or starts_table_header(line.text):
+            break
+        region.append(line)
+        bottom = line.bottom
+    return region
+
+
+def column_bounds(starts: list[float], right: float, header: Line, region: list[Line]) -> list[float]:
+    """x between each pair of neighbouring columns, in the gutter that (nearly) every line of the
+    table leaves empty near where the header cell starts. Lines in one piece that start in the name
+    column (wrapped names, comments, prose) say nothing about the value columns and are left out."""
+    lines = [header] + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
+    intervals = [ink_extent(word) for line in lines for word in line.words]
+    allowed = max(1, round(GUTTER_MAX_SHARE * len(lines)))
+    bounds: list[float] = []
+    edges = [*starts, right]
+    for k in range(1, len(starts)):
+        fallback = starts[k] - COLUMN_ALIGN_TOLERANCE
+        lo = (edges[k - 1] + edges[k]) / 2
+        hi = (edges[k] + edges[k + 1]) / 2
+        if bounds:
+            lo = max(lo, bounds[-1] + COLUMN_ALIGN_TOLERANCE)
+        if hi <= lo:
+            bounds.append(fallback)
+            continue
+        count, left, right = gutter_near(intervals, lo, hi, starts[k])
+        if count > allowed:
+            bounds.append(fallback)
+        elif k == 1:
+            # Names are ragged: a longer one elsewhere reaches further right than any seen here, up
+            # to where the first value column's text begins.
+            bounds.append(right - min(COLUMN_ALIGN_TOLERANCE, (right - left) / 2))
+        else:
+            bounds.append((left + right) / 2)
+    return bounds

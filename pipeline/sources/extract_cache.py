@@ -1,0 +1,130 @@
+"""The content-addressed extraction cache: one checksummed JSON entry per file content hash and
+EXTRACTOR_VERSION (a hash of the extraction code), read back verified, and pruned of stale entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.common.models import ExtractedText, SourceFile, TextLine
+from pipeline.common.paths import PACKAGE_DIR
+
+
+def _code_version() -> str:
+    """A change to the extraction code makes every cached extraction stale, with no version to bump."""
+    digest = hashlib.sha256()
+    for path in (*sorted(Path(__file__).parent.glob("extract*.py")), *sorted((PACKAGE_DIR / "pdf").glob("*.py"))):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+EXTRACTOR_VERSION = _code_version()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    file: SourceFile
+    cache_path: Path
+    pages: int | None
+    from_cache: bool
+    worker_peak_mb: float | None = None  # largest resident set of the worker process(es) that extracted it
+    parts: int = 1  # read in parts by several workers (plan_jobs)
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+def cache_path(cache_dir: Path, file: SourceFile) -> Path:
+    return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
+
+
+# A cache entry is a header line with the SHA-256 of the rest, then the JSON lines: an entry changed
+# or cut short after it was written is found before use, discarded and extracted again.
+_CHECKSUM_PREFIX = b"sha256 "
+
+
+def write_cache(path: Path, lines: list[TextLine]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(_CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+    os.replace(tmp, path)
+
+
+class DamagedCacheEntry(Exception):
+    """A cache entry whose content does not match the checksum written with it."""
+
+
+def read_cache(path: Path) -> list[TextLine]:
+    """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
+    body = verified_body(path)
+    try:
+        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
+    except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
+        raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
+
+
+def verified_body(path: Path) -> bytes:
+    """A cache entry's content once its checksum is found right (not parsed: most entries of a
+    rebuild are only checked, their reports' results being cached further on)."""
+    data = path.read_bytes()
+    header, _, body = data.partition(b"\n")
+    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
+        body
+    ).hexdigest().encode("ascii"):
+        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
+    return body
+
+
+def cache_entry_ok(path: Path) -> bool:
+    try:
+        verified_body(path)
+    except (OSError, DamagedCacheEntry):
+        return False
+    return True
+
+
+DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
+STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
+# The extraction of a file no longer among the reports (replaced by a new version, or removed) is
+# kept this long after it was last used, then removed: the cache does not grow with every version
+# of every report ever read, and a report moved out for a while and back is not read again.
+UNUSED_ENTRY_S = 30 * 86400
+
+
+def prune_cache(cache_dir: Path, in_use: set[str] | None = None) -> int:
+    """Remove extractions made by other versions of the code, temporary files of killed workers, and
+    extractions of files not `in_use` (content hashes) unused for UNUSED_ENTRY_S."""
+    removed = 0
+    now = time.time()
+    for path in (cache_dir / "extract").glob("*"):
+        current = path.name.endswith(f".v{EXTRACTOR_VERSION}.json")
+        stale_version = path.suffix == ".json" and not current
+        abandoned = ".tmp" in path.suffix and now - path.stat().st_mtime > STALE_TMP_S
+        unused = (
+            current
+            and in_use is not None
+            and path.name.split(".", 1)[0] not in in_use
+            and now - path.stat().st_mtime > UNUSED_ENTRY_S
+        )
+        if stale_version or abandoned or unused:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _mark_used(path: Path) -> None:
+    """A cache entry's modification time says when a build last used it (prune_cache)."""
+    try:
+        os.utime(path)
+    except OSError:  # a cache on a read-only medium is still a cache
+        pass
+
+
+def load_extracted(item: Extracted) -> ExtractedText:
+    return ExtractedText(item.file, read_cache(item.cache_path))
