@@ -1,7 +1,7 @@
 -- What every published table, view and column means, in words an analyst uses. BI tools show these
 -- (duckdb_tables(), duckdb_views(), duckdb_columns(), SQLAlchemy's get_table_comment); README's
 -- table of relations is checked against the table comments (tests/test_bi_access.py).
--- One statement per line: load.py splits this file at a ';' that ends a line.
+-- One statement per line: pipeline/warehouse/load.py splits this file at a ';' that ends a line.
 
 COMMENT ON VIEW indicator_values IS 'The contract: one row per indicator row of one report (outcome, target, city target, forecast as printed), with names, join keys and where it was read. Columns are only ever added.';
 COMMENT ON COLUMN indicator_values."report_file" IS 'File name of the report in the raw folder.';

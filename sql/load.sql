@@ -1,5 +1,5 @@
 -- Fill a new star schema from the staged Parquet files of one build (after sql/staged.sql; each
--- report's rows follow in sql/reports.sql and sql/facts.sql). {stage} is replaced by load.py with the
+-- report's rows follow in sql/reports.sql and sql/facts.sql). {stage} is replaced by pipeline/warehouse/load.py with the
 -- quoted staging folder; nothing here comes from a report.
 
 INSERT INTO dim_district

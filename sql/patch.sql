@@ -1,8 +1,8 @@
 -- Bring a copy of the previous warehouse up to date with one build's staged files, report by report
 -- (after sql/staged.sql; the rows of new and changed reports follow in sql/reports.sql and
--- sql/facts.sql). load.py copies the published file and runs this on the copy when the same code
+-- sql/facts.sql). pipeline/warehouse/load.py copies the published file and runs this on the copy when the same code
 -- built it: temp tables gone(report_key) (previous reports that changed or left) and
--- added(report_key) (new or changed reports) are filled by load.py. What depends on every report
+-- added(report_key) (new or changed reports) are filled by pipeline/warehouse/load.py. What depends on every report
 -- (dim_indicator, the unit a row takes from its indicator, target_attainment) is derived again, so
 -- the result equals a file loaded whole from the same staged files (tests/test_incremental.py).
 

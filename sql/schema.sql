@@ -1,4 +1,4 @@
--- Star schema of the indicator warehouse. Loaded into a fresh file on every build (load.py), so
+-- Star schema of the indicator warehouse. Loaded into a fresh file on every build (pipeline/warehouse/load.py), so
 -- plain CREATE TABLE is enough: the previous warehouse is replaced whole, never altered.
 
 CREATE TABLE dim_district (

@@ -1,6 +1,6 @@
 -- The series (indicator, council, unit) a patch changes, after sql/facts.sql: those of rows removed or
 -- loaded again (series_before, sql/patch.sql), of the rows loaded now, and every series of an indicator
--- whose catalog row (name, unit, direction) is new, changed or gone. load.py derives the rows of
+-- whose catalog row (name, unit, direction) is new, changed or gone. pipeline/warehouse/load.py derives the rows of
 -- target_attainment again for these series only: every window and grouping behind it is per series.
 
 CREATE TEMP TABLE indicators_changed AS

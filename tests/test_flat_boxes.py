@@ -1,4 +1,4 @@
-"""flat_boxes: text flattened box by box (pdfminer.six's default extract_text), through parse_flat.
+"""flat_boxes: text flattened box by box (pdfminer.six's default extract_text), through the flat-text reader.
 
 The fixtures tests/fixtures/flat/box_*.txt are written in that flattening: the name column's box
 before the header's, header words broken anywhere, values and units on lines of their own. Their

@@ -115,3 +115,13 @@ def test_no_stage_imports_the_dagster_wiring():
 def test_no_module_is_long():
     long = {name: n for name, path in modules().items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_docs_name_modules_that_exist():
+    import re
+
+    named = set()
+    for doc in (ROOT / "README.md", ROOT / "docs" / "layout.md"):
+        named |= set(re.findall(r"\bpipeline/[\w/]+\.py\b", doc.read_text(encoding="utf-8")))
+    missing = sorted(path for path in named if not (ROOT / path).is_file())
+    assert named and missing == []

@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from pipeline.cli import run_build
-from pipeline.definitions import BUILD_RUN_TAGS, build_definitions, defs
+from pipeline.definitions import build_definitions, defs
+from pipeline.orchestration.definitions import BUILD_RUN_TAGS
 from pipeline.orchestration.sensors import SETTLE_S, evaluate_raw_folder, raw_folder_sensor, raw_folder_state
 
 from .build_helpers import ROOT, make_raw, sample_name, settings_for

@@ -1,4 +1,4 @@
-"""parse_flat: indicator tables in texts that lost their table layout (sample 002 and small fixtures).
+"""parse/flat_rows: indicator tables in texts that lost their table layout (sample 002 and small fixtures).
 
 The fixtures in tests/fixtures/flat/ are written in the flattened style of sample 002. Their trailing
 spaces matter: a line that ends in a space wrapped at a space, one that does not was broken inside a

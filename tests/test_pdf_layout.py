@@ -353,5 +353,5 @@ def test_pdf_without_text_layer_gives_no_lines(tmp_path):
 def test_broken_pdf_raises(tmp_path):
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\ngarbage")
-    with pytest.raises(Exception):  # noqa: B017 - pdfminer's own error types; extract.py reports them
+    with pytest.raises(Exception):  # noqa: B017 - pdfminer's own error types; extract_read.py reports them
         pdf_to_lines(str(path))

@@ -1,7 +1,7 @@
 """A run's staging folder, claimed with a lock the kernel drops when the process dies.
 
 A build works in <warehouse dir>/.staging/<run id>/; the lock lets another build tell a folder still in
-use from one a killed build left behind (pipeline/warehouse/gates.py removes those).
+use from one a killed build left behind (pipeline/warehouse/housekeeping.py removes those).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Takes an ExtractedText whose table rows keep their cells apart with TABs (the .txt samples, and
 what extract.py makes of a PDF) and gives a ParsedReport: metadata, the goal hierarchy and one
 IndicatorRow per printed indicator row, cells still as printed. Texts that lost their table layout
-(no TABs: every cell on lines of its own) go to parse_flat.py.
+(no TABs: every cell on lines of its own) go to flat_rows.py.
 
 What the tables do to us, and where it is handled:
 - header words split by the extraction ("Periode ns utfall")          -> header_columns

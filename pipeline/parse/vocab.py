@@ -1,4 +1,4 @@
-"""The words and cells of indicator tables, shared by both table parsers (parse.py, parse_flat.py).
+"""The words and cells of indicator tables, shared by both table parsers (tables.py and the flat-text readers).
 
 Header vocabulary (which printed header word names which value column), cell cleaning, the period
 pattern and the joining of a cell carried over a page break: one place, so the parsers cannot drift.
