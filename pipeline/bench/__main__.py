@@ -207,7 +207,7 @@ def bench_rebuilds(sizes: list[int], sources: list[Path], workers: int, scratch:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", "--raw", default=str(PROJECT_DIR / "raw"), help="folder of reports (default raw/)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--skip-build", action="store_true", help="extraction figures only")

@@ -79,7 +79,7 @@ def make_corpus(out: Path, count: int, sources: list[Path]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench.corpus", description=__doc__.split("\n\n")[0])
     p.add_argument("--count", type=int, required=True, help="how many reports to write")
     p.add_argument("out", help="folder to write (emptied first)")
     p.add_argument("sources", nargs="*", help=f"folders with reports to copy (default: {PROJECT_DIR / 'raw'})")

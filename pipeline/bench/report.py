@@ -142,7 +142,7 @@ def _time_added(raw: Path, scratch: Path, count: int, workers: int, units: int) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench.report", description=__doc__.split("\n\n")[0])
     p.add_argument("--raw", default=str(PROJECT_DIR / "raw"))
     p.add_argument("--reports", type=int, default=100)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
