@@ -12,21 +12,28 @@ import logging
 import os
 import re
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipeline.common.paths import default_warehouse
 from pipeline.common.staging import release_stage_dir
-from pipeline.orchestration.settings import BuildSettings
 from pipeline.warehouse.housekeeping import NotAWarehouse, refuse_to_replace
 from pipeline.warehouse.load import connect_read_only, is_duckdb_file
+
+if TYPE_CHECKING:  # Dagster is imported by the commands that run it, so --help and query start at once
+    from pipeline.orchestration.settings import BuildSettings
 
 log = logging.getLogger("indicators")
 
 
 def _settings(args: argparse.Namespace) -> BuildSettings:
+    from pipeline.orchestration.settings import BuildSettings
+
     fields = {}
-    if args.raw:
+    if getattr(args, "raw", None):
         fields["raw_dir"] = str(Path(args.raw).resolve())
     if args.warehouse:
         fields["warehouse_path"] = str(Path(args.warehouse).resolve())
@@ -159,8 +166,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _warehouse_path(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse).resolve() if args.warehouse else default_warehouse()
+
+
 def _existing_warehouse(args: argparse.Namespace) -> Path | None:
-    warehouse = _settings(args).warehouse
+    warehouse = _warehouse_path(args)
     problem = warehouse_problem(warehouse)
     if problem:
         print(problem, file=sys.stderr)
@@ -233,7 +244,7 @@ def _query_error(exc: Exception) -> str:
         return f"query refused: files outside the warehouse are not readable or writable ({_first_line(exc)})"
     if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" in str(exc):
         return f"query refused: {_NO_SETTINGS}"
-    return f"query failed: {_first_line(exc)}"
+    return f"query failed: {str(exc).strip() or type(exc).__name__}"  # whole: its hints are on later lines
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -266,12 +277,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipeline.warehouse.export import export_relations
+    from pipeline.warehouse.export import ExportRefused, export_relations
 
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    for path in export_relations(warehouse, Path(args.dir), args.format):
+    try:
+        written = export_relations(warehouse, Path(args.dir), args.format)
+    except (ExportRefused, OSError) as exc:
+        print(f"export refused: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 
@@ -354,12 +370,22 @@ def add_report_command(sub, common) -> None:
     r.set_defaults(func=cmd_report)
 
 
+def package_version() -> str:
+    try:
+        return version("sdn-indicators")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="indicators", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"indicators {package_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--raw", help="folder with report files (default: raw/ or $INDICATORS_RAW)")
+    def common(sp: argparse.ArgumentParser, raw: bool = True) -> None:
+        """--warehouse for every command; --raw only for those that read the report files."""
+        if raw:
+            sp.add_argument("--raw", help="folder with report files (default: raw/ or $INDICATORS_RAW)")
         sp.add_argument(
             "--warehouse", help="DuckDB file (default: warehouse/indicators.duckdb or $INDICATORS_WAREHOUSE)"
         )
@@ -378,21 +404,21 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     q = sub.add_parser("query", help="run SQL against the warehouse, opened read-only")
-    common(q)
+    common(q, raw=False)
     q.add_argument("sql", help="the SQL to run")
     q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     q.add_argument("--max-rows", type=int, default=100, help="rows to show in a table (default: 100)")
     q.set_defaults(func=cmd_query)
 
     c = sub.add_parser("catalog", help="indicator catalog: counts, and names waiting for review")
-    common(c)
+    common(c, raw=False)
     c.add_argument("--unmatched", action="store_true", help="list printed names the catalog does not know")
     c.add_argument("--csv", action="store_true", help="with --unmatched: CSV rows for indicator_names.csv")
     c.set_defaults(func=cmd_catalog)
 
     e = sub.add_parser("export", help="write the published views and tables as Parquet or CSV files")
-    common(e)
-    e.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    common(e, raw=False)
+    e.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default: parquet)")
     e.add_argument("dir", help="output folder")
     e.set_defaults(func=cmd_export)
 

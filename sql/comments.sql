@@ -29,7 +29,7 @@ COMMENT ON COLUMN indicator_values."source_line" IS 'Line the row was read from:
 COMMENT ON COLUMN indicator_values."quality_flag" IS 'NULL for a certain reading; otherwise comma-separated codes saying what is uncertain (see README: name_fragment, placement_uncertain, mixed_units, …). Filter ''quality_flag is null'' for certain values only.';
 COMMENT ON COLUMN indicator_values."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
 COMMENT ON COLUMN indicator_values."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN indicator_values."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN indicator_values."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_values."period_key" IS 'Key of the report''s period (dim_period), e.g. ''2014-T1''; the row''s own Period cell is in period and period_start/period_end.';
 COMMENT ON COLUMN indicator_values."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
 COMMENT ON COLUMN indicator_values."period_start" IS 'First day of the period the outcome refers to; NULL for plans and unreadable Period cells.';
@@ -43,7 +43,7 @@ COMMENT ON COLUMN fact_indicator_value."report_key" IS 'Key of the report (dim_r
 COMMENT ON COLUMN fact_indicator_value."row_no" IS 'Number of the indicator row within its report (with report_key, the key of the row).';
 COMMENT ON COLUMN fact_indicator_value."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
 COMMENT ON COLUMN fact_indicator_value."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN fact_indicator_value."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN fact_indicator_value."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN fact_indicator_value."period_key" IS 'Key of the report''s period (dim_period), e.g. ''2014-T1''.';
 COMMENT ON COLUMN fact_indicator_value."table_no" IS 'Number of the indicator table within the report.';
 COMMENT ON COLUMN fact_indicator_value."goal_ref" IS 'Number of the goal the row belongs to, e.g. ''1.2'' or ''1.2.N1'' (unnumbered council goal 1 under 1.2).';
@@ -85,10 +85,10 @@ COMMENT ON COLUMN dim_district."valid_from" IS 'First year the council existed.'
 COMMENT ON COLUMN dim_district."valid_to" IS 'Last year the council existed; NULL while it exists.';
 COMMENT ON COLUMN dim_district."replaced_by" IS 'district_code of the council that took over its area.';
 
-COMMENT ON TABLE dim_org_unit IS 'Organisational units below a council that report on their own, e.g. Östermalm / Försörjningsstödsenheten.';
-COMMENT ON COLUMN dim_org_unit."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON TABLE dim_org_unit IS 'What a report is about: a unit below a council that reports on its own (e.g. Östermalm / Försörjningsstödsenheten), or the council as a whole (org_unit NULL).';
+COMMENT ON COLUMN dim_org_unit."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN dim_org_unit."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN dim_org_unit."org_unit" IS 'Name of the unit, e.g. Försörjningsstödsenheten.';
+COMMENT ON COLUMN dim_org_unit."org_unit" IS 'Name of the unit, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 
 COMMENT ON TABLE dim_period IS 'Report periods: tertial 1 (Jan–Apr), tertial 2 (Jan–Aug), the annual report (the year), the plan (the year planned), with start and end dates.';
 COMMENT ON COLUMN dim_period."period_key" IS 'Key of the report period (dim_period): ''2014-T1'' tertial 1, ''2014-T2'' tertial 2, ''2013-VB'' annual report, ''2020-VP'' plan.';
@@ -119,7 +119,7 @@ COMMENT ON COLUMN dim_report."report_type" IS 'Kind of report: tertialrapport_1,
 COMMENT ON COLUMN dim_report."year" IS 'Year the report is about.';
 COMMENT ON COLUMN dim_report."tertial" IS 'Tertial of a tertial report (1 or 2); NULL for annual reports and plans.';
 COMMENT ON COLUMN dim_report."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN dim_report."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN dim_report."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN dim_report."period_key" IS 'Key of the report period (dim_period): ''2014-T1'' tertial 1, ''2014-T2'' tertial 2, ''2013-VB'' annual report, ''2020-VP'' plan.';
 COMMENT ON COLUMN dim_report."metadata_source" IS 'Where council, report type and year were read: cover, text (the body) or manifest (raw/manifest.csv).';
 
@@ -142,7 +142,7 @@ COMMENT ON COLUMN fact_observation."report_key" IS 'Key of the report (dim_repor
 COMMENT ON COLUMN fact_observation."row_no" IS 'Number of the indicator row within its report (with report_key, the key of the row).';
 COMMENT ON COLUMN fact_observation."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
 COMMENT ON COLUMN fact_observation."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN fact_observation."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN fact_observation."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN fact_observation."gender_code" IS 'T total, K women/girls, M men/boys (dim_gender).';
 COMMENT ON COLUMN fact_observation."measure" IS 'Which figure: outcome, forecast, target or city_target.';
 COMMENT ON COLUMN fact_observation."value" IS 'The figure, as a number in the row''s unit.';
@@ -156,7 +156,7 @@ COMMENT ON TABLE fact_goal_assessment IS 'One assessment (helt / delvis / inte u
 COMMENT ON COLUMN fact_goal_assessment."report_key" IS 'Key of the report (dim_report): the SHA-256 of the file''s content.';
 COMMENT ON COLUMN fact_goal_assessment."goal_ref" IS 'Number of the goal the row belongs to, e.g. ''1.2'' or ''1.2.N1'' (unnumbered council goal 1 under 1.2).';
 COMMENT ON COLUMN fact_goal_assessment."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN fact_goal_assessment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN fact_goal_assessment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN fact_goal_assessment."period_key" IS 'Key of the report period (dim_period): ''2014-T1'' tertial 1, ''2014-T2'' tertial 2, ''2013-VB'' annual report, ''2020-VP'' plan.';
 COMMENT ON COLUMN fact_goal_assessment."assessment" IS 'helt (met), delvis (partly met) or inte (not met).';
 
@@ -182,7 +182,7 @@ COMMENT ON COLUMN indicator_observations."source_page" IS 'Page of the PDF the r
 COMMENT ON COLUMN indicator_observations."source_line" IS 'Line the row was read from: in a text file the line number, in a PDF the line within the page.';
 COMMENT ON COLUMN indicator_observations."quality_flag" IS 'NULL for a certain reading; otherwise comma-separated codes saying what is uncertain (see README: name_fragment, placement_uncertain, mixed_units, …). Filter ''quality_flag is null'' for certain values only.';
 COMMENT ON COLUMN indicator_observations."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN indicator_observations."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN indicator_observations."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 
 COMMENT ON VIEW indicator_latest_revision IS 'The latest value per indicator, council, unit, gender, measure and period, the report it came from and how many reports printed it.';
 COMMENT ON COLUMN indicator_latest_revision."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
@@ -206,7 +206,7 @@ COMMENT ON COLUMN indicator_latest_revision."source_page" IS 'Page of the PDF th
 COMMENT ON COLUMN indicator_latest_revision."source_line" IS 'Line the row was read from: in a text file the line number, in a PDF the line within the page.';
 COMMENT ON COLUMN indicator_latest_revision."quality_flag" IS 'NULL for a certain reading; otherwise comma-separated codes saying what is uncertain (see README: name_fragment, placement_uncertain, mixed_units, …). Filter ''quality_flag is null'' for certain values only.';
 COMMENT ON COLUMN indicator_latest_revision."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN indicator_latest_revision."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN indicator_latest_revision."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_latest_revision."revisions" IS 'How many reports printed a value for this indicator, council, gender, measure and period.';
 
 COMMENT ON VIEW indicator_series IS 'Time series per indicator and council: outcome (total, men, women) per period with that year''s forecast, target and city target.';
@@ -214,7 +214,7 @@ COMMENT ON COLUMN indicator_series."indicator_key" IS 'Key of the indicator (dim
 COMMENT ON COLUMN indicator_series."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN indicator_series."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
 COMMENT ON COLUMN indicator_series."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
-COMMENT ON COLUMN indicator_series."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN indicator_series."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_series."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_series."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN indicator_series."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
@@ -236,7 +236,7 @@ COMMENT ON COLUMN indicator_latest."indicator_key" IS 'Key of the indicator (dim
 COMMENT ON COLUMN indicator_latest."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN indicator_latest."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
 COMMENT ON COLUMN indicator_latest."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
-COMMENT ON COLUMN indicator_latest."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN indicator_latest."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_latest."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_latest."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN indicator_latest."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
@@ -258,7 +258,7 @@ COMMENT ON COLUMN target_attainment."indicator_key" IS 'Key of the indicator (di
 COMMENT ON COLUMN target_attainment."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN target_attainment."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
 COMMENT ON COLUMN target_attainment."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
-COMMENT ON COLUMN target_attainment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN target_attainment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN target_attainment."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN target_attainment."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
 COMMENT ON COLUMN target_attainment."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
@@ -291,7 +291,7 @@ COMMENT ON COLUMN goal_assessments."report_file" IS 'File name of the report in 
 COMMENT ON COLUMN goal_assessments."source_page" IS 'Page of the PDF the goal was read from; NULL for a text file.';
 COMMENT ON COLUMN goal_assessments."source_line" IS 'Line the goal was read from.';
 COMMENT ON COLUMN goal_assessments."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
-COMMENT ON COLUMN goal_assessments."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name; NULL for the council as a whole.';
+COMMENT ON COLUMN goal_assessments."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN goal_assessments."period_key" IS 'Key of the report''s period (dim_period).';
 COMMENT ON COLUMN goal_assessments."report_key" IS 'Key of the report (dim_report): the SHA-256 of the file''s content.';
 
@@ -304,7 +304,7 @@ COMMENT ON COLUMN quarantine."source_page" IS 'Page of the PDF the row was read 
 COMMENT ON COLUMN quarantine."source_line" IS 'Line the row was read from: in a text file the line number, in a PDF the line within the page.';
 COMMENT ON COLUMN quarantine."raw_text" IS 'The source line(s) as extracted, for checking the reading.';
 
-COMMENT ON TABLE load_errors IS 'Files, or parts of files, that were not used: the file, the stage and a one-line reason.';
+COMMENT ON TABLE load_errors IS 'Files, or parts of files, that were not loaded, and warnings about files that were: the file, the stage and a one-line reason (a reason starting ''warning:'' is a warning; that file loaded).';
 COMMENT ON COLUMN load_errors."file" IS 'File name in the raw folder (or manifest.csv).';
 COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, parse or load; a reason starting ''warning:'' is a note, the rest of the file loaded.';
 COMMENT ON COLUMN load_errors."reason" IS 'Why, in one line.';

@@ -67,7 +67,7 @@ SELECT report_id AS report_key, row_no FROM loading_facts
 WHERE report_id IN (SELECT report_key FROM added) OR indicator_key IN (SELECT indicator_key FROM unit_changed);
 
 DELETE FROM dim_indicator WHERE indicator_key NOT IN (SELECT indicator_key FROM indicators_now);
-DELETE FROM dim_org_unit WHERE org_unit_key NOT IN (SELECT org_unit_key FROM dim_report WHERE org_unit_key IS NOT NULL);
+DELETE FROM dim_org_unit WHERE org_unit_key NOT IN (SELECT org_unit_key FROM dim_report);
 DELETE FROM dim_period WHERE period_key NOT IN (SELECT period_key FROM dim_report);
 
 DELETE FROM load_errors;

@@ -2,11 +2,13 @@
 -- table added(report_key) (every staged report in a whole load, sql/load.sql; the new and changed ones
 -- in a patch, sql/patch.sql). {stage} is the quoted staging folder.
 
+-- A report of the council as a whole has the unit key district_code || '/' (its org_unit NULL), so no
+-- key a BI tool joins on is ever NULL.
 INSERT INTO dim_org_unit
-SELECT DISTINCT district_code || '/' || org_unit, district_code, org_unit
+SELECT DISTINCT district_code || '/' || coalesce(org_unit, ''), district_code, org_unit
 FROM read_parquet({stage} || '/reports.parquet')
-WHERE org_unit IS NOT NULL AND report_key IN (SELECT report_key FROM added)
-  AND district_code || '/' || org_unit NOT IN (SELECT org_unit_key FROM dim_org_unit)
+WHERE report_key IN (SELECT report_key FROM added)
+  AND district_code || '/' || coalesce(org_unit, '') NOT IN (SELECT org_unit_key FROM dim_org_unit)
 ORDER BY 1;
 
 INSERT INTO dim_period
@@ -18,7 +20,7 @@ ORDER BY period_key;
 INSERT INTO dim_report
 SELECT
     report_key, report_file, report_key, source_kind, report_type, year, tertial, district_code,
-    CASE WHEN org_unit IS NOT NULL THEN district_code || '/' || org_unit END,
+    district_code || '/' || coalesce(org_unit, ''),
     period_key, metadata_source
 FROM read_parquet({stage} || '/reports.parquet')
 WHERE report_key IN (SELECT report_key FROM added)

@@ -11,9 +11,9 @@ CREATE TABLE dim_district (
 );
 
 CREATE TABLE dim_org_unit (
-    org_unit_key    VARCHAR PRIMARY KEY,   -- district_code || '/' || unit name
+    org_unit_key    VARCHAR PRIMARY KEY,   -- district_code || '/' || unit name; district_code || '/' for the council
     district_code   VARCHAR NOT NULL REFERENCES dim_district (district_code),
-    org_unit        VARCHAR NOT NULL       -- a unit below the council, e.g. Försörjningsstödsenheten
+    org_unit        VARCHAR                -- a unit below the council, e.g. Försörjningsstödsenheten; NULL: the council
 );
 
 CREATE TABLE dim_period (
@@ -35,7 +35,7 @@ CREATE TABLE dim_report (
     year            INTEGER NOT NULL,
     tertial         INTEGER,
     district_code   VARCHAR NOT NULL REFERENCES dim_district (district_code),
-    org_unit_key    VARCHAR REFERENCES dim_org_unit (org_unit_key),
+    org_unit_key    VARCHAR NOT NULL REFERENCES dim_org_unit (org_unit_key),
     period_key      VARCHAR NOT NULL REFERENCES dim_period (period_key),
     metadata_source VARCHAR                -- where district/type/year came from: cover, text, manifest
 );

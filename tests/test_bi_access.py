@@ -121,6 +121,39 @@ def test_a_bi_client_reads_through_sqlalchemy_read_only(built):
         engine.dispose()
 
 
+JOIN_KEYS = ("indicator_key", "district_code", "org_unit_key", "ref_period")
+
+
+def test_a_bi_join_on_the_documented_keys_keeps_every_council(built):
+    """indicator_latest joined to target_attainment with plain equality, as a BI tool's join dialog
+    writes it: every council with an attainment row keeps it, units and whole councils alike."""
+    wh, _, _ = built
+    on = " and ".join(f"l.{k} = t.{k}" for k in JOIN_KEYS)
+    engine = sa.create_engine(f"duckdb:///{wh}", connect_args={"read_only": True})
+    try:
+        with engine.connect() as con:
+            nulls = con.execute(
+                sa.text("select count(*) from indicator_values where org_unit_key is null or district_code is null")
+            ).scalar()
+            joined = con.execute(
+                sa.text(
+                    f"select t.district_code, t.target_met from indicator_latest l join target_attainment t on {on}"
+                ),
+            ).fetchall()
+            latest_attained = con.execute(
+                sa.text(
+                    "select distinct t.district_code from target_attainment t join indicator_latest l "
+                    "using (indicator_key, district, ref_start, ref_end) where t.target_met is not null"
+                )
+            ).fetchall()
+    finally:
+        engine.dispose()
+    assert nulls == 0
+    councils = {d for d, met in joined if met is not None}
+    assert councils == {d for (d,) in latest_attained}
+    assert {"hasselby-vallingby", "hagersten-alvsjo", "ostermalm"} <= councils
+
+
 def test_readme_examples_run_in_indicators_query(built, capsys):
     wh, _, _ = built
     blocks = readme_sql_blocks()

@@ -210,15 +210,19 @@ def warehouse(
         release_stage_dir(stage)
         raise
     release_stage_dir(stage)
-    for suite, outcomes in outcome.gate.by_suite().items():
-        if suite in WAREHOUSE_SUITES:
-            yield _check_result(f"{suite}_suite", outcomes)
+    # Checks follow the output, so Dagster files them against this run's materialization, not the previous one.
+    checks = [
+        _check_result(f"{suite}_suite", outcomes)
+        for suite, outcomes in outcome.gate.by_suite().items()
+        if suite in WAREHOUSE_SUITES
+    ]
     for o in outcome.gate.warnings:
         context.log.warning(f"check warned: {failure_text(o)}")
     for o in outcome.gate.blocking_failures:
         context.log.error(f"blocking check failed: {failure_text(o)}")
     if not outcome.published:
         context.log.error(f"{outcome.reason}; rejected warehouse kept at {outcome.rejected_path}")
+        yield from checks  # nothing was published: they describe the rejected file
         raise dg.Failure(
             description=f"{outcome.reason} (rejected warehouse kept at {outcome.rejected_path}; "
             f"{settings.warehouse} unchanged)",
@@ -226,6 +230,7 @@ def warehouse(
             allow_retries=False,
         )  # the same input fails the same way
     yield dg.Output(outcome.figures, metadata={**outcome.figures, "path": str(settings.warehouse)})
+    yield from checks
 
 
 def warehouse_left_in_place(context: dg.AssetExecutionContext) -> bool:

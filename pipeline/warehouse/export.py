@@ -19,11 +19,34 @@ FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
 MANIFEST_NAME = "manifest.json"
 
 
+class ExportRefused(ValueError):
+    """The target cannot take an export; the message says why in one line."""
+
+
+def export_files(out_dir: Path) -> list[Path]:
+    """The files an export (of any format) writes into out_dir, as far as they are there."""
+    names = [f"{name}.{fmt}" for name in PUBLISHED_RELATIONS for fmt in FORMATS] + [MANIFEST_NAME]
+    return [out_dir / n for n in names if (out_dir / n).is_file()]
+
+
+def prepare_target(out_dir: Path) -> None:
+    """A folder to export into: made if missing; an earlier export there (any format, its manifest
+    included) is removed whole, so the folder never mixes two exports. Other files stay."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportRefused(f"{out_dir} is a file, not a folder: give a folder to export into")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ExportRefused(f"cannot make the folder {out_dir}: a part of its path is a file") from exc
+    for path in export_files(out_dir):
+        path.unlink()
+
+
 def export_relations(warehouse: Path, out_dir: Path, fmt: str) -> list[Path]:
     """Write every published relation as one file, then the manifest; gives the files written."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_target(out_dir)
     kinds, columns = read_comments(warehouse)
     written, entries = [], []
     con = connect_read_only(warehouse, write_dir=out_dir)  # may write into out_dir only
