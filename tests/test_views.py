@@ -46,7 +46,11 @@ def test_unit_report_belongs_to_its_council(built):
         "where report_file = '004_05871d331dd0cb08.pdf'",
     )
     assert rows == [("Östermalm", "Försörjningsstödsenheten", "verksamhetsberattelse", 2013)]
-    assert query(wh, "select district_code, org_unit from dim_org_unit") == [("ostermalm", "Försörjningsstödsenheten")]
+    units = query(wh, "select org_unit_key, district_code, org_unit from dim_org_unit where org_unit is not null")
+    assert units == [("ostermalm/Försörjningsstödsenheten", "ostermalm", "Försörjningsstödsenheten")]
+    # a report of a whole council has the council's own key, never NULL, so joins on it keep the council
+    councils = query(wh, "select org_unit_key from dim_report r where district_code = 'hasselby-vallingby'")
+    assert councils and set(councils) == {("hasselby-vallingby/",)}
 
 
 def test_one_series_per_indicator_and_district(built):
