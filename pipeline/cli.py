@@ -163,7 +163,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"warehouse unchanged: {settings.warehouse}", file=sys.stderr)
         return 1
     print_summary(summary, errors, settings.warehouse)  # published, even when a later step failed
+    _print_report_path(settings.warehouse)
     return 0 if ok else 1
+
+
+def _print_report_path(warehouse: Path) -> None:
+    from pipeline.report.site import default_report_dir, report_wanted
+
+    index = default_report_dir(warehouse) / "index.html"
+    if report_wanted() and index.is_file():
+        print(f"report: {index}")
 
 
 def _warehouse_path(args: argparse.Namespace) -> Path:

@@ -59,3 +59,23 @@ def test_export_refuses_a_file_and_replaces_its_own_earlier_export(built, tmp_pa
     assert files == sorted([*(f"{n}.csv" for n in PUBLISHED_RELATIONS), MANIFEST_NAME, "README.txt"])
     manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["format"] == "csv" and {e["file"] for e in manifest["relations"]} <= set(files)
+
+
+def test_readme_lists_every_option_of_every_command():
+    import argparse
+    import re
+
+    from pipeline.cli import parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `indicators (\w+)[^\n]*", readme, re.M)}
+    [subparsers] = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [
+        (name, option)
+        for name, command in subparsers.choices.items()
+        for action in command._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help" and option not in rows.get(name, "")
+    ]
+    assert sorted(rows) == sorted(subparsers.choices) and missing == []
+    assert "`indicators --version`" in readme

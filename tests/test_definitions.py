@@ -42,3 +42,21 @@ def test_nightly_schedule():
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/Stockholm"
     assert schedule.job_name == "build_warehouse"
+
+
+def test_readme_names_the_asset_groups_the_ui_shows():
+    import re
+
+    from tests.conftest import ROOT
+
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"Assets are in (\w+) groups: (.*?)\.\n", readme, re.S)
+    assert said and said.group(1) == {2: "two", 3: "three", 4: "four"}[len(groups)]
+    assert set(re.findall(r"`(\w+)` \(", said.group(2))) == groups
+
+
+def test_a_scheduled_run_logs_info_and_above_to_the_console():
+    job = defs.resolve_job_def("build_warehouse")
+    assert job.run_config == {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

@@ -112,6 +112,7 @@ def test_overview_counts_targets_met_and_goal_assessments_of_the_latest_period(s
     # T1 2019 (sample 002) is Hässelby-Vällingby's latest report; its goals: 46 met in full (README example)
     assert "Tertialrapport 1 2019" in hv and "Tertial 1 2019" in hv
     assert "46 helt 0 delvis 0 inte" in hv
+    assert "105 av 184 i alla 2 rapporter" in hv  # flagged rows of both its reports, and it says so
     ostermalm = rows["Östermalm"]
     assert "Försörjningsstödsenheten" in ostermalm and "Verksamhetsberättelse 2013" in ostermalm
     assert "12 helt 0 delvis 0 inte" in ostermalm
@@ -158,7 +159,12 @@ def test_flagged_values_are_marked_everywhere(site):
     assert 'data-flag="mixed_units">17,2\xa0barn/avd</a> <abbr class="flag-mark"' in page
     quality = _text((site.out_dir / "kvalitet.html").read_text(encoding="utf-8"))
     assert "Osäkra rader (108)" in quality
-    assert "002_80d6a2513fda4bdc.txt: table layout lost" in quality
+    # the build's warning, in Swedish on a Swedish page, beside the file it is about
+    assert (
+        "002_80d6a2513fda4bdc.txt parse tabellernas layout saknas i texten; 117 indikatorrader i 33 tabeller, "
+        "13 placerade med säkerhet, 104 flaggade (placement_uncertain 104)" in quality
+    )
+    assert "table layout lost" not in quality
 
 
 def test_a_new_report_replaces_the_old_one_whole(small_warehouse, tmp_path, monkeypatch):
@@ -308,7 +314,7 @@ def test_the_cli_writes_the_report_and_fails_in_one_line(small_warehouse, tmp_pa
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
-def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tmp_path, monkeypatch):
+def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("INDICATORS_REPORT", "1")
     raw = make_raw(tmp_path / "raw", "000", "004")
     warehouse = tmp_path / "wh" / "indicators.duckdb"
@@ -317,6 +323,8 @@ def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tm
     report = warehouse.parent / "report"
     published = report.resolve()
     assert "Hässelby-Vällingby" in (report / "index.html").read_text(encoding="utf-8")
+    assert main(["build", "--raw", str(raw), "--warehouse", str(warehouse), "--workers", "1"]) == 0  # up to date
+    assert f"report: {report / 'index.html'}" in capsys.readouterr().out.splitlines()
 
     # a report that cannot be written fails the run after the publish, and leaves the previous report
     def broken(*args, **kwargs):
@@ -373,3 +381,15 @@ def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatc
     drawn = render_all(charts, workers=2)
     assert drawn == [render(c) for c in charts]
     assert "period: 2014; value: 5,79; series: Utfall" in drawn[0]  # Swedish decimals, read aloud
+
+
+def test_build_warnings_are_said_in_swedish():
+    from pipeline.report.formats import warning_sv
+
+    assert warning_sv("warning: a.txt: line 12 of page 3: comment with no indicator row above; left out", "a.txt") == (
+        "sidan 3, rad 12: en kommentar utan indikatorrad ovanför; utelämnad"
+    )
+    assert warning_sv("warning: line 7: indicator table header with no rows under it") == (
+        "rad 7: ett tabellhuvud utan rader under"
+    )
+    assert warning_sv("warning: something new") == "something new"  # unknown: as written, never dropped

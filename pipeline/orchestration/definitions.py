@@ -30,6 +30,8 @@ build_warehouse_job = dg.define_asset_job(
     # would cost seconds each on a small machine.
     executor_def=dg.in_process_executor,
     tags=BUILD_RUN_TAGS,
+    # The console of `make dev` shows INFO and above of each run; the UI keeps every event.
+    config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
 )
 
 nightly_build = dg.ScheduleDefinition(

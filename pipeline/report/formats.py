@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -101,3 +102,38 @@ def source_text(report_file: str | None, page: int | None, line: int | None) -> 
     if line is not None:
         parts.append(f"rad {line}")
     return ", ".join(parts)
+
+
+# The build's warnings (load_errors, reason 'warning: …') are English, as every log line is; the
+# quality page says them in Swedish. A warning not known here is shown as written.
+_LOST_LAYOUT = re.compile(
+    r"^table layout lost(?P<boxes>, box order)?; read (?P<rows>\d+) indicator rows in (?P<tables>\d+) tables, "
+    r"(?P<certain>\d+) placed with certainty, (?P<flagged>\d+) flagged(?: \((?P<flags>.*)\))?$"
+)
+_AT_LINE = re.compile(r"^line (?P<line>\d+)(?: of page (?P<page>\d+))?: (?P<what>.*)$")
+_WARNINGS_SV = {
+    "indicator table header with no rows under it": "ett tabellhuvud utan rader under",
+    "comment with no indicator row above; left out": "en kommentar utan indikatorrad ovanför; utelämnad",
+    "values with no indicator name above; left out": "värden utan indikatornamn ovanför; utelämnade",
+    "no indicator table found in a text without table layout": "ingen indikatortabell i en text utan tabellayout",
+    "cached extraction was damaged (checksum mismatch); discarded and extracted again": (
+        "den sparade texten var skadad (kontrollsumman stämde inte); filen lästes om"
+    ),
+}
+
+
+def warning_sv(reason: str, file: str = "") -> str:
+    """A build warning in Swedish: 'warning: ' and the file name (its own column) dropped."""
+    text = reason.removeprefix("warning: ")
+    text = text.removeprefix(f"{file}: ") if file else text
+    if m := _LOST_LAYOUT.match(text):
+        how = " (läst ruta för ruta)" if m["boxes"] else ""
+        flags = f" ({m['flags']})" if m["flags"] else ""
+        return (
+            f"tabellernas layout saknas i texten{how}; {m['rows']} indikatorrader i {m['tables']} tabeller, "
+            f"{m['certain']} placerade med säkerhet, {m['flagged']} flaggade{flags}"
+        )
+    if (m := _AT_LINE.match(text)) and m["what"] in _WARNINGS_SV:
+        where = f"sidan {m['page']}, rad {m['line']}" if m["page"] else f"rad {m['line']}"
+        return f"{where}: {_WARNINGS_SV[m['what']]}"
+    return _WARNINGS_SV.get(text, text)

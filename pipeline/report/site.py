@@ -49,7 +49,7 @@ from pipeline.report.data import (
     stage_queries,
     unit_slug,
 )
-from pipeline.report.formats import ASSESSMENTS, FLAG_MEANINGS, REPORT_TYPES, sv_number
+from pipeline.report.formats import ASSESSMENTS, FLAG_MEANINGS, REPORT_TYPES, sv_number, warning_sv
 from pipeline.report.pages import Page, plan_site, site_version
 from pipeline.warehouse.load import connect_read_only
 
@@ -81,6 +81,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["sv"] = sv_number
+    env.filters["warning_sv"] = warning_sv
     env.globals.update(ASSESSMENTS=ASSESSMENTS, REPORT_TYPES=REPORT_TYPES, FLAG_MEANINGS=FLAG_MEANINGS)
     return env
 
