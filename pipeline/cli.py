@@ -22,6 +22,17 @@ from pipeline.common.paths import default_warehouse
 from pipeline.common.staging import release_stage_dir
 from pipeline.warehouse.housekeeping import NotAWarehouse, refuse_to_replace
 from pipeline.warehouse.load import connect_read_only, is_duckdb_file
+from pipeline.warehouse.query import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TIMEOUT_S,
+    MEMORY_ENV,
+    TIMEOUT_ENV,
+    QueryStopped,
+    memory_label,
+    memory_limit,
+    run_bounded,
+    timeout_seconds,
+)
 
 if TYPE_CHECKING:  # Dagster is imported by the commands that run it, so --help and query start at once
     from pipeline.orchestration.settings import BuildSettings
@@ -199,10 +210,10 @@ def warehouse_problem(warehouse: Path) -> str | None:
     return None
 
 
-def _open(warehouse: Path) -> duckdb.DuckDBPyConnection | None:
+def _open(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection | None:
     """The warehouse opened read-only and locked down, or None after one line saying why not."""
     try:
-        return connect_read_only(warehouse)
+        return connect_read_only(warehouse, memory_limit=memory_limit)
     except duckdb.Error as exc:
         print(f"cannot open the warehouse {warehouse}: {_first_line(exc)}", file=sys.stderr)
         return None
@@ -256,11 +267,35 @@ def _query_error(exc: Exception) -> str:
     return f"query failed: {str(exc).strip() or type(exc).__name__}"  # whole: its hints are on later lines
 
 
+_CSV_BATCH_ROWS = 10_000  # rows fetched at a time: a large result is written as it comes
+
+
+def _print_result(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
+    if not args.csv:
+        rel = con.sql(args.sql)
+        if rel is not None:
+            rel.show(max_rows=args.max_rows, max_width=10_000)
+        return
+    con.execute(args.sql)
+    if con.description is None:
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([column[0] for column in con.description])
+    while rows := con.fetchmany(_CSV_BATCH_ROWS):
+        writer.writerows(rows)
+
+
+def _stopped(limit: str, args: argparse.Namespace) -> str:
+    if limit == "time":
+        return f"query stopped: it ran past the time limit of {args.timeout:g} s (--timeout)"
+    return f"query stopped: it needed more than the memory limit of {memory_label(args.memory_limit)} (--memory-limit)"
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     warehouse = _existing_warehouse(args)
     if warehouse is None:
         return 1
-    con = _open(warehouse)
+    con = _open(warehouse, args.memory_limit)
     if con is None:
         return 1
     try:
@@ -268,15 +303,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         if refusal:
             print(f"query refused: {refusal}", file=sys.stderr)
             return 1
-        rel = con.sql(args.sql)
-        if rel is None:
-            return 0
-        if args.csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(rel.columns)
-            writer.writerows(rel.fetchall())
-        else:
-            rel.show(max_rows=args.max_rows, max_width=10_000)
+        run_bounded(con, lambda: _print_result(con, args), args.timeout or None)
+    except QueryStopped as exc:
+        print(_stopped(exc.limit, args), file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - show the database's message, not a traceback
         print(_query_error(exc), file=sys.stderr)
         return 1
@@ -386,6 +416,18 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def _option(convert):
+    """An argparse type from a converter that raises ValueError with the reason."""
+
+    def option(text: str):
+        try:
+            return convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return option
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="indicators", description=__doc__.split("\n\n")[0])
     p.add_argument("--version", action="version", version=f"indicators {package_version()}")
@@ -417,6 +459,18 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("sql", help="the SQL to run")
     q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     q.add_argument("--max-rows", type=int, default=100, help="rows to show in a table (default: 100)")
+    q.add_argument(
+        "--memory-limit",
+        type=_option(memory_limit),
+        default=os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT),
+        help=f"memory the statement may use, none spilled to disk (default: {DEFAULT_MEMORY_LIMIT} or ${MEMORY_ENV})",
+    )
+    q.add_argument(
+        "--timeout",
+        type=_option(timeout_seconds),
+        default=os.environ.get(TIMEOUT_ENV, str(DEFAULT_TIMEOUT_S)),
+        help=f"seconds the statement may run, 0 for no limit (default: {DEFAULT_TIMEOUT_S:g} or ${TIMEOUT_ENV})",
+    )
     q.set_defaults(func=cmd_query)
 
     c = sub.add_parser("catalog", help="indicator catalog: counts, and names waiting for review")

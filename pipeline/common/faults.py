@@ -9,7 +9,8 @@ Points: extract:<file name> (a worker process is about to read that file: a deli
 the extraction time limit), load:schema (new file has its tables), load:midway (half of load.sql ran), gate (the new
 file is complete, not yet checked), publish (checked and recorded, not yet renamed), published
 (renamed, the rejected/leftover clean-up not yet done), extract:worker (an extraction worker started,
-before it reads its file; the worker prints its own pid).
+before it reads its file; the worker prints its own pid), query (`indicators query` has started its statement;
+with INDICATORS_FAULT_PAUSE_S=0 it only says so, for a test that then sends Ctrl-C).
 """
 
 from __future__ import annotations

@@ -326,14 +326,22 @@ LOCKED_CONFIG = {
 }
 
 
-def connect_read_only(warehouse: Path, write_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect_read_only(
+    warehouse: Path, write_dir: Path | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """The warehouse for people and tools: read-only, no files outside it, configuration locked.
 
     With external access off DuckDB reads and writes no file but the warehouse (and `write_dir`,
     the export folder, when given): no read_csv/read_text/glob of other paths, no COPY elsewhere, no
     ATTACH, no INSTALL or LOAD; with the configuration locked no statement can turn that back on.
+    A `memory_limit` ('2GB') bounds what its statements may hold, with nothing spilled to disk (by
+    default DuckDB would spill into a folder beside the warehouse): a statement that needs more
+    fails with DuckDB's OutOfMemoryException.
     """
-    con = duckdb.connect(str(warehouse), read_only=True, config=LOCKED_CONFIG)
+    config = dict(LOCKED_CONFIG)
+    if memory_limit is not None:  # set before the configuration is locked, as everything here
+        config |= {"memory_limit": memory_limit, "temp_directory": ""}
+    con = duckdb.connect(str(warehouse), read_only=True, config=config)
     try:
         if write_dir is not None:  # settable only once the database is open, before access is turned off
             folder = str(write_dir.resolve()).rstrip("/") + "/"
