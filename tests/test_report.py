@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -18,7 +20,7 @@ from pipeline.report.charts import render_all
 from pipeline.report.data import slug
 from pipeline.report.formats import period_label, source_href, sv_number
 from pipeline.report.pages import plan_site
-from pipeline.report.site import STALE_AFTER_S, build_report, remove_stale_builds
+from pipeline.report.site import OWNER_FILE, STALE_AFTER_S, build_report, remove_stale_builds
 
 from .build_helpers import make_raw, query, sample_name, settings_for
 from .conftest import RAW
@@ -61,6 +63,25 @@ def test_source_links_point_at_the_pdf_page_relative_to_the_raw_folder(tmp_path)
     raw, pages = tmp_path / "raw", tmp_path / "warehouse" / "report" / "stadsdelar"
     assert source_href("000_x.pdf", 6, raw, pages) == "../../../raw/000_x.pdf#page=6"
     assert source_href("002_x.txt", None, raw, pages) == "../../../raw/002_x.txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "page", "href"),
+    [
+        ("q?x.pdf", 4, "q%3Fx.pdf#page=4"),
+        ("pct%41.txt", None, "pct%2541.txt"),
+        ("a#b c.txt", None, "a%23b%20c.txt"),
+        ("Årsta & co;v2.pdf", 1, "%C3%85rsta%20%26%20co%3Bv2.pdf#page=1"),
+    ],
+)
+def test_source_links_percent_encode_file_names(tmp_path, name, page, href):
+    raw, pages = tmp_path / "raw 2025?#%", tmp_path / "report" / "stadsdelar"
+    link = source_href(name, page, raw, pages)
+    assert link == "../../raw%202025%3F%23%25/" + href
+    # what a browser does with it: the path part, unescaped, is the file beside the page
+    path, _, fragment = link.partition("#")
+    assert "?" not in path and (pages / unquote(path)).resolve() == (raw / name).resolve()
+    assert fragment == (f"page={page}" if page else "")
 
 
 def test_district_file_names_fold_swedish_letters():
@@ -214,9 +235,10 @@ def test_a_new_report_rewrites_only_what_it_changes_and_gives_the_report_a_fresh
 
 
 def _site_files(out: Path) -> dict[Path, Path]:
-    """Every file of a report's site (pages, `.pages.json`, `.charts/`) by its path in the site."""
+    """Every file of a report's site (pages, `.pages.json`, `.charts/`) by its path in the site; not the
+    record that names the site's folder as the report's own."""
     site = out.resolve()
-    return {p.relative_to(site): p for p in site.rglob("*") if p.is_file()}
+    return {p.relative_to(site): p for p in site.rglob("*") if p.is_file() and p.name != OWNER_FILE}
 
 
 def _planned_paths(monkeypatch) -> list[str]:
@@ -353,15 +375,59 @@ def test_report_links_resolve_to_files_in_the_raw_folder(site):
         assert (page_dir / href).resolve() == (RAW / Path(href).name).resolve()
 
 
+def _age(path: Path) -> None:
+    os.utime(path, (time.time() - 2 * STALE_AFTER_S,) * 2, follow_symlinks=False)
+
+
 def test_folders_left_by_killed_report_builds_are_removed_once_old(tmp_path):
     out = tmp_path / "report"
-    old, young, other = tmp_path / ".report-20260101T000000-1", tmp_path / ".report-20260101T000000-2", tmp_path / "x"
-    for folder in (old, young, other):
-        folder.mkdir()
-    os.utime(old, (time.time() - 2 * STALE_AFTER_S,) * 2)
-    os.utime(other, (time.time() - 2 * STALE_AFTER_S,) * 2)
+    old, young = report_module._new_building_dir(out), report_module._new_building_dir(out)
+    assert (old / OWNER_FILE).read_text(encoding="utf-8") == f"written by indicators report as {old.name}\n"
+    # a user's folders beside the report, old, with names like the report's own: none is ever removed
+    backup = tmp_path / ".report-backup"  # a folder of one's own
+    copy = tmp_path / ".report-20260101T000000-1-abcdefgh"  # a copy of a build folder, its record included
+    renamed = tmp_path / ".report-20250101T000000-7-zzzzzzzz"  # a build folder renamed by hand
+    shutil.copytree(old, copy)
+    shutil.copytree(old, renamed)
+    backup.mkdir()
+    (backup / "notes.txt").write_text("keep")
+    unrecorded = tmp_path / ".report-20260101T000000-2-abcdefgh"  # named like one, never recorded
+    unrecorded.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / OWNER_FILE).write_text(f"written by indicators report as {old.name}\n")
+    linked = tmp_path / ".report-20260101T000000-3-abcdefgh"  # a symlink to a folder of one's own
+    linked.symlink_to(elsewhere)
+    for path in (old, backup, copy, renamed, unrecorded, elsewhere, linked):
+        _age(path)
     remove_stale_builds(out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "x"]
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {p.name for p in (young, backup, copy, renamed, unrecorded, elsewhere, linked)}
+    assert (backup / "notes.txt").read_text() == "keep" and (elsewhere / OWNER_FILE).exists()
+
+
+def test_a_report_never_removes_a_users_folder_beside_it(small_warehouse, tmp_path):
+    out = tmp_path / "outlink"
+    backup = tmp_path / ".outlink-backup-2025"
+    backup.mkdir()
+    (backup / "index.html").write_text("my own copy")
+    _age(backup)
+    first = build_report(small_warehouse, out, RAW, workers=1)
+    site = out.resolve()
+    assert (site / OWNER_FILE).read_text(encoding="utf-8") == f"written by indicators report as {site.name}\n"
+    # the user points the report at a folder of their own, named like a site; the next build replaces the
+    # link, and leaves that folder alone
+    mine = tmp_path / ".outlink-20250101T000000-1-abcdefgh"
+    shutil.copytree(site, mine)
+    _age(mine)
+    out.unlink()
+    out.symlink_to(mine.name)
+    _age(site)
+    second = build_report(small_warehouse, out, RAW, workers=1)
+    assert second.pages == first.pages and out.resolve() != mine
+    assert (backup / "index.html").read_text() == "my own copy" and (mine / "index.html").is_file()
+    assert not site.exists()  # the site it wrote, unlinked a build ago and old enough, is gone
+    assert sorted(p.name for p in tmp_path.glob(".outlink*")) == sorted([backup.name, mine.name, out.resolve().name])
 
 
 def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from pdfminer.high_level import extract_text
@@ -144,3 +145,52 @@ def test_quality_page(site, browser, screenshots):
     assert len(rows) == 108
     assert browser.find_element(By.ID, "osakra").text == "Osäkra rader (108)"
     browser.save_screenshot(str(screenshots / "report-quality.png"))
+
+
+@pytest.fixture(scope="module")
+def odd_names(tmp_path_factory):
+    """A report of raw files whose names hold '?', '#', '%' and spaces, in a folder with a space."""
+    from pipeline.cli import run_build
+    from pipeline.report.site import build_report
+
+    from .build_helpers import settings_for, write_t1_report
+
+    base = tmp_path_factory.mktemp("odd names")
+    raw = base / "raw files"
+    raw.mkdir()
+    pdf = raw / "Östermalm q?x #2 pct%41.pdf"
+    shutil.copy(RAW / "004_05871d331dd0cb08.pdf", pdf)
+    txt = write_t1_report(
+        raw / "Farsta t1?#%41 2015.txt", "Farsta", 2015, ["Antal provhushåll i test\t12\t10\t\t\t\tTertial 1 2015"]
+    )
+    warehouse = base / "wh" / "indicators.duckdb"
+    ok, summary, _ = run_build(settings_for(raw, warehouse))
+    assert ok and summary["reports_loaded"] == 2
+    return build_report(warehouse, base / "wh" / "report", raw, workers=1).out_dir, pdf, txt
+
+
+def _followed(browser, link) -> Path:
+    """Follow a link as a reader does; gives the file the browser opened."""
+    href = link.get_attribute("href")
+    link.click()
+    url = urlsplit(browser.current_url)
+    assert url.scheme == "file" and browser.current_url.startswith(href.split("#")[0])
+    return Path(unquote(url.path))
+
+
+def test_links_to_files_with_odd_names_open_those_files(odd_names, browser):
+    out, pdf, txt = odd_names
+    _open(browser, out / "stadsdelar" / "farsta.html")
+    link = browser.find_element(By.XPATH, "//table//a[contains(@class, 'num') and normalize-space(.)='12']")
+    assert "%3F%23%2541" in link.get_attribute("href")
+    assert _followed(browser, link) == txt
+    assert "Tertialrapport 1 2015" in browser.find_element(By.TAG_NAME, "body").text  # the file's own text
+
+    _open(browser, out / "stadsdelar" / "ostermalm.html")
+    card = browser.find_element(By.CSS_SELECTOR, f'.card[data-indicator="{ANDEL_BARN}"]')
+    link = card.find_element(By.XPATH, ".//table//a[normalize-space(.)='0,45\u00a0%']")
+    href = link.get_attribute("href")
+    page = int(href.rpartition("#page=")[2])
+    assert "%3Fx%20%232%20pct%2541.pdf#page=" in href
+    assert _followed(browser, link) == pdf
+    assert "0,45" in extract_text(pdf, page_numbers=[page - 1])

@@ -12,6 +12,7 @@ import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
@@ -83,10 +84,15 @@ def met_text(met: bool | None, better: str | None) -> str:
 
 
 def source_href(report_file: str | None, page: int | None, raw_dir: Path, page_dir: Path) -> str | None:
-    """A link from a page in `page_dir` to the report file in the raw folder, at its page for a PDF."""
+    """A link from a page in `page_dir` to the report file in the raw folder, at its page for a PDF.
+
+    Each segment of the path is percent-encoded: a file name is any text, and '?', '#', '%' or a space in
+    it would otherwise end the path, start a fragment or be read as an escape ("q?x.pdf", "pct%41.txt").
+    """
     if not report_file:
         return None
-    href = Path(os.path.relpath(raw_dir / report_file, page_dir)).as_posix()
+    relative = Path(os.path.relpath(raw_dir / report_file, page_dir)).as_posix()
+    href = "/".join(quote(segment, safe="") for segment in relative.split("/"))
     if page is not None and report_file.lower().endswith(".pdf"):
         href += f"#page={page}"
     return href

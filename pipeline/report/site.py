@@ -28,8 +28,11 @@ pipeline/report/pages.py; this module draws, reuses, writes and publishes.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -54,6 +57,10 @@ from pipeline.report.pages import Page, plan_site, site_version
 from pipeline.warehouse.load import connect_read_only
 
 STALE_AFTER_S = 3600
+# In each folder this module makes: which folder it is, so only those are ever removed (see _is_site_folder)
+OWNER_FILE = ".report-folder"
+OWNER_LINE = "written by indicators report as"
+_BUILD_NAME = re.compile(r"-\d{8}T\d{6}-\d+-[a-z0-9_]{8}")  # after ".<out name>": time, pid, mkdtemp's part
 PAGES_FILE = ".pages.json"  # in a site folder: each page's fingerprint and the charts it shows
 CHARTS_DIR = ".charts"  # in a site folder: the SVG of each page's charts, one JSON file per page
 
@@ -244,40 +251,68 @@ def build_site(
 
 
 def _new_building_dir(out_dir: Path) -> Path:
-    """A fresh sibling folder for one build's pages: unique even for two builds in the same second."""
+    """A fresh sibling folder for one build's pages: unique even for two builds in the same second, and
+    recorded as this module's own by its OWNER_FILE."""
     prefix = f".{out_dir.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
     path.chmod(0o755)  # mkdtemp makes it private; a report is for anyone who may read the warehouse
+    (path / OWNER_FILE).write_text(_owner_record(path), encoding="utf-8")
     return path
 
 
+def _owner_record(path: Path) -> str:
+    """What OWNER_FILE says in a folder this module made: the folder's own name, so a copy of a site
+    under another name (a user's backup) is not taken for one."""
+    return f"{OWNER_LINE} {path.name}\n"
+
+
 def publish_site(site_dir: Path, out_dir: Path) -> None:
-    """Make out_dir point at site_dir with one atomic rename of a symlink; remove the site it replaced.
+    """Make out_dir point at site_dir with one atomic rename of a symlink; remove the site it replaced
+    when this module wrote it.
 
     out_dir is a symlink to a sibling folder, so a reader sees the whole old report or the whole new one.
     """
     previous = out_dir.resolve() if out_dir.is_symlink() else None
-    link = out_dir.parent / f".{out_dir.name}.link-{os.getpid()}"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(site_dir.name)
+    link = _new_link(out_dir, site_dir.name)
     os.replace(link, out_dir)
     if previous is not None and previous != site_dir.resolve() and _is_site_folder(previous, out_dir):
         shutil.rmtree(previous, ignore_errors=True)
 
 
+def _new_link(out_dir: Path, target: str) -> Path:
+    """A new symlink beside out_dir, under a name nothing has (never one that is there already)."""
+    while True:
+        link = out_dir.parent / f".{out_dir.name}.link-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            link.symlink_to(target)
+            return link
+        except FileExistsError:
+            continue
+
+
 def _is_site_folder(path: Path, out_dir: Path) -> bool:
-    """A folder this module wrote for out_dir (never whatever else a symlink may point at)."""
-    return path.parent == out_dir.parent.resolve() and path.name.startswith(f".{out_dir.name}-")
+    """A folder this module made for out_dir: a real folder beside it, named as _new_building_dir names
+    them, holding the OWNER_FILE written there for that name (never whatever else a symlink may point
+    at, nor a user's folder of a similar name)."""
+    if path.parent != out_dir.parent.resolve() or not _BUILD_NAME.fullmatch(path.name.removeprefix(f".{out_dir.name}")):
+        return False
+    if path.is_symlink() or not path.is_dir():
+        return False
+    owner = path / OWNER_FILE
+    try:
+        return not owner.is_symlink() and owner.read_text(encoding="utf-8") == _owner_record(path)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def remove_stale_builds(out_dir: Path, older_than_s: float = STALE_AFTER_S) -> None:
     """Folders of earlier builds that died before their swap: not linked, never read. Young ones may be
-    another build's work in progress."""
+    another build's work in progress. Only folders this module made and recorded as its own go."""
+    parent = out_dir.parent.resolve()
     current = out_dir.resolve() if out_dir.is_symlink() else None
     now = time.time()
-    for path in out_dir.parent.glob(f".{out_dir.name}-*"):
-        if path.is_dir() and path.resolve() != current and now - path.stat().st_mtime > older_than_s:
+    for path in parent.glob(f".{glob.escape(out_dir.name)}-*"):
+        if path != current and _is_site_folder(path, out_dir) and now - path.lstat().st_mtime > older_than_s:
             shutil.rmtree(path, ignore_errors=True)
 
 
