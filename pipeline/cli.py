@@ -132,6 +132,33 @@ def _published(result, settings: BuildSettings) -> tuple[dict[str, int], list]:
     return summary, errors
 
 
+# The summary names each rejected file, up to a point: many files rejected for one reason (a folder of
+# empty files, of copies) are one line, and past REJECTED_LINES lines the rest are counted.
+GROUP_FROM = 4  # files rejected in one stage for one reason: from this many, one line with a count
+NAMES_SHOWN = 3
+REJECTED_LINES = 20
+
+
+def rejected_lines(rejected: list) -> list[str]:
+    """Lines of the summary for the files not loaded; load_errors keeps every one."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in rejected:
+        groups.setdefault((e.stage, e.reason), []).append(e.file)
+    lines, counted = [], 0
+    for (stage, reason), files in groups.items():
+        if len(lines) >= REJECTED_LINES:
+            break
+        counted += len(files)
+        if len(files) < GROUP_FROM:
+            lines += [f"  rejected {file} [{stage}]: {reason}" for file in files]
+            continue
+        names = ", ".join(files[:NAMES_SHOWN])
+        lines.append(f"  rejected {len(files):,} files [{stage}]: {reason} ({names}, …; all in load_errors)")
+    if counted < len(rejected):
+        lines.append(f"  rejected {len(rejected) - counted:,} more files for other reasons (all in load_errors)")
+    return lines
+
+
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
     if summary.get("up_to_date"):
         print(f"warehouse up to date: {warehouse} (no report, manifest or code changed since it was built)")
@@ -156,8 +183,8 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         print("  checks that warned: select * from validation_results where not success")
     rejected = [e for e in errors if not e.reason.startswith("warning:")]
     warnings = [e for e in errors if e.reason.startswith("warning:")]
-    for e in rejected:
-        print(f"  rejected {e.file} [{e.stage}]: {e.reason}")
+    for line in rejected_lines(rejected):
+        print(line)
     if warnings:
         print(f"  {len(warnings)} parse warnings (see table load_errors)")
 

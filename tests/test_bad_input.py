@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-from pipeline.cli import run_build
+from pipeline.cli import main, rejected_lines, run_build
+from pipeline.common.models import LoadError
 from pipeline.sources.discover import MANIFEST_FIELDS
 
 from .build_helpers import make_pdf, make_raw, query, sample_name, settings_for, write_t1_report
@@ -142,3 +143,43 @@ def test_every_reason_is_in_the_warehouse_and_the_gate_passed(build):
     assert set(reasons) <= stored
     assert summary["checks_failed_blocking"] == 0
     assert query(wh, "select count(*) from validation_results where blocking and not success") == [(0,)]
+
+
+def test_thousands_of_empty_files_are_each_empty_and_one_line_of_the_summary(tmp_path, capsys):
+    raw = make_raw(tmp_path / "raw", "004")
+    for i in range(3000):
+        (raw / f"e{i:06d}.txt").touch()
+    for name in ("blank.txt", "spaces.pdf"):
+        (raw / name).write_bytes(b" \n\t\r\n  ")
+    for i in range(5):
+        shutil.copy(raw / sample_name("004"), raw / f"copy{i}.txt")
+    wh = tmp_path / "wh" / "indicators.duckdb"
+    assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "  files rejected     3007" in out and "  reports loaded     1" in out
+    assert [line for line in out if line.startswith("  rejected")] == [
+        "  rejected blank.txt [discover]: empty file (only white space)",  # one reason's files together
+        "  rejected spaces.pdf [discover]: empty file (only white space)",
+        "  rejected 5 files [discover]: same content as 004_05871d331dd0cb08.txt; loaded once "
+        "(copy0.txt, copy1.txt, copy2.txt, …; all in load_errors)",
+        "  rejected 3,000 files [discover]: empty file (e000000.txt, e000001.txt, e000002.txt, …; all in load_errors)",
+    ]
+    # every file is in load_errors with its own row; the report loads whole
+    empty = query(wh, "select file from load_errors where stage = 'discover' and reason = 'empty file' order by file")
+    assert [f for (f,) in empty] == [f"e{i:06d}.txt" for i in range(3000)]
+    assert query(wh, "select count(*) from load_errors") == [(3007,)]
+    assert query(wh, "select outcome, target from indicator_values where indicator_as_printed = 'Sjukfrånvaro'") == [
+        (5.7, 6.0)
+    ]
+
+
+def test_the_summary_counts_rejected_files_past_twenty_lines():
+    rejected = [LoadError(f"f{i:02d}.txt", "extract", f"not UTF-8 text (byte {i}: b'\\xe9')") for i in range(30)]
+    rejected += [LoadError(f"g{i}.txt", "discover", "empty file") for i in range(4)]
+    lines = rejected_lines(rejected)
+    assert lines[0] == "  rejected f00.txt [extract]: not UTF-8 text (byte 0: b'\\xe9')"
+    assert len(lines) == 21 and lines[19].startswith("  rejected f19.txt [extract]")
+    assert lines[20] == "  rejected 14 more files for other reasons (all in load_errors)"
+    assert rejected_lines(rejected[-4:]) == [
+        "  rejected 4 files [discover]: empty file (g0.txt, g1.txt, g2.txt, …; all in load_errors)"
+    ]

@@ -4,10 +4,10 @@ Takes a folder, gives SourceFiles (path, name, content hash, kind) in name order
 entries (optional `manifest.csv` in the folder: file -> district, report_type, year, tertial,
 org_unit) and LoadErrors for entries that are not used, each with its reason: not a report (unknown
 extension), not a regular file (a folder, a FIFO, a device: never opened), a link to nothing or to
-somewhere outside the folder (never followed). A file with the same content as another is loaded
-once; the duplicate is reported by name. Names are kept in a printable form (`printable_name`), so
-a name with bytes that are not UTF-8, or with control characters, is loaded and reported like any
-other. Hidden entries (a leading dot) are left alone.
+somewhere outside the folder (never followed), empty (no bytes, or only white space). A file with
+the same content as another is loaded once; the duplicate is reported by name. Names are kept in a
+printable form (`printable_name`), so a name with bytes that are not UTF-8, or with control
+characters, is loaded and reported like any other. Hidden entries (a leading dot) are left alone.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ REPORT_SUFFIXES = {".txt": "txt", ".pdf": "pdf"}
 IGNORED_NAMES = {MANIFEST_NAME, "README.md", ".gitkeep"}
 MANIFEST_MAX_BYTES = 10 << 20  # a manifest is a few lines per report
 _HASH_CHUNK = 1 << 20
+EMPTY_FILE = "empty file"
 # Opened without following a final link and without blocking (a FIFO that slipped in must not hang).
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
@@ -93,15 +94,26 @@ def sha256_of(path: Path | str) -> str:
     return _hash_regular(path)[0]
 
 
-def _hash_regular(path: Path | str) -> tuple[str, int]:
-    """Content hash and size of a regular file, read through one descriptor checked to be one."""
+def _hash_regular(path: Path | str) -> tuple[str, int, bool]:
+    """Content hash and size of a regular file, read through one descriptor checked to be one, and
+    whether it holds nothing but white space."""
     digest = hashlib.sha256()
     size = 0
+    blank = True
     with os.fdopen(_open_regular(path), "rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    return digest.hexdigest(), size
+            blank = blank and not chunk.strip()
+    return digest.hexdigest(), size, blank
+
+
+def _empty(size: int, blank: bool) -> str | None:
+    """Why a file with no content is rejected; None for one with content. Before the duplicate check:
+    empty files all have the same content, and each is empty, not a copy of the first."""
+    if size == 0:
+        return EMPTY_FILE
+    return f"{EMPTY_FILE} (only white space)" if blank else None
 
 
 def read_manifest(raw_dir: Path, names: set[str] | None = None) -> tuple[dict[str, dict[str, str]], list[LoadError]]:
@@ -173,9 +185,12 @@ def discover_reports(raw_dir: str | Path) -> Discovery:
             result.errors.append(LoadError(name, "discover", f"not a report file (extension {suffix or 'none'})"))
             continue
         try:
-            digest, size = _hash_regular(path)
+            digest, size, blank = _hash_regular(path)
         except (NotRegular, OSError) as exc:
             result.errors.append(LoadError(name, "discover", _reason(exc)))
+            continue
+        if empty := _empty(size, blank):
+            result.errors.append(LoadError(name, "discover", empty))
             continue
         if digest in seen:
             result.errors.append(LoadError(name, "discover", f"same content as {seen[digest]}; loaded once"))
