@@ -224,8 +224,12 @@ def build_candidate(
             _load_whole(con, tmp, params)
         con.execute("INSERT INTO build_state VALUES (?, ?)", [CODE_KEY, CODE_VERSION])
         errors = sorted((e.file, e.stage, e.reason) for e in load_errors)
-        if errors:
-            con.executemany("INSERT INTO load_errors VALUES (?, ?, ?)", errors)
+        if errors:  # one statement of three lists: a row at a time, 100,000 empty files took minutes
+            con.execute(
+                "INSERT INTO load_errors SELECT * FROM "
+                "(SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))",
+                [list(column) for column in zip(*errors, strict=True)],
+            )
         if summary:
             con.executemany("INSERT INTO build_summary VALUES (?, ?)", sorted(summary.items()))
         con.execute("CHECKPOINT wh")
