@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
-from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable, header_cell_starts
+from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
     Row,
@@ -48,7 +48,9 @@ from pipeline.pdf.cells import (
     starts_table_header,
     vocabulary_key,
 )
+from pipeline.pdf.drawing import Box, Drawing
 from pipeline.pdf.glyphs import Glyph, RawPage, Segment, read_raw_pages
+from pipeline.pdf.header import header_block, header_cell_starts
 from pipeline.pdf.lines import Line, group_into_lines
 from pipeline.pdf.ruled import find_grids, split_glyphs_by_grid, table_from_grid
 
@@ -115,6 +117,7 @@ class Page:
     glyphs: list[Glyph]
     horizontals: list[Segment]
     verticals: list[Segment]
+    boxes: list[Box] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     body: list[Line] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
@@ -127,7 +130,7 @@ class Page:
 def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
     """A RawPage as Glyphs and Segments. `space_ems` (font -> width of its space, in em) grows as
     spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed."""
-    number, width, height, chars, horizontals, verticals = raw
+    number, width, height, chars, horizontals, verticals, fills = raw
     for text, font, x0, x1, _, _, size in chars:
         if text == " " and size and font not in space_ems:
             space_ems[font] = (x1 - x0) / size
@@ -136,7 +139,15 @@ def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
         if text:
             size = size or 1.0
             glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
-    return Page(number, width, height, glyphs, [Segment(*s) for s in horizontals], [Segment(*s) for s in verticals])
+    return Page(
+        number,
+        width,
+        height,
+        glyphs,
+        [Segment(*s) for s in horizontals],
+        [Segment(*s) for s in verticals],
+        [Box(*box) for box in fills],
+    )
 
 
 def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
@@ -145,17 +156,28 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
     items: list[Item] = list(page.tables)
     first_body_top = min((line.top for line in page.body), default=page.height)
     table_above = any(table.top < first_body_top for table in page.tables)
+    drawing = Drawing(page.horizontals, page.boxes)
+    blocks = header_blocks(page.body, drawing)
     open_table: BorderlessTable | None = None
-    for index, line in enumerate(page.body):
+    index = 0
+    while index < len(page.body):
+        line = page.body[index]
+        if index in blocks:
+            if open_table is not None:
+                items.append(open_table.to_table())
+            anchor, last = blocks[index]
+            block = page.body[index:last]
+            open_table = BorderlessTable.from_header(block, page.body[anchor], page.number, page.body[last:], drawing)
+            index = last
+            continue
+        index += 1
         if open_table is not None and open_table.accept(line):
             continue
         if open_table is not None:
             items.append(open_table.to_table())
             open_table = None
-        if starts_table_header(line.text) and len(header_cell_starts(line)) >= 2:
-            open_table = BorderlessTable.from_header(line, page.number, page.body[index + 1 :])
-        elif index == 0 and carried is not None and not table_above and carried.fits(line):
-            open_table = carried.carried_to(page.number)
+        if index == 1 and carried is not None and not table_above and carried.fits(line):
+            open_table = carried.carried_to(page.number, drawing)
             open_table.add_row(line)
         else:
             items.append(BodyLine(line, page.number))
@@ -167,6 +189,21 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
     items.sort(key=lambda item: item.top)
     page.items = items
     return carry_on
+
+
+def header_blocks(lines: list[Line], drawing: Drawing) -> dict[int, tuple[int, int]]:
+    """The table headers among a page's lines: first line -> ("Indikator" line, end), so that
+    lines[first:end] is one header (header.py)."""
+    blocks: dict[int, tuple[int, int]] = {}
+    taken = 0
+    for index, line in enumerate(lines):
+        if index < taken or not starts_table_header(line.text) or len(header_cell_starts(line)) < 2:
+            continue
+        first, end = header_block(lines, index, drawing)
+        first = max(first, taken)
+        blocks[first] = (index, end)
+        taken = end
+    return blocks
 
 
 # ---------------------------------------------------------------------------------------------
