@@ -125,9 +125,7 @@ def stacked_columns(block: list[Line], anchor: Line) -> list[list[tuple[float, f
                     wide.add(id(other))
     if wide:
         rows = [
-            [
-                (w[0].x0, ink_extent(w)[1], w) for p in row for w in (split_words(p[2]) if id(p) in wide else [p[2]])
-            ]
+            [(w[0].x0, ink_extent(w)[1], w) for p in row for w in (split_words(p[2]) if id(p) in wide else [p[2]])]
             for row in rows
         ]
         columns = cluster(rows)
