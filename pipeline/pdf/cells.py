@@ -99,8 +99,10 @@ def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
     """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
     if vocabulary_key(head + tail) in vocabulary:
         return True
-    if is_vocabulary_word(head, vocabulary) and tail[:1].isdigit():
-        return False  # a whole word, then a number: "Tertial" / "2 2021"
+    if is_vocabulary_word(head, vocabulary):
+        return False  # a whole word, then a number or another word: "Tertial" / "2 2021", "Utfall" / "män/"
+    if head[-1:].isdigit() and not tail[:1].isdigit():
+        return False  # a number, then its unit: "92,23" / "%"
     # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
     return not is_vocabulary_word(tail, vocabulary)
 

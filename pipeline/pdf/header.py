@@ -78,7 +78,7 @@ def header_block(lines: list[Line], index: int, drawing: Drawing) -> tuple[int, 
     def joins(line: Line, upper: Line, lower: Line, below: bool) -> bool:
         if abs(line.size - anchor.size) > HEADER_SIZE_TOLERANCE or line.x0 <= name_end or line.x1 > right:
             return False
-        if not (-1.0 <= lower.top - upper.bottom <= gap) or drawing.separates(upper.bottom, lower.top, line.x0):
+        if lower.top - upper.bottom > gap or drawing.separates(upper.bottom, lower.top, line.x0):
             return False
         return not (below and VALUE_TEXT.search(line.text))
 
