@@ -24,7 +24,7 @@ HEADER_LINE_GAP_EM = 0.6
 # Text of another size than the header's is not part of it.
 HEADER_SIZE_TOLERANCE = 0.6
 # A header line ends at most this far right of the "Indikator" line's end.
-HEADER_OVERHANG_EM = 2.0
+HEADER_OVERHANG_EM = 5.0
 # Text inside a drawn cell may reach this far past its edge (rounding, a border's width).
 CELL_EDGE_TOLERANCE = 1.0
 
