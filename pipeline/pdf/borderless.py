@@ -44,6 +44,9 @@ BORDERLESS_WRAP_GAP_EM = 0.35
 WRAP_SLACK_EM = 0.1
 # ... and that space is never taken for more than this.
 MAX_WRAP_GAP_EM = 0.6
+# Tables without borders: a table that has drawn an edge between two rows at least this often, and
+# never left one out, draws one between every two rows: lines with none between them are one row.
+MIN_RULED_BOUNDARIES = 2
 # Tables without borders: a cell whose last line ends this close to its column edge may go on below.
 NEAR_FULL_EM = 1.0
 # Tables without borders: text of another size than the table's is not part of it.
@@ -120,6 +123,9 @@ class BorderlessTable:
     wrap_gap: float = 0.0
     # rules and shaded boxes the page draws: a drawn edge between two lines ends a row
     drawing: Drawing = field(default_factory=lambda: Drawing([], []))
+    # how many boundaries between two rows had a drawn edge, and how many had none
+    ruled: int = 0
+    unruled: int = 0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
 
@@ -157,6 +163,8 @@ class BorderlessTable:
             text_right=self.text_right,
             wrap_gap=self.wrap_gap,
             drawing=drawing,
+            ruled=self.ruled,
+            unruled=self.unruled,
         )
 
     def to_table(self) -> Table:
@@ -194,6 +202,11 @@ class BorderlessTable:
         return not any(self.crosses_columns(word) for word in line.words)
 
     def add_row(self, line: Line, full_width: bool = False) -> None:
+        if len(self.rows) > 1:  # a boundary between two rows below the header: is it drawn?
+            if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
+                self.ruled += 1
+            else:
+                self.unruled += 1
         if full_width or FULL_WIDTH_ROW.match(line.text):
             cells = [Cell([line], inner_right=self.right)]
         else:
@@ -222,15 +235,20 @@ class BorderlessTable:
             return False
         if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
             return False  # a rule or the edge of a shaded row between them
+        if self.ruled >= MIN_RULED_BOUNDARIES and not self.unruled:
+            return True  # the table draws an edge between every two rows, and there is none here
+        columns = self.line_columns(line)
         if len(row.cells) == 1:
             # A comment row: its label may stand on a line of its own and its text run over several
             # paragraphs; a line close below, starting where the comment starts, in one piece, is more
-            # of it (a new indicator row has cells in the value columns).
+            # of it (a new indicator row has cells in the value columns; a line of values alone at
+            # the foot of a page is a row whose name went on to the next page).
             cell = row.cells[0]
+            if 0 not in columns or (len(columns) > 1 and len(line.chunks) > 1 and self.fits(line)):
+                return False
             return self.may_go_on(cell) or (
                 len(line.chunks) == 1 and abs(line.x0 - cell.lines[0].x0) <= COLUMN_ALIGN_TOLERANCE
             )
-        columns = self.line_columns(line)
         if 0 not in columns:
             return True
         # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),

@@ -302,7 +302,10 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
     # the rest of a broken row has nothing in the name column but text in others, or the rest of
     # the name (a name starts with a capital)
     if upper.cells[0].is_empty:
-        return False
+        # values alone at the foot of a page, the name (and the other cells) at the top of the next
+        return not lower.cells[0].is_empty and not any(
+            not a.is_empty and not b.is_empty for a, b in zip(upper.cells, lower.cells, strict=True)
+        )
     return lower.cells[0].is_empty or lower.cells[0].text()[:1].islower()
 
 
