@@ -8,6 +8,7 @@ table still open at the foot of a page may go on at the top of the next.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -47,6 +48,11 @@ MAX_WRAP_GAP_EM = 0.6
 # Tables without borders: a table that has drawn an edge between two rows at least this often, and
 # never left one out, draws one between every two rows: lines with none between them are one row.
 MIN_RULED_BOUNDARIES = 2
+# Tables without borders: a line at least this much closer to the line above than any two rows of
+# the table are to each other is of the same row (cell padding puts space between rows).
+DISTINCT_ROW_GAP_EM = 0.2
+# Tables without borders: a line that reaches this far up into the line above is of the same row.
+LINE_OVERLAP = 0.5
 # Tables without borders: a cell whose last line ends this close to its column edge may go on below.
 NEAR_FULL_EM = 1.0
 # Tables without borders: text of another size than the table's is not part of it.
@@ -119,6 +125,8 @@ class BorderlessTable:
     text_right: list[float] = field(default_factory=list)
     # the largest space seen between two rows (cell padding, rules): a larger one ends the table
     row_gap: float = 0.0
+    # the least space seen between two rows
+    tightest_row_gap: float = math.inf
     # the most space between two lines of one wrapped cell (the table's line spacing)
     wrap_gap: float = 0.0
     # rules and shaded boxes the page draws: a drawn edge between two lines ends a row
@@ -165,6 +173,7 @@ class BorderlessTable:
             drawing=drawing,
             ruled=self.ruled,
             unruled=self.unruled,
+            tightest_row_gap=self.tightest_row_gap,
         )
 
     def to_table(self) -> Table:
@@ -237,6 +246,8 @@ class BorderlessTable:
             return False  # a rule or the edge of a shaded row between them
         if self.ruled >= MIN_RULED_BOUNDARIES and not self.unruled:
             return True  # the table draws an edge between every two rows, and there is none here
+        if line.top < self.last_bottom - LINE_OVERLAP:
+            return True  # lines of two rows never overlap; vertically centred cells of one row do
         columns = self.line_columns(line)
         if len(row.cells) == 1:
             # A comment row: its label may stand on a line of its own and its text run over several
@@ -264,6 +275,8 @@ class BorderlessTable:
         first = line.text.lstrip()[:1]
         if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
             return True
+        if line.top - self.last_bottom + DISTINCT_ROW_GAP_EM * self.size <= self.tightest_row_gap:
+            return True  # much closer than any two rows of the table: a line of the same row
         return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
 
     def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
@@ -322,6 +335,7 @@ class BorderlessTable:
             return False
         if self.fits(line):
             self.row_gap = max(self.row_gap, gap)
+            self.tightest_row_gap = min(self.tightest_row_gap, gap)
             self.add_row(line)
             return True
         if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
