@@ -41,6 +41,7 @@ from pipeline.common.models import TextLine
 from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
+    Cell,
     Row,
     Table,
     Vocabulary,
@@ -279,7 +280,7 @@ def same_columns(upper: Table, lower: Table) -> bool:
 
 def append_continuation(table: Table, continuation: Table) -> None:
     rows = continuation.rows
-    if rows and table.rows and rows[0].text() == table.rows[0].text():
+    if rows and table.rows and same_text(rows[0], table.rows[0]):
         rows = rows[1:]  # the header row repeated on the new page
     if rows and table.rows and row_goes_on(table.rows[-1], rows[0]):
         for cell, more in zip(table.rows[-1].cells, rows[0].cells, strict=True):
@@ -287,6 +288,12 @@ def append_continuation(table: Table, continuation: Table) -> None:
         rows = rows[1:]
     table.rows.extend(rows)
     table.bottom = continuation.bottom
+
+
+def same_text(one: Row, other: Row) -> bool:
+    """The same text, white space aside (a header cell's wrapped words join by the document's
+    vocabulary, which is not known yet)."""
+    return "".join(one.text().split()) == "".join(other.text().split())
 
 
 def row_goes_on(upper: Row, lower: Row) -> bool:
@@ -306,7 +313,22 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
         return not lower.cells[0].is_empty and not any(
             not a.is_empty and not b.is_empty for a, b in zip(upper.cells, lower.cells, strict=True)
         )
-    return lower.cells[0].is_empty or lower.cells[0].text()[:1].islower()
+    if lower.cells[0].is_empty or lower.cells[0].text()[:1].islower():
+        return True
+    # a name alone (every row has values) whose first word would not have fitted after the name
+    # above: the rest of that name, from a producer that keeps no space where it wraps a line
+    return all(cell.is_empty for cell in lower.cells[1:]) and not fits_after(upper.cells[0], lower.cells[0])
+
+
+def fits_after(upper: Cell, lower: Cell) -> bool:
+    """Would the first word of `lower` have fitted after the last line of `upper`, in its cell?"""
+    last, first = upper.lines[-1], lower.lines[0]
+    word = next((w for w in first.words), None)
+    if word is None:
+        return True
+    inked = [g for g in word if not g.is_space]
+    width = inked[-1].x1 - inked[0].x0 if inked else 0.0
+    return last.x1 + last.glyphs[-1].space + width <= upper.inner_right + FULL_LINE_SLACK
 
 
 class DocumentWords(set):
