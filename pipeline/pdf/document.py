@@ -75,6 +75,8 @@ PAGE_NUMBER_LINE = re.compile(
     r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
 )
 
+# A page's printed number is at most this far from its place in the file (covers, contents pages).
+PAGE_NUMBER_OFFSET = 10
 # Column separators of two table parts on consecutive pages differ by less than this if they are the
 # same table.
 COLUMN_MATCH_TOLERANCE = 2.0
@@ -238,7 +240,9 @@ def drop_running_lines(pages: list[Page]) -> None:
         if not page.in_margin(line) or starts_table_header(line.text):
             return False
         if PAGE_NUMBER_LINE.match(line.text.strip()):
-            return True
+            # a page number, unless it is far from the page's own ("2014" wrapped under a table
+            # cell at the foot of a page)
+            return abs(int(re.search(r"\d+", line.text).group()) - page.number) <= PAGE_NUMBER_OFFSET
         pages_here = {
             number for number, top in seen[running_key(line.text)] if abs(top - line.top) <= RUNNING_LINE_Y_TOLERANCE
         }
