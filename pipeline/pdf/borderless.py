@@ -248,6 +248,9 @@ class BorderlessTable:
             return True  # the table draws an edge between every two rows, and there is none here
         if line.top < self.last_bottom - LINE_OVERLAP:
             return True  # lines of two rows never overlap; vertically centred cells of one row do
+        gap = line.top - self.last_bottom
+        if self.tightest_row_gap < math.inf and gap + DISTINCT_ROW_GAP_EM * self.size <= self.tightest_row_gap:
+            return True  # much closer than any two rows of the table: a line of the same row
         columns = self.line_columns(line)
         if len(row.cells) == 1:
             # A comment row: its label may stand on a line of its own and its text run over several
@@ -275,8 +278,6 @@ class BorderlessTable:
         first = line.text.lstrip()[:1]
         if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
             return True
-        if line.top - self.last_bottom + DISTINCT_ROW_GAP_EM * self.size <= self.tightest_row_gap:
-            return True  # much closer than any two rows of the table: a line of the same row
         return all(self.value_goes_on(row.cells[c], line, c) for c in columns - {0})
 
     def value_goes_on(self, cell: Cell, line: Line, column: int) -> bool:
