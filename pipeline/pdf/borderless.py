@@ -125,7 +125,7 @@ class BorderlessTable:
     text_right: list[float] = field(default_factory=list)
     # the largest space seen between two rows (cell padding, rules): a larger one ends the table
     row_gap: float = 0.0
-    # the least space seen between two rows
+    # the least space seen between two indicator rows
     tightest_row_gap: float = math.inf
     # the most space between two lines of one wrapped cell (the table's line spacing)
     wrap_gap: float = 0.0
@@ -275,6 +275,8 @@ class BorderlessTable:
             return False
         if columns == {0} or name.is_unfinished():
             return True
+        if all(cell.is_empty for cell in row.cells[1:]):
+            return True  # every row has values: a vertically centred row brings them below its first line
         first = line.text.lstrip()[:1]
         if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
             return True
@@ -336,7 +338,9 @@ class BorderlessTable:
             return False
         if self.fits(line):
             self.row_gap = max(self.row_gap, gap)
-            self.tightest_row_gap = min(self.tightest_row_gap, gap)
+            if len(self.rows) > 1 and len(self.rows[-1].cells) > 1 and not FULL_WIDTH_ROW.match(line.text):
+                # between two indicator rows (a header or a comment row may have padding of its own)
+                self.tightest_row_gap = min(self.tightest_row_gap, gap)
             self.add_row(line)
             return True
         if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
