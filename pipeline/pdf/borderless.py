@@ -8,14 +8,17 @@ table still open at the foot of a page may go on at the top of the next.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pipeline.pdf.cells import MARKER_GLYPHS, Cell, Row, Table, starts_table_header
+from pipeline.pdf.drawing import Drawing
 from pipeline.pdf.glyphs import Glyph
-from pipeline.pdf.lines import Line, split_words
+from pipeline.pdf.header import header_columns, ink_extent
+from pipeline.pdf.lines import Line
 
 # Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
 
@@ -37,38 +40,25 @@ ROW_GAP_FACTOR = 1.6
 # Tables without borders: a wrapped cell continues on a line at most this far below the previous one
 # (line spacing leaves ~0.15 em between lines; cell padding puts more between rows).
 BORDERLESS_WRAP_GAP_EM = 0.35
+# Tables without borders: a wrapped cell's lines may be this much further apart than the most space
+# measured between two lines of one cell of the table.
+WRAP_SLACK_EM = 0.1
+# ... and that space is never taken for more than this.
+MAX_WRAP_GAP_EM = 0.6
+# Tables without borders: a table that has drawn an edge between two rows at least this often, and
+# never left one out, draws one between every two rows: lines with none between them are one row.
+MIN_RULED_BOUNDARIES = 2
+# Tables without borders: a line at least this much closer to the line above than any two rows of
+# the table are to each other is of the same row (cell padding puts space between rows).
+DISTINCT_ROW_GAP_EM = 0.2
+# Tables without borders: a line that reaches this far up into the line above is of the same row.
+LINE_OVERLAP = 0.5
 # Tables without borders: a cell whose last line ends this close to its column edge may go on below.
 NEAR_FULL_EM = 1.0
 # Tables without borders: text of another size than the table's is not part of it.
 FONT_SIZE_TOLERANCE = 0.6
 
-# Words that start a header cell (capitalised), also where two header cells nearly touch; prefixes, as a
-# narrow cell breaks them ("Periode" / "ns", "Progn" / "os").
-HEADER_CELL_START = ("Period", "Utfall", "Progn", "Årsm", "Arsm", "KF", "Startdatum", "Slutdatum", "Avvikelse")
 FULL_WIDTH_ROW = re.compile(r"^(?:Kommentar|Analys)\b")
-
-
-def ink_extent(glyphs: list[Glyph]) -> tuple[float, float]:
-    """x0 and x1 of the glyphs, spaces at either end left out."""
-    first = next((g for g in glyphs if not g.is_space), glyphs[0])
-    last = next((g for g in reversed(glyphs) if not g.is_space), glyphs[-1])
-    return first.x0, last.x1
-
-
-def header_cell_starts(line: Line) -> list[float]:
-    """Where the header's cells start: at each piece of the line, and at each header keyword inside
-    a piece, since neighbouring header cells may nearly touch ("Perioden Perioden Årsmål")."""
-    starts: list[float] = []
-    for chunk in line.chunks:
-        for index, word in enumerate(split_words(chunk.glyphs)):
-            text = "".join(g.text for g in word).strip()
-            if index == 0 or (text[:1].isupper() and text.startswith(HEADER_CELL_START)):
-                starts.append(ink_extent(word)[0])
-            # cells with no gap at all between them: "PeriodenPrognos"
-            for at in range(1, min(len(word), len(text))):
-                if text[at - 1].islower() and text[at].isupper() and text[at:].startswith(HEADER_CELL_START):
-                    starts.append(word[at].x0)
-    return starts
 
 
 def quiet_runs(intervals: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[int, float, float]]:
@@ -135,25 +125,55 @@ class BorderlessTable:
     text_right: list[float] = field(default_factory=list)
     # the largest space seen between two rows (cell padding, rules): a larger one ends the table
     row_gap: float = 0.0
+    # the least space seen between two indicator rows
+    tightest_row_gap: float = math.inf
+    # the most space between two lines of one wrapped cell (the table's line spacing)
+    wrap_gap: float = 0.0
+    # rules and shaded boxes the page draws: a drawn edge between two lines ends a row
+    drawing: Drawing = field(default_factory=lambda: Drawing([], []))
+    # how many boundaries between two rows had a drawn edge, and how many had none
+    ruled: int = 0
+    unruled: int = 0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
 
     @classmethod
-    def from_header(cls, line: Line, page: int, below: list[Line]) -> BorderlessTable:
-        starts = header_cell_starts(line)
-        region = table_region(line, below)
-        right = max([line.x1, *(other.x1 for other in region)])
-        bounds = column_bounds(starts, right, line, region)
-        table = cls(starts, bounds, right=line.x1, size=line.size, page=page)
-        table.text_right = column_text_right(table, [line, *region])
+    def from_header(
+        cls, block: list[Line], anchor: Line, page: int, below: list[Line], drawing: Drawing
+    ) -> BorderlessTable:
+        """The table under the header lines `block` (its "Indikator" line is `anchor`), whose lines
+        that may follow are `below`."""
+        region = table_region(anchor, max(line.bottom for line in block), below)
+        right = max([line.x1 for line in block] + [other.x1 for other in region])
+        starts, bounds = header_columns(block, anchor, drawing, right)
+        if not bounds:
+            bounds = column_bounds(starts, right, block, region)
+        table = cls(starts, bounds, right=max(line.x1 for line in block), size=anchor.size, page=page, drawing=drawing)
+        table.text_right = column_text_right(table, [*block, *region])
         table.name_right = table.text_right[0] or table.column_right(0)
-        table.add_row(line)
+        measured = wrap_spacing(block, region) + WRAP_SLACK_EM * anchor.size
+        table.wrap_gap = max(BORDERLESS_WRAP_GAP_EM * anchor.size, measured)
+        table.add_row(block[0])
+        for line in block[1:]:
+            table.put_chunks(line, table.rows[-1].cells)
+            table.rows[-1].bottom = table.last_bottom = line.bottom
         return table
 
-    def carried_to(self, page: int) -> BorderlessTable:
+    def carried_to(self, page: int, drawing: Drawing) -> BorderlessTable:
         """The same columns, open for the table's rows on the next page."""
         return BorderlessTable(
-            self.starts, self.bounds, self.right, self.size, page, self.name_right, text_right=self.text_right
+            self.starts,
+            self.bounds,
+            self.right,
+            self.size,
+            page,
+            self.name_right,
+            text_right=self.text_right,
+            wrap_gap=self.wrap_gap,
+            drawing=drawing,
+            ruled=self.ruled,
+            unruled=self.unruled,
+            tightest_row_gap=self.tightest_row_gap,
         )
 
     def to_table(self) -> Table:
@@ -191,6 +211,11 @@ class BorderlessTable:
         return not any(self.crosses_columns(word) for word in line.words)
 
     def add_row(self, line: Line, full_width: bool = False) -> None:
+        if len(self.rows) > 1:  # a boundary between two rows below the header: is it drawn?
+            if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
+                self.ruled += 1
+            else:
+                self.unruled += 1
         if full_width or FULL_WIDTH_ROW.match(line.text):
             cells = [Cell([line], inner_right=self.right)]
         else:
@@ -215,17 +240,29 @@ class BorderlessTable:
         """Is `line` more wrapped text of the current row? Only if it is close below, and either it
         leaves the name column empty (every row has a name) or each cell it writes to was wrapped."""
         row = self.rows[-1]
-        if line.top - self.last_bottom > BORDERLESS_WRAP_GAP_EM * self.size:
+        if line.top - self.last_bottom > self.wrap_gap:
             return False
+        if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
+            return False  # a rule or the edge of a shaded row between them
+        if self.ruled >= MIN_RULED_BOUNDARIES and not self.unruled:
+            return True  # the table draws an edge between every two rows, and there is none here
+        if line.top < self.last_bottom - LINE_OVERLAP:
+            return True  # lines of two rows never overlap; vertically centred cells of one row do
+        gap = line.top - self.last_bottom
+        if self.tightest_row_gap < math.inf and gap + DISTINCT_ROW_GAP_EM * self.size <= self.tightest_row_gap:
+            return True  # much closer than any two rows of the table: a line of the same row
+        columns = self.line_columns(line)
         if len(row.cells) == 1:
             # A comment row: its label may stand on a line of its own and its text run over several
             # paragraphs; a line close below, starting where the comment starts, in one piece, is more
-            # of it (a new indicator row has cells in the value columns).
+            # of it (a new indicator row has cells in the value columns; a line of values alone at
+            # the foot of a page is a row whose name went on to the next page).
             cell = row.cells[0]
+            if 0 not in columns or (len(columns) > 1 and len(line.chunks) > 1 and self.fits(line)):
+                return False
             return self.may_go_on(cell) or (
                 len(line.chunks) == 1 and abs(line.x0 - cell.lines[0].x0) <= COLUMN_ALIGN_TOLERANCE
             )
-        columns = self.line_columns(line)
         if 0 not in columns:
             return True
         # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),
@@ -238,6 +275,8 @@ class BorderlessTable:
             return False
         if columns == {0} or name.is_unfinished():
             return True
+        if all(cell.is_empty for cell in row.cells[1:]):
+            return True  # every row has values: a vertically centred row brings them below its first line
         first = line.text.lstrip()[:1]
         if not (first.isupper() or first.isdigit() or first in MARKER_GLYPHS):
             return True
@@ -299,6 +338,9 @@ class BorderlessTable:
             return False
         if self.fits(line):
             self.row_gap = max(self.row_gap, gap)
+            if len(self.rows) > 1 and len(self.rows[-1].cells) > 1 and not FULL_WIDTH_ROW.match(line.text):
+                # between two indicator rows (a header or a comment row may have padding of its own)
+                self.tightest_row_gap = min(self.tightest_row_gap, gap)
             self.add_row(line)
             return True
         if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
@@ -325,11 +367,11 @@ def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
     return right
 
 
-def table_region(header: Line, below: list[Line]) -> list[Line]:
-    """The lines that may belong to the table under `header`: in its text size, without a wide gap,
-    up to the next table header. They give the column model; rows are decided line by line later."""
+def table_region(header: Line, bottom: float, below: list[Line]) -> list[Line]:
+    """The lines that may belong to the table under `header` (whose lines end at `bottom`): in its
+    text size, without a wide gap, up to the next table header. They give the column model; rows are
+    decided line by line later."""
     region: list[Line] = []
-    bottom = header.bottom
     for line in below:
         if line.top - bottom > BORDERLESS_TABLE_END_GAP_EM * header.size:
             break
@@ -340,11 +382,21 @@ def table_region(header: Line, below: list[Line]) -> list[Line]:
     return region
 
 
-def column_bounds(starts: list[float], right: float, header: Line, region: list[Line]) -> list[float]:
+def wrap_spacing(block: list[Line], region: list[Line]) -> float:
+    """The most space between two lines of a wrapped cell of the table: between its header lines,
+    and above a line that only goes on with a name in lower case (0.0 if none is seen)."""
+    gaps = [lower.top - upper.bottom for upper, lower in zip(block, block[1:], strict=False)]
+    for upper, lower in zip(region, region[1:], strict=False):
+        if len(lower.chunks) == 1 and lower.text[:1].islower() and abs(lower.x0 - upper.x0) <= COLUMN_ALIGN_TOLERANCE:
+            gaps.append(lower.top - upper.bottom)
+    return min(max(gaps, default=0.0), MAX_WRAP_GAP_EM * (block[0].size if block else 0.0))
+
+
+def column_bounds(starts: list[float], right: float, header: list[Line], region: list[Line]) -> list[float]:
     """x between each pair of neighbouring columns, in the gutter that (nearly) every line of the
     table leaves empty near where the header cell starts. Lines in one piece that start in the name
     column (wrapped names, comments, prose) say nothing about the value columns and are left out."""
-    lines = [header] + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
+    lines = header + [line for line in region if len(line.chunks) > 1 or line.x0 > starts[0] + COLUMN_ALIGN_TOLERANCE]
     intervals = [ink_extent(word) for line in lines for word in line.words]
     allowed = max(1, round(GUTTER_MAX_SHARE * len(lines)))
     bounds: list[float] = []

@@ -43,7 +43,8 @@ class Cell:
             if previous is None:
                 text = piece
             else:
-                joint = separator_between(previous, line, self.inner_right, vocabulary)
+                head = text.split()[-1] if text.split() else ""
+                joint = separator_between(previous, line, self.inner_right, vocabulary, head)
                 text = text.rstrip() + joint + piece
             previous = line
         return re.sub(r"\s{2,}", " ", text).strip()
@@ -57,7 +58,7 @@ class Cell:
         return bool(self.lines) and line_was_wrapped(self.lines[-1])
 
 
-def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: Vocabulary) -> str:
+def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: Vocabulary, head: str = "") -> str:
     """What joins two wrapped lines of a cell: a space, or nothing inside a broken word.
 
     LibreOffice keeps the space it wrapped at as a trailing space glyph, or drops it when even the
@@ -65,7 +66,8 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
     fragment stands alone on its line, filling it. A lone word that fills its line with no trailing
     space is either a broken word or a whole word whose space did not fit: geometry cannot tell, so
     the words the document prints whole elsewhere, and the standard table words, decide
-    ("Prognos" / "helår" vs "Progno" / "s helår").
+    ("Prognos" / "helår" vs "Progno" / "s helår"). `head` is the cell's last word so far: a word broken
+    over three lines ("Peri" / "ode" / "ns") is known by all its pieces.
     """
     if upper.ends_with_space:
         return " "
@@ -77,12 +79,12 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
         if getattr(vocabulary, "keeps_wrap_spaces", True) or not lower.text.split():
             return ""
         tail = lower.text.split()[0]
-        joined = vocabulary_key(upper_text.split()[-1] + tail) in vocabulary
+        joined = vocabulary_key((head or upper_text.split()[-1]) + tail) in vocabulary
         return "" if joined or not is_vocabulary_word(tail, vocabulary) else " "
     if " " in upper_text:
         return " "  # several words: the line was wrapped between words
     tail = lower.text.split()[0] if lower.text.split() else ""
-    if vocabulary_key(upper_text + tail) in vocabulary and not is_vocabulary_word(tail, vocabulary):
+    if vocabulary_key((head or upper_text) + tail) in vocabulary and not is_vocabulary_word(tail, vocabulary):
         return ""  # "Tertia" / "l 2 2023": a word broken in a narrow cell, whatever its alignment
     if abs(upper.x0 - lower.x0) > SAME_INDENT_TOLERANCE:
         return " "  # right-aligned or centred text: its lines end at the edge whether full or not
@@ -92,15 +94,17 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
         return " "  # the next glyph would have fitted: a line break inside the cell, not a wrap
     if upper.glyphs[-1].space <= room and getattr(vocabulary, "keeps_wrap_spaces", True):
         return ""  # a space would have fitted and been kept: the word was broken at the cell edge
-    return "" if is_broken_word(upper_text, lower.text.split()[0], vocabulary) else " "
+    return "" if is_broken_word(head or upper_text, lower.text.split()[0], vocabulary) else " "
 
 
 def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:
     """Is `tail` (first word on the next line) the rest of `head`, or a word of its own?"""
     if vocabulary_key(head + tail) in vocabulary:
         return True
-    if is_vocabulary_word(head, vocabulary) and tail[:1].isdigit():
-        return False  # a whole word, then a number: "Tertial" / "2 2021"
+    if is_vocabulary_word(head, vocabulary):
+        return False  # a whole word, then a number or another word: "Tertial" / "2 2021", "Utfall" / "män/"
+    if head[-1:].isdigit() and not tail[:1].isdigit():
+        return False  # a number, then its unit: "92,23" / "%"
     # A short tail ("s", "en", "ns") is too often both a word and a fragment: trust the geometry.
     return not is_vocabulary_word(tail, vocabulary)
 

@@ -38,9 +38,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
-from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable, header_cell_starts
+from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
+    Cell,
     Row,
     Table,
     Vocabulary,
@@ -48,7 +49,9 @@ from pipeline.pdf.cells import (
     starts_table_header,
     vocabulary_key,
 )
+from pipeline.pdf.drawing import Box, Drawing
 from pipeline.pdf.glyphs import Glyph, RawPage, Segment, read_raw_pages
+from pipeline.pdf.header import header_block, header_cell_starts
 from pipeline.pdf.lines import Line, group_into_lines
 from pipeline.pdf.ruled import find_grids, split_glyphs_by_grid, table_from_grid
 
@@ -72,6 +75,8 @@ PAGE_NUMBER_LINE = re.compile(
     r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
 )
 
+# A page's printed number is at most this far from its place in the file (covers, contents pages).
+PAGE_NUMBER_OFFSET = 10
 # Column separators of two table parts on consecutive pages differ by less than this if they are the
 # same table.
 COLUMN_MATCH_TOLERANCE = 2.0
@@ -115,6 +120,7 @@ class Page:
     glyphs: list[Glyph]
     horizontals: list[Segment]
     verticals: list[Segment]
+    boxes: list[Box] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     body: list[Line] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
@@ -127,7 +133,7 @@ class Page:
 def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
     """A RawPage as Glyphs and Segments. `space_ems` (font -> width of its space, in em) grows as
     spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed."""
-    number, width, height, chars, horizontals, verticals = raw
+    number, width, height, chars, horizontals, verticals, fills = raw
     for text, font, x0, x1, _, _, size in chars:
         if text == " " and size and font not in space_ems:
             space_ems[font] = (x1 - x0) / size
@@ -136,7 +142,15 @@ def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
         if text:
             size = size or 1.0
             glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
-    return Page(number, width, height, glyphs, [Segment(*s) for s in horizontals], [Segment(*s) for s in verticals])
+    return Page(
+        number,
+        width,
+        height,
+        glyphs,
+        [Segment(*s) for s in horizontals],
+        [Segment(*s) for s in verticals],
+        [Box(*box) for box in fills],
+    )
 
 
 def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
@@ -145,17 +159,28 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
     items: list[Item] = list(page.tables)
     first_body_top = min((line.top for line in page.body), default=page.height)
     table_above = any(table.top < first_body_top for table in page.tables)
+    drawing = Drawing(page.horizontals, page.boxes)
+    blocks = header_blocks(page.body, drawing)
     open_table: BorderlessTable | None = None
-    for index, line in enumerate(page.body):
+    index = 0
+    while index < len(page.body):
+        line = page.body[index]
+        if index in blocks:
+            if open_table is not None:
+                items.append(open_table.to_table())
+            anchor, last = blocks[index]
+            block = page.body[index:last]
+            open_table = BorderlessTable.from_header(block, page.body[anchor], page.number, page.body[last:], drawing)
+            index = last
+            continue
+        index += 1
         if open_table is not None and open_table.accept(line):
             continue
         if open_table is not None:
             items.append(open_table.to_table())
             open_table = None
-        if starts_table_header(line.text) and len(header_cell_starts(line)) >= 2:
-            open_table = BorderlessTable.from_header(line, page.number, page.body[index + 1 :])
-        elif index == 0 and carried is not None and not table_above and carried.fits(line):
-            open_table = carried.carried_to(page.number)
+        if index == 1 and carried is not None and not table_above and carried.fits(line):
+            open_table = carried.carried_to(page.number, drawing)
             open_table.add_row(line)
         else:
             items.append(BodyLine(line, page.number))
@@ -167,6 +192,21 @@ def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessT
     items.sort(key=lambda item: item.top)
     page.items = items
     return carry_on
+
+
+def header_blocks(lines: list[Line], drawing: Drawing) -> dict[int, tuple[int, int]]:
+    """The table headers among a page's lines: first line -> ("Indikator" line, end), so that
+    lines[first:end] is one header (header.py)."""
+    blocks: dict[int, tuple[int, int]] = {}
+    taken = 0
+    for index, line in enumerate(lines):
+        if index < taken or not starts_table_header(line.text) or len(header_cell_starts(line)) < 2:
+            continue
+        first, end = header_block(lines, index, drawing)
+        first = max(first, taken)
+        blocks[first] = (index, end)
+        taken = end
+    return blocks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +240,9 @@ def drop_running_lines(pages: list[Page]) -> None:
         if not page.in_margin(line) or starts_table_header(line.text):
             return False
         if PAGE_NUMBER_LINE.match(line.text.strip()):
-            return True
+            # a page number, unless it is far from the page's own ("2014" wrapped under a table
+            # cell at the foot of a page)
+            return abs(int(re.search(r"\d+", line.text).group()) - page.number) <= PAGE_NUMBER_OFFSET
         pages_here = {
             number for number, top in seen[running_key(line.text)] if abs(top - line.top) <= RUNNING_LINE_Y_TOLERANCE
         }
@@ -242,7 +284,7 @@ def same_columns(upper: Table, lower: Table) -> bool:
 
 def append_continuation(table: Table, continuation: Table) -> None:
     rows = continuation.rows
-    if rows and table.rows and rows[0].text() == table.rows[0].text():
+    if rows and table.rows and same_text(rows[0], table.rows[0]):
         rows = rows[1:]  # the header row repeated on the new page
     if rows and table.rows and row_goes_on(table.rows[-1], rows[0]):
         for cell, more in zip(table.rows[-1].cells, rows[0].cells, strict=True):
@@ -250,6 +292,12 @@ def append_continuation(table: Table, continuation: Table) -> None:
         rows = rows[1:]
     table.rows.extend(rows)
     table.bottom = continuation.bottom
+
+
+def same_text(one: Row, other: Row) -> bool:
+    """The same text, white space aside (a header cell's wrapped words join by the document's
+    vocabulary, which is not known yet)."""
+    return "".join(one.text().split()) == "".join(other.text().split())
 
 
 def row_goes_on(upper: Row, lower: Row) -> bool:
@@ -265,8 +313,26 @@ def row_goes_on(upper: Row, lower: Row) -> bool:
     # the rest of a broken row has nothing in the name column but text in others, or the rest of
     # the name (a name starts with a capital)
     if upper.cells[0].is_empty:
-        return False
-    return lower.cells[0].is_empty or lower.cells[0].text()[:1].islower()
+        # values alone at the foot of a page, the name (and the other cells) at the top of the next
+        return not lower.cells[0].is_empty and not any(
+            not a.is_empty and not b.is_empty for a, b in zip(upper.cells, lower.cells, strict=True)
+        )
+    if lower.cells[0].is_empty or lower.cells[0].text()[:1].islower():
+        return True
+    # a name alone (every row has values) whose first word would not have fitted after the name
+    # above: the rest of that name, from a producer that keeps no space where it wraps a line
+    return all(cell.is_empty for cell in lower.cells[1:]) and not fits_after(upper.cells[0], lower.cells[0])
+
+
+def fits_after(upper: Cell, lower: Cell) -> bool:
+    """Would the first word of `lower` have fitted after the last line of `upper`, in its cell?"""
+    last, first = upper.lines[-1], lower.lines[0]
+    word = next((w for w in first.words), None)
+    if word is None:
+        return True
+    inked = [g for g in word if not g.is_space]
+    width = inked[-1].x1 - inked[0].x0 if inked else 0.0
+    return last.x1 + last.glyphs[-1].space + width <= upper.inner_right + FULL_LINE_SLACK
 
 
 class DocumentWords(set):

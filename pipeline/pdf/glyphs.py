@@ -98,10 +98,10 @@ class GlyphAggregator(PDFPageAggregator):
 
 
 # One page as read from the PDF, before any layout: (number, width, height, glyphs, horizontals,
-# verticals); a glyph is (text, font name, x0, x1, top, bottom, size), a border (pos, lo, hi), all
-# top-down. Plain tuples: a part of a document read by another worker process travels as these
-# (pipeline/sources/extract.py).
-RawPage = tuple[int, float, float, list[tuple], list[tuple], list[tuple]]
+# verticals, fills); a glyph is (text, font name, x0, x1, top, bottom, size), a border (pos, lo, hi),
+# a fill (x0, x1, top, bottom: a shaded cell, row or header box), all top-down. Plain tuples: a part
+# of a document read by another worker process travels as these (pipeline/sources/extract.py).
+RawPage = tuple[int, float, float, list[tuple], list[tuple], list[tuple], list[tuple]]
 
 
 def read_raw_pages(
@@ -125,15 +125,18 @@ def read_raw_pages(
 
 
 def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawPage:
-    """The glyphs (GlyphAggregator) and border edges of one page, top-down."""
+    """The glyphs (GlyphAggregator), border edges and shaded boxes of one page, top-down."""
     page_top = layout.y1
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
+    fills: list[tuple[float, float, float, float]] = []
 
     def visit(container: LTContainer) -> None:
         for obj in container:
             if isinstance(obj, LTCurve):
                 add_edges(obj, page_top, horizontals, verticals)
+                if isinstance(obj, LTRect) and obj.fill and is_box(obj, layout):
+                    fills.append((obj.x0, obj.x1, page_top - obj.y1, page_top - obj.y0))
             elif isinstance(obj, LTContainer):
                 visit(obj)  # figures (form XObjects) hold graphics too
 
@@ -145,7 +148,14 @@ def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawP
         chars,
         [(s.pos, s.lo, s.hi) for s in horizontals],
         [(s.pos, s.lo, s.hi) for s in verticals],
+        fills,
     )
+
+
+def is_box(rect: LTRect, layout: LTLayoutContainer) -> bool:
+    """A filled rectangle that can be a cell, a row or a header box: not a thin border, not the page."""
+    width, height = rect.x1 - rect.x0, rect.y1 - rect.y0
+    return width > THIN_RECT and height > THIN_RECT and height < layout.height / 2
 
 
 def add_edges(obj: LTCurve, page_top: float, horizontals: list[Segment], verticals: list[Segment]) -> None:

@@ -1,0 +1,105 @@
+"""What a page draws around a table without vertical borders: rules and shaded boxes as evidence.
+
+A table that draws no vertical borders still often draws something: a rule under the header or between
+rows, a shaded header box, zebra-striped rows, a shaded comment row. Where it does, the drawing says
+what the text can only suggest: a drawn horizontal edge between two lines ends a row, and shaded cells
+or rule segments that meet end to end are the edges of the columns.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from pipeline.pdf.glyphs import Segment
+
+# Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
+
+# Two drawn pieces whose ends are this close meet: the point between them is a cell edge.
+MEET_TOLERANCE = 1.0
+# A drawn edge counts for a text position it passes within this distance of.
+EDGE_REACH = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A shaded rectangle (a cell, a row, a header box), top-down."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+class Drawing:
+    """The horizontal edges a page draws (rules, and the tops and bottoms of shaded boxes), and its
+    shaded boxes."""
+
+    def __init__(self, horizontals: list[Segment], boxes: list[Box]) -> None:
+        self.rules = sorted(horizontals, key=lambda s: s.pos)
+        self.boxes = boxes
+        edges = [(s.pos, s.lo, s.hi) for s in horizontals]
+        for box in boxes:
+            edges.append((box.top, box.x0, box.x1))
+            edges.append((box.bottom, box.x0, box.x1))
+        edges.sort()
+        self.edges = edges
+        self.edge_ys = [edge[0] for edge in edges]
+
+    def __bool__(self) -> bool:
+        return bool(self.edges)
+
+    def edges_within(self, upper: float, lower: float) -> list[tuple[float, float, float]]:
+        """Drawn horizontal edges strictly between y = upper and y = lower."""
+        start = bisect_right(self.edge_ys, upper)
+        end = start
+        while end < len(self.edges) and self.edges[end][0] < lower:
+            end += 1
+        return self.edges[start:end]
+
+    def separates(self, upper: float, lower: float, x: float) -> bool:
+        """Is a drawn horizontal edge between y = upper and y = lower that passes x?"""
+        if not self.edges:
+            return False
+        return any(lo - EDGE_REACH <= x <= hi + EDGE_REACH for _, lo, hi in self.edges_within(upper, lower))
+
+    def cell_edges(self, top: float, bottom: float, left: float, right: float, reach: float) -> list[float]:
+        """Where the cells of a header band [top, bottom] meet, from [left, right]: the shaded boxes
+        that hold the band, else the rule segments drawn right below or above it (within `reach`),
+        one per cell."""
+        boxes = [
+            box
+            for box in self.boxes
+            if box.top <= (top + bottom) / 2 <= box.bottom and box.x1 > left and box.x0 < right
+        ]
+        edges = meeting_points([(box.x0, box.x1) for box in boxes])
+        if edges:
+            return edges
+        for y in (self.nearest_rule(bottom, below=True), self.nearest_rule(top, below=False)):
+            if y is None or not (top - reach <= y <= bottom + reach):
+                continue
+            pieces = [
+                (s.lo, s.hi) for s in self.rules if abs(s.pos - y) <= MEET_TOLERANCE and s.hi > left and s.lo < right
+            ]
+            edges = meeting_points(pieces)
+            if edges:
+                return edges
+        return []
+
+    def nearest_rule(self, y: float, below: bool) -> float | None:
+        ys = [s.pos for s in self.rules if (s.pos >= y if below else s.pos <= y)]
+        if not ys:
+            return None
+        return min(ys) if below else max(ys)
+
+
+def meeting_points(pieces: list[tuple[float, float]]) -> list[float]:
+    """x where one drawn piece ends and the next begins (within MEET_TOLERANCE), left to right."""
+    pieces = sorted(set(pieces))
+    points: list[float] = []
+    for (_, a1), (b0, _) in zip(pieces, pieces[1:], strict=False):
+        if abs(a1 - b0) <= MEET_TOLERANCE:
+            point = (a1 + b0) / 2
+            if not points or point - points[-1] > MEET_TOLERANCE:
+                points.append(point)
+    return points
