@@ -258,7 +258,8 @@ def test_report_shares_of_the_gate_add_up_to_one_run_over_every_row(template):
     whole, _ = run_suite(frame.to_pandas(), suite, load_suite_json(suite)["meta"]["id_columns"])
 
     _, first_shares = _report_outcomes(frame.filter(pl.col("report_key") == first), suite, [])
-    totals, shares = _report_outcomes(frame.filter(pl.col("report_key") == second), suite, _share_rows(suite, first_shares))
+    kept = _share_rows(suite, first_shares)
+    totals, shares = _report_outcomes(frame.filter(pl.col("report_key") == second), suite, kept)
 
     assert list(shares) == [second]
     seen = {o.key: (o.success, o.unexpected_count, o.element_count, o.sample) for o in totals}

@@ -160,12 +160,18 @@ _HELD_BACK_SV = (
     ),
     (r"correct its row in manifest\.csv", "rätta rapportens rad i manifest.csv"),
     (r"correct the file, or give it a row in manifest\.csv", "rätta filen eller ge den en rad i manifest.csv"),
-    (r"(\d+) goal numbers are printed more than once \(e\.g\. ([^)]*)\)", r"\1 målnummer står mer än en gång (t.ex. \2)"),
+    (
+        r"(\d+) goal numbers are printed more than once \(e\.g\. ([^)]*)\)",
+        r"\1 målnummer står mer än en gång (t.ex. \2)",
+    ),
     (
         r"(\d+) of its (\d+) indicator rows repeat an earlier row cell for cell",
         r"\1 av dess \2 indikatorrader upprepar en tidigare rad cell för cell",
     ),
-    (r": is the report's text in the file twice\? fix the file", ": står rapportens text två gånger i filen? Rätta filen"),
+    (
+        r": is the report's text in the file twice\? fix the file",
+        ": står rapportens text två gånger i filen? Rätta filen",
+    ),
     (r"; and (\d+) more checks", r"; och \1 kontroller till"),
     (r"the version published before \(([^)]*)\) stays", r"den tidigare publicerade versionen (\1) ligger kvar"),
     (r"the version published before stays", "den tidigare publicerade versionen ligger kvar"),

@@ -36,14 +36,6 @@ import polars as pl
 
 from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError
-from pipeline.warehouse.housekeeping import (
-    WarehouseBusy,
-    keep_rejected,
-    refuse_to_replace,
-    remove_leftovers,
-    remove_stale_staging,
-    warehouse_lock,
-)
 from pipeline.warehouse.holdback import (
     GATE_STAGE,
     REPORT_SUITES,
@@ -56,6 +48,14 @@ from pipeline.warehouse.holdback import (
     report_years,
     staged_repeats,
     verdict,
+)
+from pipeline.warehouse.housekeeping import (
+    WarehouseBusy,
+    keep_rejected,
+    refuse_to_replace,
+    remove_leftovers,
+    remove_stale_staging,
+    warehouse_lock,
 )
 from pipeline.warehouse.load import (
     SQL_DIR,

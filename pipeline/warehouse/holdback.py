@@ -120,7 +120,8 @@ def _failure_words(o: ExpectationOutcome, years: tuple | None) -> str:
         year, source, named = years
         share = next((row.get("period_year_share") for row in o.sample), None)
         share_text = f"only {share:.0%}" if isinstance(share, float) else "few"
-        where = "its row in manifest.csv" if "manifest" in (source or "") else "the file, or give it a row in manifest.csv"
+        in_manifest = "manifest" in (source or "")
+        where = "its row in manifest.csv" if in_manifest else "the file, or give it a row in manifest.csv"
         names = f" (they name {', '.join(str(y) for y in named[:SHOWN])})" if named else ""
         return (
             f"{share_text} of its Period cells name its year {year} or the year before{names}, so its year is "
