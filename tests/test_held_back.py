@@ -193,6 +193,32 @@ def test_a_replaced_report_that_fails_keeps_its_published_version(published_brom
     assert gate_errors(wh) == {}
 
 
+def test_a_retried_load_step_holds_back_the_same_reports(published_bromma, monkeypatch):
+    """A transient failure after the hold-back: the retry starts from the staging folder as it was left,
+    and names the report again."""
+    import duckdb
+
+    import pipeline.warehouse.gates as gates
+
+    raw, wh, good = published_bromma
+    write_units_report(raw, "foo")
+    real_publish, calls = gates.publish, []
+
+    def flaky_publish(candidate, warehouse):
+        calls.append(candidate)
+        if len(calls) == 1:
+            raise duckdb.IOException("simulated: the disk went away for a moment")
+        return real_publish(candidate, warehouse)
+
+    monkeypatch.setattr(gates, "publish", flaky_publish)
+    settings = settings_for(raw, wh, retry_wait_s=0.0)
+    result = build_definitions(settings).resolve_job_def("build_warehouse").execute_in_process(raise_on_error=False)
+    assert result.success and len(calls) == 2
+    assert gate_errors(wh)[FOREIGN].endswith("; the version published before stays")
+    assert query(wh, "select content_hash from dim_report where report_file = ?", FOREIGN) == [(good,)]
+    assert summary_of(wh)["reports_held_back"] == 1
+
+
 def test_a_wrong_manifest_year_keeps_the_published_version(tmp_path):
     raw = make_raw(tmp_path / "raw", "004")
     write_wrong_year_report(raw, 2016)

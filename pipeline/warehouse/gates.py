@@ -517,6 +517,10 @@ class GateRun:
     def checked_candidate(self, load_errors: list[LoadError], summary: Mapping[str, int]) -> tuple[Path, GateReport]:
         """A new warehouse and its gate report; the held-back reports are named in its load_errors."""
         reuse = published_intact(self.warehouse)
+        saved = Restaging.saved(self.stage_dir)
+        if saved.verdicts:  # this step again after a transient failure: hold back the same reports
+            self.restaging = Restaging(names=saved.names)
+            self._hold_back(saved.verdicts)
         repeats = staged_repeats(self.stage_dir, reports_to_load(self.stage_dir, self.warehouse) if reuse else None)
         if repeats:  # their keys would break the load
             self._hold_back(repeats)

@@ -17,11 +17,12 @@ candidate is built without them.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -183,16 +184,42 @@ def _sql(name: str) -> str:
 # --- taking reports out of a build, putting their published versions back ---------------------
 
 
+# In the staging folder: the reports this build held back, written before the folder is changed, so a
+# retried load step (a transient failure) holds back the same ones and names them again.
+HELD_STATE = "held_back.json"
+
+
 @dataclass
 class Restaging:
     """What the hold-backs of one build did to its staging folder, across rounds."""
 
     held: list[HeldBack] = field(default_factory=list)
     restored: set[str] = field(default_factory=set)  # published versions put back
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # every report held back, by key
+    names: dict[str, str] = field(default_factory=dict)  # their file names
 
     @property
     def keys(self) -> set[str]:
         return {h.report_key for h in self.held}
+
+    @classmethod
+    def saved(cls, stage_dir: Path) -> Restaging:
+        """What an earlier attempt of this build held back (nothing when it held back none)."""
+        path = stage_dir / HELD_STATE
+        if not path.exists():
+            return cls()
+        items = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            verdicts={i["report_key"]: Verdict(list(i["suites"]), list(i["checks"]), str(i["what"])) for i in items},
+            names={i["report_key"]: str(i["report_file"]) for i in items},
+        )
+
+    def save(self, stage_dir: Path) -> None:
+        items = [{"report_key": k, "report_file": self.names[k], **asdict(v)} for k, v in self.verdicts.items()]
+        path = stage_dir / HELD_STATE
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def hold_back(
@@ -208,18 +235,25 @@ def hold_back(
     reports_path = stage_dir / "reports.parquet"
     staged = pl.read_parquet(reports_path)
     keys = list(verdicts)
-    files = dict(staged.filter(pl.col("report_key").is_in(keys)).select("report_key", "report_file").iter_rows())
+    staged_names = staged.filter(pl.col("report_key").is_in(keys)).select("report_key", "report_file").iter_rows()
+    restaging.names.update({k: restaging.names.get(k, k) for k in keys} | dict(staged_names))
+    restaging.verdicts.update(verdicts)
+    restaging.save(stage_dir)  # before the folder changes
     kept = staged.filter(~pl.col("report_key").is_in(keys))
     for key in keys:
         for what in STAGED:
             (stage_dir / what / f"{key}.parquet").unlink(missing_ok=True)
     taken = set(kept["report_key"]) | set(kept["report_file"])
+    staged_results = dict(kept.select("report_key", "cache_key").iter_rows())
     back: list[dict] = []
     held = []
     for key in keys:
-        name = files.get(key, key)
+        name = restaging.names[key]
         item = HeldBack(key, name, verdicts[key])
         for row in _previous_versions(warehouse, [key], [name]):
+            if staged_results.get(row["report_key"]) == row["cache_key"]:  # put back by an earlier attempt
+                item.previous = row["report_file"]
+                continue
             if row["report_key"] in taken or row["report_file"] in taken or row["report_key"] in restaging.restored:
                 continue
             if reports_cache is not None and _restage(stage_dir, reports_cache, row):
