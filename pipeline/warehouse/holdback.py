@@ -167,7 +167,7 @@ def staged_repeats(stage_dir: Path, keys: Sequence[str] | None) -> dict[str, Ver
             parts.append(f"{repeated} of its {rows} indicator rows repeat an earlier row cell for cell")
             suites.append("fact_indicator_value")
         what = "; ".join(parts) + ": is the report's text in the file twice? fix the file"
-        verdicts[key] = Verdict(suites, ["repeated_keys()"], what)
+        verdicts[key] = Verdict(suites, ["report_text_once()"], what)
     return verdicts
 
 
