@@ -248,6 +248,17 @@ def test_a_held_back_report_whose_published_version_is_gone_blocks_until_accepte
 
 def test_held_back_reasons_read_in_swedish():
     assert held_back_sv(
+        "held back: 74 of 141 rows have a unit outside the known set (e.g. '% 87,1 %', 'tas fram av nämnden', '-'); "
+        "numbers among them are neighbouring cells run together: its tables were misread; fix the file or its "
+        "manifest row, or, if the unit is real, add it to the unit expectations in expectations/ and to KNOWN_UNITS "
+        "in pipeline/common/reference.py; no earlier version was published"
+    ) == (
+        "74 av 141 rader har en enhet som inte är känd (t.ex. '% 87,1 %', 'tas fram av nämnden', '-'); "
+        "tal bland dem är värden ur intilliggande celler: tabellerna lästes fel; rätta filen eller dess rad i "
+        "manifest.csv, eller, om enheten är verklig, lägg till den i enhetskontrollerna i expectations/ och i "
+        "KNOWN_UNITS i pipeline/common/reference.py; ingen tidigare version var publicerad"
+    )
+    assert held_back_sv(
         "held back: 3 goal numbers are printed more than once (e.g. 1, 1.2, 1.3); 10 of its 20 indicator rows "
         "repeat an earlier row cell for cell: is the report's text in the file twice? fix the file; "
         "the version published before (x.txt) stays"

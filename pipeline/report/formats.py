@@ -144,12 +144,18 @@ def warning_sv(reason: str, file: str = "") -> str:
 _HELD_BACK_SV = (
     (r"^held back: ", ""),
     (
-        r"(\d+) of (\d+) rows have a unit outside the known set \(e\.g\. ([^)]*)\); fix the file or its manifest "
-        r"row, or, if the unit is real, add it to the unit expectations in expectations/ and to KNOWN_UNITS in "
-        r"pipeline/common/reference\.py",
-        r"\1 av \2 rader har en enhet som inte är känd (t.ex. \3); rätta filen eller dess rad i manifest.csv, eller, "
-        r"om enheten är verklig, lägg till den i enhetskontrollerna i expectations/ och i KNOWN_UNITS i "
-        r"pipeline/common/reference.py",
+        r"(\d+) of (\d+) rows have a unit outside the known set \(e\.g\. ((?:'[^']*'(?:, )?)*)\)",
+        r"\1 av \2 rader har en enhet som inte är känd (t.ex. \3)",
+    ),
+    (
+        r"; fix the file or its manifest row, or, if the unit is real, add it to the unit expectations in "
+        r"expectations/ and to KNOWN_UNITS in pipeline/common/reference\.py",
+        r"; rätta filen eller dess rad i manifest.csv, eller, om enheten är verklig, lägg till den i "
+        r"enhetskontrollerna i expectations/ och i KNOWN_UNITS i pipeline/common/reference.py",
+    ),
+    (
+        r"; numbers among them are neighbouring cells run together: its tables were misread",
+        "; tal bland dem är värden ur intilliggande celler: tabellerna lästes fel",
     ),
     (
         r"only (\d+)% of its Period cells name its year (\d+) or the year before(?: \(they name ([^)]*)\))?, so its "

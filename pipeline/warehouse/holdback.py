@@ -44,6 +44,7 @@ STAGED = ("facts", "goals", "valid", "quarantine")
 NEEDED = ("goals", "valid", "quarantine")  # what the load reads of a report
 HOLDBACK_SQL = SQL_DIR / "holdback"
 SHOWN = 3  # examples named in a reason
+MISREAD = "; numbers among them are neighbouring cells run together: its tables were misread"
 # A report most of whose rows repeat an earlier row cell for cell holds its text more than once.
 REPEATED_SHARE = 0.5
 
@@ -111,11 +112,14 @@ def verdict(failures: Sequence[ExpectationOutcome], years: tuple | None = None) 
 
 def _failure_words(o: ExpectationOutcome, years: tuple | None) -> str:
     if o.expectation == "expect_column_values_to_be_in_set" and o.column == "unit":
-        units = list(dict.fromkeys(f"'{row['unit']}'" for row in o.sample if row.get("unit") is not None))
+        units = list(dict.fromkeys(str(row["unit"]) for row in o.sample if row.get("unit") is not None))
+        # a number inside a "unit" is a neighbouring cell's value: the reading, not the report, is wrong
+        misread = MISREAD if any(ch.isdigit() for u in units for ch in u) else ""
         return (
             f"{o.unexpected_count} of {o.nonnull_count} rows have a unit outside the known set "
-            f"(e.g. {', '.join(units[:SHOWN])}); fix the file or its manifest row, or, if the unit is real, add it "
-            "to the unit expectations in expectations/ and to KNOWN_UNITS in pipeline/common/reference.py"
+            f"(e.g. {', '.join(repr(u) for u in units[:SHOWN])}){misread}; fix the file or its manifest row, or, "
+            "if the unit is real, add it to the unit expectations in expectations/ and to KNOWN_UNITS in "
+            "pipeline/common/reference.py"
         )
     if o.column == "period_year_share" and years is not None:
         year, source, named = years
