@@ -58,6 +58,8 @@ def _settings(args: argparse.Namespace) -> BuildSettings:
 
 
 INTERRUPTED = "interrupted by the user"
+# `indicators build` published, but held back reports whose own rows failed a check (named in the summary).
+HELD_BACK_EXIT = 3
 _INTERRUPT_CLASSES = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
 # A dg.Failure and the pipeline's own errors carry a sentence for the user; their class name is noise.
 _SENTENCE_CLASSES = re.compile(r"^(dagster\._core\.definitions\.events\.Failure|pipeline\.[\w.]+): ")
@@ -129,6 +131,11 @@ def _published(result, settings: BuildSettings) -> tuple[dict[str, int], list]:
         + result.output_for_node("extracted_texts")[1]
         + result.output_for_node("parsed_reports").errors
     )
+    if summary.get("reports_held_back"):  # decided by the gate: named in the warehouse it published
+        from pipeline.build.incremental import previous_load_errors
+        from pipeline.warehouse.holdback import GATE_STAGE
+
+        errors += [e for e in previous_load_errors(settings.warehouse) if e.stage == GATE_STAGE]
     return summary, errors
 
 
@@ -160,6 +167,8 @@ def rejected_lines(rejected: list) -> list[str]:
 
 
 def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> None:
+    from pipeline.warehouse.holdback import HELD_BACK
+
     if summary.get("up_to_date"):
         print(f"warehouse up to date: {warehouse} (no report, manifest or code changed since it was built)")
     else:
@@ -175,6 +184,7 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         "rows_loaded",
         "rows_flagged",
         "rows_quarantined",
+        "reports_held_back",
         "checks_run",
         "checks_warned",
     ):
@@ -183,7 +193,10 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         print("  checks that warned: select * from validation_results where not success")
     rejected = [e for e in errors if not e.reason.startswith("warning:")]
     warnings = [e for e in errors if e.reason.startswith("warning:")]
-    for line in rejected_lines(rejected):
+    held = [e for e in rejected if e.reason.startswith(HELD_BACK)]
+    for e in held:
+        print(f"  held back {e.file}: {e.reason.removeprefix(HELD_BACK).strip()}")
+    for line in rejected_lines([e for e in rejected if not e.reason.startswith(HELD_BACK)]):
         print(line)
     if warnings:
         print(f"  {len(warnings)} parse warnings (see table load_errors)")
@@ -202,6 +215,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 1
     print_summary(summary, errors, settings.warehouse)  # published, even when a later step failed
     _print_report_path(settings.warehouse)
+    if ok and summary.get("reports_held_back"):
+        return HELD_BACK_EXIT
     return 0 if ok else 1
 
 

@@ -304,13 +304,13 @@ COMMENT ON COLUMN quarantine."source_page" IS 'Page of the PDF the row was read 
 COMMENT ON COLUMN quarantine."source_line" IS 'Line the row was read from: in a text file the line number, in a PDF the line within the page.';
 COMMENT ON COLUMN quarantine."raw_text" IS 'The source line(s) as extracted, for checking the reading.';
 
-COMMENT ON TABLE load_errors IS 'Files, or parts of files, that were not loaded, and warnings about files that were: the file, the stage and a one-line reason (a reason starting ''warning:'' is a warning; that file loaded).';
+COMMENT ON TABLE load_errors IS 'Files, or parts of files, that were not loaded, and warnings about files that were: the file, the stage and a one-line reason (a reason starting ''warning:'' is a warning; that file loaded; one starting ''held back:'' is a report the quality gate kept out, its published version kept).';
 COMMENT ON COLUMN load_errors."file" IS 'File name in the raw folder (or manifest.csv).';
-COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, parse or load; a reason starting ''warning:'' is a note, the rest of the file loaded.';
+COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, parse, gate (a report held back because its own rows failed a check; the version published before stays) or load; a reason starting ''warning:'' is a note, the rest of the file loaded.';
 COMMENT ON COLUMN load_errors."reason" IS 'Why, in one line.';
 
 COMMENT ON TABLE build_summary IS 'The figures of the build that made this file: reports read, rows loaded, rows flagged, checks run and warned.';
-COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_gate_checked (reports whose own rows the quality gate read this build: all when the file was loaded whole, only new and changed ones when it was patched), reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
+COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_gate_checked (reports whose own rows the quality gate read this build: all when the file was loaded whole, only new and changed ones when it was patched), reports_held_back (reports the gate kept out because their own rows failed a check, named in load_errors), reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
 COMMENT ON COLUMN build_summary."value" IS 'The figure.';
 COMMENT ON TABLE build_state IS 'What this file was built from: a build whose inputs have the same fingerprint leaves it in place ("up to date").';
 COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings; code: the version of the code, SQL and suites that built the file; report <content hash>: the cached result of that report that was loaded (the next build loads again only the reports whose result differs).';

@@ -243,7 +243,7 @@ def test_report_shares_of_the_gate_add_up_to_one_run_over_every_row(template):
     counts and samples, are those of one Great Expectations run over every row."""
     import polars as pl
 
-    from pipeline.warehouse.gates import _shared_outcomes
+    from pipeline.warehouse.gates import _report_outcomes, _share_rows
     from pipeline.warehouse.validate import load_suite_json, run_suite
 
     frame = _fact_frame(template / "wh" / "indicators.duckdb").with_row_index("i")
@@ -257,10 +257,11 @@ def test_report_shares_of_the_gate_add_up_to_one_run_over_every_row(template):
     suite = "fact_indicator_value"
     whole, _ = run_suite(frame.to_pandas(), suite, load_suite_json(suite)["meta"]["id_columns"])
 
-    _, kept = _shared_outcomes(frame.filter(pl.col("report_key") == first), suite, [])
-    totals, shares = _shared_outcomes(frame.filter(pl.col("report_key") == second), suite, kept)
+    _, first_shares = _report_outcomes(frame.filter(pl.col("report_key") == first), suite, [])
+    kept = _share_rows(suite, first_shares)
+    totals, shares = _report_outcomes(frame.filter(pl.col("report_key") == second), suite, kept)
 
-    assert [key for key, _, _ in shares] == [second]
+    assert list(shares) == [second]
     seen = {o.key: (o.success, o.unexpected_count, o.element_count, o.sample) for o in totals}
     assert seen == {o.key: (o.success, o.unexpected_count, o.element_count, o.sample) for o in whole}
     by_detail = {o.detail: o for o in totals}

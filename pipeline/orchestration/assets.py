@@ -11,7 +11,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.build.incremental import INPUTS_KEY, inputs_fingerprint, is_up_to_date, previous_checks, previous_summary
+from pipeline.build.incremental import (
+    INPUTS_KEY,
+    inputs_fingerprint,
+    is_up_to_date,
+    previous_checks,
+    previous_summary,
+    reports_cache,
+)
 from pipeline.build.stages import (
     NormalizeStep,
     ParseStep,
@@ -202,6 +209,7 @@ def warehouse(
             context.run.run_id,
             settings.accept_row_drops,
             state={INPUTS_KEY: report_files.fingerprint},
+            reports_cache=reports_cache(settings.cache_dir),
         )
     except Exception as exc:
         if is_transient(exc):  # the staging folder stays for the retry
@@ -218,6 +226,8 @@ def warehouse(
     ]
     for o in outcome.gate.warnings:
         context.log.warning(f"check warned: {failure_text(o)}")
+    for held in outcome.gate.held_back:  # the others publish; the checks above warn about it
+        context.log.warning(f"report held back: {held.report_file}: {held.reason}")
     for o in outcome.gate.blocking_failures:
         context.log.error(f"blocking check failed: {failure_text(o)}")
     if not outcome.published:

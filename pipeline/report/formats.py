@@ -143,3 +143,60 @@ def warning_sv(reason: str, file: str = "") -> str:
         where = f"sidan {m['page']}, rad {m['line']}" if m["page"] else f"rad {m['line']}"
         return f"{where}: {_WARNINGS_SV[m['what']]}"
     return _WARNINGS_SV.get(text, text)
+
+
+# A report the quality gate held back (load_errors, reason 'held back: …', pipeline/warehouse/holdback.py):
+# its known phrases in Swedish, the rest (an expectation's own wording) as written.
+_HELD_BACK_SV = (
+    (r"^held back: ", ""),
+    (
+        r"(\d+) of (\d+) rows have a unit outside the known set \(e\.g\. ((?:'[^']*'(?:, )?)*)\)",
+        r"\1 av \2 rader har en enhet som inte är känd (t.ex. \3)",
+    ),
+    (
+        r"; fix the file or its manifest row, or, if the unit is real, add it to the unit expectations in "
+        r"expectations/ and to KNOWN_UNITS in pipeline/common/reference\.py",
+        r"; rätta filen eller dess rad i manifest.csv, eller, om enheten är verklig, lägg till den i "
+        r"enhetskontrollerna i expectations/ och i KNOWN_UNITS i pipeline/common/reference.py",
+    ),
+    (
+        r"; numbers among them are neighbouring cells run together: its tables were misread",
+        "; tal bland dem är värden ur intilliggande celler: tabellerna lästes fel",
+    ),
+    (
+        r"only (\d+)% of its Period cells name its year (\d+) or the year before(?: \(they name ([^)]*)\))?, so its "
+        r"year is wrong and every row would be filed under it",
+        lambda m: f"bara {m[1]} % av periodcellerna anger rapportens år {m[2]} eller året före"
+        + (f" (de anger {m[3]})" if m[3] else "")
+        + ", så året är fel och varje rad skulle hamna under det",
+    ),
+    (r"correct its row in manifest\.csv", "rätta rapportens rad i manifest.csv"),
+    (r"correct the file, or give it a row in manifest\.csv", "rätta filen eller ge den en rad i manifest.csv"),
+    (
+        r"(\d+) goal numbers are printed more than once \(e\.g\. ([^)]*)\)",
+        r"\1 målnummer står mer än en gång (t.ex. \2)",
+    ),
+    (
+        r"(\d+) of its (\d+) indicator rows repeat an earlier row cell for cell",
+        r"\1 av dess \2 indikatorrader upprepar en tidigare rad cell för cell",
+    ),
+    (
+        r": is the report's text in the file twice\? fix the file",
+        ": står rapportens text två gånger i filen? Rätta filen",
+    ),
+    (r"; and (\d+) more checks", r"; och \1 kontroller till"),
+    (r"the version published before \(([^)]*)\) stays", r"den tidigare publicerade versionen (\1) ligger kvar"),
+    (r"the version published before stays", "den tidigare publicerade versionen ligger kvar"),
+    (r"no earlier version was published", "ingen tidigare version var publicerad"),
+    (
+        r"the version published before cannot be kept \(its cached result is gone\)",
+        "den tidigare publicerade versionen kan inte behållas (dess sparade resultat finns inte kvar)",
+    ),
+)
+
+
+def held_back_sv(reason: str) -> str:
+    """Why the gate held a report back, in Swedish where the phrase is known."""
+    for pattern, replacement in _HELD_BACK_SV:
+        reason = re.sub(pattern, replacement, reason)
+    return reason

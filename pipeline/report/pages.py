@@ -31,7 +31,7 @@ from pipeline.report.data import (
     slug,
     unit_slug,
 )
-from pipeline.report.formats import flag_text, period_label
+from pipeline.report.formats import flag_text, held_back_sv, period_label
 
 
 def _units(data: SiteData) -> list[tuple[str, str | None]]:
@@ -179,7 +179,8 @@ def plan_index(data: SiteData, links: Links) -> Page:
     context = {
         "rows": overview_rows(data, series_by_unit, reports_by_unit, links),
         "districts": sorted({d for d, _ in _units(data)}),
-        "rejected": [e for e in data.load_errors if not e["is_warning"]],
+        "rejected": [e for e in data.load_errors if not e["is_warning"] and not e["is_held_back"]],
+        "held_back": _held_back(data.load_errors),
         "indicators": data.indicators,
         "summary": data.summary,
     }
@@ -255,8 +256,18 @@ def plan_quality(data: SiteData, links: Links) -> Page:
     quarantine = [
         {**r, "link": links.file(r["report_file"], r["source_page"], r["source_line"])} for r in data.quarantine
     ]
-    context = {"flagged": flagged, "quarantine": quarantine, "load_errors": data.load_errors}
+    context = {
+        "flagged": flagged,
+        "quarantine": quarantine,
+        "load_errors": [e for e in data.load_errors if not e["is_held_back"]],
+        "held_back": _held_back(data.load_errors),
+    }
     return Page(QUALITY_PAGE, "quality.html", context)
+
+
+def _held_back(load_errors: list[dict]) -> list[dict]:
+    """Reports the quality gate held back, with the reason in Swedish."""
+    return [{**e, "reason_sv": held_back_sv(e["reason"])} for e in load_errors if e["is_held_back"]]
 
 
 def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> tuple[list[Page], dict[str, Chart]]:

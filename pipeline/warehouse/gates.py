@@ -36,6 +36,19 @@ import polars as pl
 
 from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError
+from pipeline.warehouse.holdback import (
+    GATE_STAGE,
+    REPORT_SUITES,
+    HeldBack,
+    Restaging,
+    failing_reports,
+    held_outcomes,
+    hold_back,
+    loaded_figures,
+    report_years,
+    staged_repeats,
+    verdict,
+)
 from pipeline.warehouse.housekeeping import (
     WarehouseBusy,
     keep_rejected,
@@ -49,6 +62,7 @@ from pipeline.warehouse.load import (
     build_candidate,
     publish,
     record_validation,
+    reports_to_load,
 )
 from pipeline.warehouse.published import (
     held_for_writing,
@@ -83,12 +97,17 @@ WAREHOUSE_SUITES: tuple[str, ...] = (
 ROW_COUNT_SUITE = "report_row_counts"
 # Suites over each report's own rows: run on the reports a build loads, each report's share of every
 # outcome kept in validation_shares, the totals added up from the shares (as one run over all rows).
+# These and dim_report (every report, each build) are judged per report too (REPORT_SUITES,
+# pipeline/warehouse/holdback.py): a report failing a blocking expectation on its own rows is held back.
 SHARED_SUITES = ("fact_indicator_value", "dim_goal")
 CHECKS_DIR = SQL_DIR / "checks"
 PRELUDE = "_prelude"  # temporary views the frames share
 # How many failing expectations, and how many lost reports, the one-line reason names.
 REASON_FAILURES = 3
 LOST_SHOWN = 5
+# How often a build holds back reports and builds its new warehouse again without them; a report left
+# out changes what depends on all of them (an indicator's unit), so another may fail only then.
+HOLD_BACK_ROUNDS = 3
 # The load step retries a transient failure this often, waiting this long (BuildSettings.retry_wait_s).
 TRANSIENT_RETRIES = 3
 DEFAULT_RETRY_WAIT_S = 30.0
@@ -108,6 +127,9 @@ class GateReport:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # reports whose own rows (facts, goals) the gate read
     shares: list[tuple[str, str, str]] = field(default_factory=list)  # validation_shares rows of those
+    # per suite of REPORT_SUITES: each report's share of its outcomes (the reports whose rows were read)
+    report_shares: dict[str, dict[str, list[ExpectationOutcome]]] = field(default_factory=dict)
+    held_back: list[HeldBack] = field(default_factory=list)  # reports left out of the new warehouse
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -130,7 +152,12 @@ class GateReport:
             "checks_failed_blocking": len(self.blocking_failures),
             "checks_warned": len(self.warnings),
             "reports_gate_checked": len(self.checked),
+            "reports_held_back": len(self.held_back),
         }
+
+    def failing_reports(self) -> dict[str, list[ExpectationOutcome]]:
+        """Reports whose own rows fail a blocking expectation, with those failures."""
+        return failing_reports(self.report_shares)
 
     def reason(self) -> str:
         """One line: what blocked the swap."""
@@ -323,7 +350,7 @@ def check_frames(
         for suite in WAREHOUSE_SUITES:
             try:
                 relation = con.sql(check_frame_sql(suite))
-                frames[suite] = relation.pl() if suite in SHARED_SUITES else relation.df()
+                frames[suite] = relation.pl() if suite in REPORT_SUITES else relation.df()
             except duckdb.Error as exc:
                 frames[suite] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         kept = con.execute(KEPT_SHARES_SQL).fetchall()
@@ -337,13 +364,12 @@ def _shares_of(frame: pl.DataFrame, suite: str) -> dict[str, list[ExpectationOut
     return {key: v.outcomes for key, v in results.items()}
 
 
-def _shared_outcomes(
+def _report_outcomes(
     frame: pl.DataFrame, suite: str, kept: Iterable[tuple[str, str, str]]
-) -> tuple[list[ExpectationOutcome], list[tuple[str, str, str]]]:
+) -> tuple[list[ExpectationOutcome], dict[str, list[ExpectationOutcome]]]:
     """The suite's outcomes over every report's rows, from the shares of the reports checked now and
-    those kept; and the new shares as validation_shares rows."""
+    those kept; and the shares of the reports checked now."""
     shares = _shares_of(frame, suite)
-    rows = [(key, suite, json.dumps([vars(o) for o in outcomes], default=str)) for key, outcomes in shares.items()]
     every = dict(shares)
     for key, name, text in kept:
         if name == suite:
@@ -353,8 +379,13 @@ def _shared_outcomes(
         for o in every[key]:
             merge_outcome(totals, o)
     if not totals:  # no report has a row here: the suite runs on the empty frame (row counts, columns)
-        return run_suite(frame.to_pandas(), suite)[0], rows
-    return list(totals.values()), rows
+        return run_suite(frame.to_pandas(), suite)[0], shares
+    return list(totals.values()), shares
+
+
+def _share_rows(suite: str, shares: dict[str, list[ExpectationOutcome]]) -> list[tuple[str, str, str]]:
+    """The shares as validation_shares rows."""
+    return [(key, suite, json.dumps([vars(o) for o in outcomes], default=str)) for key, outcomes in shares.items()]
 
 
 def _unreadable(suite: str, error: str) -> ExpectationOutcome:
@@ -408,9 +439,11 @@ def run_gate(
         if isinstance(frame, str):
             report.outcomes.append(_unreadable(suite, frame))
             continue
-        if suite in SHARED_SUITES:
-            outcomes, shares = _shared_outcomes(frame, suite, kept)
-            report.shares += shares
+        if suite in REPORT_SUITES:  # dim_report's frame holds every report: no kept shares
+            outcomes, shares = _report_outcomes(frame, suite, kept if suite in SHARED_SUITES else ())
+            report.report_shares[suite] = shares
+            if suite in SHARED_SUITES:
+                report.shares += _share_rows(suite, shares)
         else:
             id_columns = load_suite_json(suite).get("meta", {}).get("id_columns", [])
             outcomes, _ = run_suite(frame, suite, id_columns)
@@ -437,30 +470,23 @@ def build_and_publish(
     run_id: str = "",
     accept_row_drops: bool = False,
     state: Mapping[str, str] | None = None,
+    reports_cache: Path | None = None,
 ) -> BuildOutcome:
-    """Build, check and publish (or reject) a new warehouse; the previous one stays until the rename."""
+    """Build, check and publish (or reject) a new warehouse; the previous one stays until the rename.
+    A report failing on its own rows is held back, the version of it published before put back from
+    `reports_cache` (the per-report results of earlier builds) when it is there."""
     with warehouse_lock(warehouse):
         remove_leftovers(warehouse)
         remove_stale_staging(stage_dir.parent, stage_dir)
         refuse_to_replace(warehouse)
-        errors = list(load_errors)
-        built = build_candidate(stage_dir, warehouse, errors, summary, reuse=published_intact(warehouse))
-        candidate = built.path
+        gate = GateRun(stage_dir, warehouse, present, list(facts_outcomes), accept_row_drops, reports_cache)
+        candidate, report = gate.checked_candidate(list(load_errors), summary)
         try:
-            fault_point("gate")
-            report = run_gate(
-                candidate,
-                warehouse,
-                present,
-                facts_outcomes,
-                warn_only=(ROW_COUNT_SUITE,) if accept_row_drops else (),
-                load_errors=errors,
-                loaded=built.loaded,
-            )
             run_at = datetime.now(UTC).replace(tzinfo=None)
-            figures = {**summary, **report.figures()}
+            gate_figures = {**report.figures(), **(loaded_figures(candidate) if report.held_back else {})}
+            figures = {**summary, **gate_figures}
             record_validation(
-                candidate, report.rows(run_id, run_at), report.figures(), state, (report.checked, report.shares)
+                candidate, report.rows(run_id, run_at), gate_figures, state, (report.checked, report.shares)
             )
             if report.blocking_failures:
                 kept = keep_rejected(candidate, warehouse, run_at)
@@ -473,3 +499,57 @@ def build_and_publish(
             candidate.unlink(missing_ok=True)
             raise
     return BuildOutcome(True, warehouse, report, figures)
+
+
+@dataclass
+class GateRun:
+    """One build's candidate and gate, in rounds: a report that fails on its own rows is held back and
+    the candidate built again without it, until none does (pipeline/warehouse/holdback.py)."""
+
+    stage_dir: Path
+    warehouse: Path
+    present: Sequence[tuple[str, str]]
+    facts_outcomes: list[ExpectationOutcome]
+    accept_row_drops: bool
+    reports_cache: Path | None
+    restaging: Restaging = field(default_factory=Restaging)
+
+    def checked_candidate(self, load_errors: list[LoadError], summary: Mapping[str, int]) -> tuple[Path, GateReport]:
+        """A new warehouse and its gate report; the held-back reports are named in its load_errors."""
+        reuse = published_intact(self.warehouse)
+        saved = Restaging.saved(self.stage_dir)
+        if saved.verdicts:  # this step again after a transient failure: hold back the same reports
+            self.restaging = Restaging(names=saved.names)
+            self._hold_back(saved.verdicts)
+        repeats = staged_repeats(self.stage_dir, reports_to_load(self.stage_dir, self.warehouse) if reuse else None)
+        if repeats:  # their keys would break the load
+            self._hold_back(repeats)
+        for round_no in range(HOLD_BACK_ROUNDS):
+            errors = load_errors + [LoadError(h.report_file, GATE_STAGE, h.reason) for h in self.restaging.held]
+            built = build_candidate(self.stage_dir, self.warehouse, errors, summary, reuse=reuse)
+            try:
+                fault_point("gate")
+                report = run_gate(
+                    built.path,
+                    self.warehouse,
+                    self.present,
+                    self.facts_outcomes,
+                    warn_only=(ROW_COUNT_SUITE,) if self.accept_row_drops else (),
+                    load_errors=errors,
+                    loaded=built.loaded,
+                )
+                failing = {k: v for k, v in report.failing_reports().items() if k not in self.restaging.keys}
+                if not failing or round_no == HOLD_BACK_ROUNDS - 1:
+                    report.held_back = list(self.restaging.held)
+                    report.outcomes += held_outcomes(self.restaging.held)
+                    return built.path, report
+                years = report_years(built.path, failing)
+            except BaseException:
+                built.path.unlink(missing_ok=True)
+                raise
+            built.path.unlink(missing_ok=True)
+            self._hold_back({key: verdict(failures, years.get(key)) for key, failures in failing.items()})
+        raise AssertionError("the last round returns")
+
+    def _hold_back(self, verdicts) -> None:
+        hold_back(self.stage_dir, verdicts, self.warehouse, self.reports_cache, self.restaging)

@@ -128,6 +128,19 @@ def _changed_reports(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[list[s
     return gone, added
 
 
+def reports_to_load(stage_dir: Path, warehouse: Path) -> list[str] | None:
+    """The staged reports whose rows a build loads now (new, or changed since the published file was
+    built), read from the published file without copying it; None when it cannot be patched (all load)."""
+    if not warehouse.is_file() or warehouse.with_name(warehouse.name + ".wal").exists():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            changed = _changed_reports(con, _quote(_glob_literal(str(stage_dir))))
+    except duckdb.Error:
+        return None
+    return None if changed is None else changed[1]
+
+
 def _patch_copy(
     con: duckdb.DuckDBPyConnection, warehouse: Path, tmp: Path, params: Mapping[str, str]
 ) -> list[str] | None:
