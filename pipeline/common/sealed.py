@@ -81,7 +81,7 @@ def cache_key(cache_dir: Path) -> bytes:
 def folder_key(folder: Path) -> bytes:
     """The warehouse folder's key, made on first use."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = key_path(folder).resolve()
+    path = key_path(folder.resolve())  # the key file itself is never followed if it is a link
     if path not in _keys:
         _keys[path] = _load_or_make(path)
     return _keys[path]
