@@ -33,7 +33,7 @@ from .build_helpers import build_template, copy_build, query, sample_name, setti
 from .conftest import SAMPLE_FILES, sample_txt
 from .pdf_bytes import text_pdf
 
-SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro'"
+SICK_LEAVE = "select outcome from indicator_values where indicator_as_printed = 'Sjukfrånvaro' and report_file = ?"
 WELFARE_SHARE = (
     "select outcome, target from indicator_values where report_file = ? "
     "and indicator_key = 'andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand'"
@@ -205,7 +205,7 @@ def test_a_forged_entry_of_each_kind_is_derived_again(template, built, caplog, k
         assert body != _body(path)
         _forge(path, body)
     summary, errors = _build_again(settings, caplog)
-    assert query(settings.warehouse, SICK_LEAVE) == [(5.7,)]
+    assert query(settings.warehouse, SICK_LEAVE, sample_name("004")) == [(5.7,)]
     assert summary["rows_loaded"] == 77 and summary["rows_quarantined"] == 0
     assert query(settings.warehouse, "select count(*) from goal_assessments where assessment = 'inte'") == [(2,)]
     assert {t: s for t, s in table_checksums(settings.warehouse).items() if t != "load_errors"} == _clean_tables(
@@ -238,7 +238,7 @@ def test_every_cache_file_and_the_record_damaged_at_once_heal_in_one_build(templ
     with caplog.at_level(logging.WARNING):
         ok, summary, errors = run_build(settings)  # the record fails its check: not up to date
     assert ok and not summary.get("up_to_date") and summary["files_extracted"] == 2
-    assert query(settings.warehouse, SICK_LEAVE) == [(5.7,)]
+    assert query(settings.warehouse, SICK_LEAVE, sample_name("004")) == [(5.7,)]
     assert query(settings.warehouse, WELFARE_SHARE, sample_name("000")) == [(5.79, 5.5)]
     assert {t: s for t, s in table_checksums(settings.warehouse).items() if t != "load_errors"} == _clean_tables(
         template
@@ -277,7 +277,7 @@ def test_a_pickle_planted_under_a_cache_name_is_never_run(template, built, caplo
     with caplog.at_level(logging.WARNING):
         ok, summary, _ = run_build(settings)
     assert ok and not marker.exists()
-    assert query(settings.warehouse, SICK_LEAVE) == [(5.7,)] and summary["rows_loaded"] == 77
+    assert query(settings.warehouse, SICK_LEAVE, sample_name("004")) == [(5.7,)] and summary["rows_loaded"] == 77
     assert len(_damage_lines(caplog)) == 4  # parsed, outcomes, the extraction and the record; *.pkl never read
     pickle.loads(payload)  # the payload is live: unpickled, it runs
     assert marker.exists()
@@ -345,7 +345,7 @@ def test_a_damaged_warehouse_is_never_up_to_date_it_is_kept_aside_and_built_agai
     assert "warehouse patched" not in caplog.text
     assert query(wh, "select count(*) from dim_report") == [(3 if raw_changed else 2,)]
     assert query(wh, WELFARE_SHARE, sample_name("000")) == [(5.79, 5.5)]
-    assert query(wh, SICK_LEAVE) == [(5.7,)]
+    assert query(wh, SICK_LEAVE, sample_name("004")) == [(5.7,)]
     with pytest.raises(duckdb.Error, match="Corrupt database file"):  # the damaged file, kept as it was
         query(kept, "select sum(outcome) from indicator_values")
     assert main(["build", "--raw", str(raw), "--warehouse", str(wh), "--workers", "1"]) == 0
