@@ -6,6 +6,7 @@ A warehouse file DuckDB finds damaged is never up to date: it is kept aside and 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -48,7 +49,9 @@ DAMAGED_LINE = "failed its check"
 @pytest.mark.parametrize("key", sorted(SAMPLE_FILES))
 def test_a_parsed_report_round_trips_through_plain_data(parsed_txt, key):
     report = parsed_txt(key)
-    back = report_from_plain(json.loads(json.dumps(report_to_plain(report), ensure_ascii=False)))
+    # as the cache writes it; a raw file name that is not UTF-8 keeps its escaped bytes
+    report = dataclasses.replace(report, file=dataclasses.replace(report.file, path=report.file.path + "\udce9"))
+    back = report_from_plain(json.loads(json.dumps(report_to_plain(report)).encode("utf-8")))
     assert back == report and back.rows and back.goals
     if key == "000":  # Hässelby-Vällingby, tertial 1 2014: the welfare share as printed
         row = next(r for r in back.rows if r.indicator_as_printed.startswith("Andel barn som lever i familjer"))

@@ -188,7 +188,7 @@ def parse_all(
             district = district_by_name(report.meta.district or "")
             assert district is not None
             report.meta.district = district.name
-            cache.write(key, PARSED, json.dumps(report_to_plain(report), ensure_ascii=False).encode("utf-8"))
+            cache.write(key, PARSED, json.dumps(report_to_plain(report)).encode("utf-8"))
         step.errors += [LoadError(name, "parse", f"warning: {w}") for w in report.warnings]
         district = district_by_name(report.meta.district or "")
         assert district is not None
@@ -302,7 +302,7 @@ def _validated(result: Validation) -> bytes:
         "flagged": result.valid["quality_flag"].is_not_null().sum(),
         "quarantined": result.quarantined.height,
     }
-    return json.dumps(done, ensure_ascii=False, default=str).encode("utf-8")
+    return json.dumps(done, default=str).encode("utf-8")
 
 
 def _cached_validation(cache: ReportCache, key: str, name: str, stage: Path, file_name: str) -> dict | None:

@@ -61,7 +61,7 @@ def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
     """Record what the just-published warehouse holds (atomically, sealed with the folder's key)."""
     body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
     path = record_path(warehouse)
-    write_sealed(path, json.dumps(body, ensure_ascii=False).encode("utf-8"), folder_key(warehouse.parent))
+    write_sealed(path, json.dumps(body).encode("utf-8"), folder_key(warehouse.parent))
     return path
 
 
