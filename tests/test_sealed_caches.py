@@ -147,9 +147,17 @@ def _body(path: Path) -> bytes:
     return path.read_bytes().split(b"\n", 1)[1]
 
 
-def _forge(path: Path, body: bytes) -> None:
-    """What someone without the key can do: new content, sealed with a key of their own."""
-    path.write_bytes(seal(body, ATTACKER_KEY, path.name))
+# Forged with the checksum the cache used to carry, which anyone can compute; the others with a key of
+# the forger's own.
+UNKEYED = {"valid.parquet"}
+
+
+def _forge(path: Path, body: bytes, unkeyed: bool = False) -> None:
+    """What someone without the key can do: new content with a checksum, or sealed with a key of their own."""
+    if unkeyed:
+        path.write_bytes(b"sha256 " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    else:
+        path.write_bytes(seal(body, ATTACKER_KEY, path.name))
 
 
 def _parquet(frame: pl.DataFrame) -> bytes:
@@ -206,7 +214,7 @@ def test_a_forged_entry_of_each_kind_is_derived_again(template, built, caplog, k
         path = _entry(settings, "004", kind)
         body = FORGERIES[kind](_body(path))
         assert body != _body(path)
-        _forge(path, body)
+        _forge(path, body, unkeyed=kind in UNKEYED)
     summary, errors = _build_again(settings, caplog)
     assert query(settings.warehouse, SICK_LEAVE, sample_name("004")) == [(5.7,)]
     assert summary["rows_loaded"] == 77 and summary["rows_quarantined"] == 0
@@ -219,7 +227,8 @@ def test_a_forged_entry_of_each_kind_is_derived_again(template, built, caplog, k
     if kind == "extract":
         assert line.startswith(f"cache entry {path.name} of {sample_name('004')} failed its check (MAC mismatch)")
     else:
-        assert line == f"cache entry {kind} of {sample_name('004')} failed its check (MAC mismatch); derived again"
+        why = "no MAC header" if kind in UNKEYED else "MAC mismatch"
+        assert line == f"cache entry {kind} of {sample_name('004')} failed its check ({why}); derived again"
     # derived again, whole: the next build takes it from the cache
     summary, _ = _build_again(settings, caplog)
     assert summary["reports_from_cache"] == 2 and summary["validations_from_cache"] == 2 and not _damage_lines(caplog)
