@@ -285,12 +285,16 @@ def test_a_pickle_planted_under_a_cache_name_is_never_run(template, built, caplo
     planted += [_entry(settings, "004", "extract"), record_path(settings.warehouse)]
     for path in planted:
         path.write_bytes(payload)
+    goals = _entry(settings, "004", "goals.parquet")  # and a folder where an entry should be
+    goals.unlink()
+    (goals / "x").mkdir(parents=True)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         ok, summary, _ = run_build(settings)
     assert ok and not marker.exists()
     assert query(settings.warehouse, SICK_LEAVE, sample_name("004")) == [(5.7,)] and summary["rows_loaded"] == 77
-    assert len(_damage_lines(caplog)) == 4  # parsed, outcomes, the extraction and the record; *.pkl never read
+    assert len(_damage_lines(caplog)) == 5  # parsed, outcomes, goals, the extraction, the record; *.pkl never read
+    assert goals.is_file()
     pickle.loads(payload)  # the payload is live: unpickled, it runs
     assert marker.exists()
 

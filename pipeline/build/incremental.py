@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pipeline.common.code_version import CODE_VERSION
 from pipeline.common.models import LoadError, SourceFile
-from pipeline.common.sealed import SealBroken, cache_key, read_sealed, write_sealed
+from pipeline.common.sealed import SealBroken, cache_key, read_sealed, remove_entry, write_sealed
 from pipeline.sources.discover import Discovery
 from pipeline.warehouse.housekeeping import keep_damaged
 from pipeline.warehouse.published import warehouse_damage
@@ -161,7 +161,7 @@ class ReportCache:
 
     def discard(self, key: str, kind: str, report: str, why: str) -> None:
         log.warning("cache entry %s of %s failed its check (%s); derived again", kind, report, why)
-        self.path(key, kind).unlink(missing_ok=True)
+        remove_entry(self.path(key, kind))
 
     def write(self, key: str, kind: str, data: bytes) -> None:
         write_sealed(self.path(key, kind), data, self.key)

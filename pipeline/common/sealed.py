@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 import secrets
+import shutil
 import stat
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def write_sealed(path: Path, data: bytes, key: bytes) -> None:
 def read_sealed(path: Path, key: bytes) -> bytes:
     """The checked content of a sealed file; FileNotFoundError when there is none, SealBroken when it fails."""
     return open_sealed(path.read_bytes(), key, path.name)
+
+
+def remove_entry(path: Path) -> None:
+    """Remove what stands under an entry's name, also a folder planted there, so it can be written again."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 # --- the key ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from pathlib import Path
 from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError, SourceFile, TextLine
 from pipeline.common.paths import PROJECT_DIR
-from pipeline.common.sealed import cache_key
+from pipeline.common.sealed import cache_key, remove_entry
 from pipeline.sources.extract_cache import (
     DAMAGED_CACHE_WARNING,
     Extracted,
@@ -334,8 +334,8 @@ def extract_all(
             _mark_used(path)
             done.append(Extracted(f, path, None, from_cache=True))
             continue
-        if path.exists():
-            path.unlink(missing_ok=True)
+        if problem != "missing":
+            remove_entry(path)
             log.warning("cache entry %s of %s failed its check (%s); extracted again", path.name, f.name, problem)
             errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
         todo.append(f)
