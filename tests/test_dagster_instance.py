@@ -31,6 +31,8 @@ def test_a_cli_build_is_recorded_in_the_dagster_home_instance(tmp_path, monkeypa
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no Great Expectations or Dagster log lines in a normal build
     assert "rows loaded        10" in done.stdout
+    # outputs pass between the assets in memory: nothing pickled under the instance's storage
+    assert [p.name for p in (home / "storage").iterdir() if p.is_file()] == []
 
     monkeypatch.setenv("DAGSTER_HOME", str(home))  # as the UI opens it
     with dg.DagsterInstance.get() as instance:

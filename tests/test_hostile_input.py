@@ -66,9 +66,10 @@ def test_a_cache_entry_edited_after_it_was_written_is_extracted_again(built_004,
     assert ok and summary["files_extracted"] == 1 and summary["files_from_cache"] == 0
     assert query(settings.warehouse, SICK_LEAVE) == [(5.7,)]
     assert [(e.file, e.reason) for e in errors if e.stage == "extract"] == [(sample_name("004"), DAMAGED_CACHE_WARNING)]
-    assert DAMAGED_CACHE_WARNING.startswith("warning: cached extraction was damaged (checksum mismatch)")
-    damaged = [r for r in caplog.records if "cached extraction" in r.getMessage()]
+    assert DAMAGED_CACHE_WARNING.startswith("warning: cached extraction failed its check")
+    damaged = [r for r in caplog.records if "failed its check" in r.getMessage()]
     assert len(damaged) == 1 and damaged[0].levelname == "WARNING"
+    assert f"of {sample_name('004')} failed its check (MAC mismatch); extracted again" in damaged[0].getMessage()
 
 
 def test_a_truncated_cache_entry_is_extracted_again_not_a_parse_error(built_004):

@@ -8,7 +8,9 @@ only together with what it describes.
 
 Otherwise each report's parse, normalize and row-level validation results are cached under
 <warehouse dir>/.cache/reports/ by the report's content hash, its manifest row and CODE_VERSION, so a
-new or changed report costs its own work and the others are read back.
+new or changed report costs its own work and the others are read back. Every entry is plain data
+(JSON, Parquet) sealed with the warehouse folder's key (pipeline/common/sealed.py) and checked when
+read back: one that fails is derived again, with one line saying so.
 """
 
 from __future__ import annotations
@@ -16,19 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.common.code_version import CODE_VERSION
 from pipeline.common.models import LoadError, SourceFile
+from pipeline.common.sealed import SealBroken, cache_key, read_sealed, remove_entry, write_sealed
 from pipeline.sources.discover import Discovery
+from pipeline.warehouse.housekeeping import keep_damaged
+from pipeline.warehouse.published import warehouse_damage
 
 log = logging.getLogger(__name__)
 
 INPUTS_KEY = "inputs"
-
-
 
 
 def inputs_fingerprint(discovery: Discovery, settings: dict[str, object]) -> str:
@@ -48,6 +50,18 @@ RETRY_EXTRACT_SQL = """
 select count(*) from load_errors
 where stage = 'extract' and (reason like 'extraction %' or reason like '%memory cap%')
 """
+
+
+def warehouse_sound(warehouse: Path) -> bool:
+    """Whether the warehouse file in place (if any) reads whole. One that DuckDB finds damaged is never
+    up to date: it is kept aside as <name>.corrupt-<time> and the build loads a new one whole from the
+    raw folder (a copy of it is never patched), compared with the record of what it held."""
+    damage = warehouse_damage(warehouse)
+    if damage is None:
+        return True
+    kept = keep_damaged(warehouse, datetime.now(UTC))
+    log.warning("%s is damaged (%s); kept as %s, built again from the raw folder", warehouse.name, damage, kept.name)
+    return False
 
 
 def is_up_to_date(warehouse: Path, fingerprint: str) -> bool:
@@ -122,16 +136,32 @@ def prune_reports_cache(cache_dir: Path) -> int:
     return removed
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Put a cached file into a build's staging folder; a hard link costs nothing."""
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+class ReportCache:
+    """The per-report cache of one build: each report's results by its key and kind (parsed.json,
+    facts.parquet, ...), sealed when written and checked when read."""
 
+    def __init__(self, cache_dir: Path) -> None:
+        self.folder = reports_cache(cache_dir)
+        self.key = cache_key(cache_dir)
 
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    def path(self, key: str, kind: str) -> Path:
+        return self.folder / f"{key}.{kind}"
+
+    def read(self, key: str, kind: str, report: str) -> bytes | None:
+        """An entry's checked content; None when there is none, or when it fails its check (then it is
+        removed and one line names it: the caller derives it again)."""
+        path = self.path(key, kind)
+        try:
+            return read_sealed(path, self.key)
+        except FileNotFoundError:
+            return None
+        except (SealBroken, OSError) as exc:
+            self.discard(key, kind, report, str(exc))
+            return None
+
+    def discard(self, key: str, kind: str, report: str, why: str) -> None:
+        log.warning("cache entry %s of %s failed its check (%s); derived again", kind, report, why)
+        remove_entry(self.path(key, kind))
+
+    def write(self, key: str, kind: str, data: bytes) -> None:
+        write_sealed(self.path(key, kind), data, self.key)

@@ -7,25 +7,33 @@ The Dagster assets (pipeline/orchestration/assets.py) call these, and nothing he
 do tests. Staging layout under <stage>/: facts/<sha>.parquet, goals/<sha>.parquet,
 valid/<sha>.parquet, quarantine/<sha>.parquet, reports.parquet.
 
-Each report's results are cached (pipeline/build/incremental.py) under <cache>/reports/<key>.*: parsed.pkl
+Each report's results are cached (pipeline/build/incremental.py) under <cache>/reports/<key>.*: parsed.json
 or rejected.txt, facts.parquet and goals.parquet, valid.parquet, quarantine.parquet and
-outcomes.pkl. A report whose key is cached is read back, not parsed, normalized or validated again;
-the staging folder gets hard links to the cached files.
+outcomes.json, each sealed with the warehouse folder's key. A report whose entries are cached and pass
+their check is read back, not parsed, normalized or validated again, and the staging folder gets the
+checked content; an entry that fails its check is derived again (one line says so).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
-import os
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from pipeline.build.incremental import link_or_copy, prune_reports_cache, report_key, reports_cache, write_atomic
-from pipeline.common.models import LoadError, ParsedReport, ReportMeta, SourceFile
+from pipeline.build.incremental import ReportCache, prune_reports_cache, report_key
+from pipeline.common.models import (
+    LoadError,
+    ParsedReport,
+    ReportMeta,
+    SourceFile,
+    report_from_plain,
+    report_to_plain,
+)
 from pipeline.common.reference import district_by_name
 from pipeline.common.staging import claim_stage_dir
 from pipeline.model.normalize import goals_frame, normalize_report
@@ -51,7 +59,7 @@ class ParsedFile:
     file: SourceFile
     meta: ReportMeta
     district_code: str
-    path: Path  # pickled ParsedReport
+    path: Path  # its cached ParsedReport (sealed JSON)
     rows: int
     flagged: int
     key: str = ""  # its cache key (pipeline/build/incremental.py)
@@ -70,6 +78,7 @@ class NormalizeStep:
     stage_dir: Path
     facts: list[Path] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # the cache key of each report in `facts`
+    names: list[str] = field(default_factory=list)  # the file name of each report in `facts`
     from_cache: int = 0
     up_to_date: bool = False
 
@@ -102,6 +111,38 @@ def _reject_reason(report: ParsedReport) -> str | None:
     return None
 
 
+# The kinds of entry a report has in the per-report cache.
+PARSED, REJECTED = "parsed.json", "rejected.txt"
+FACTS, GOALS = "facts.parquet", "goals.parquet"
+VALID, QUARANTINE, OUTCOMES = "valid.parquet", "quarantine.parquet", "outcomes.json"
+
+
+class CacheChanged(RuntimeError):
+    """An entry checked earlier in this build no longer passes: something changed it meanwhile."""
+
+
+def _cached_text(cache: ReportCache, key: str, kind: str, name: str) -> str | None:
+    data = cache.read(key, kind, name)
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # sealed by this code: should never happen
+        cache.discard(key, kind, name, str(exc))
+        return None
+
+
+def _cached_report(cache: ReportCache, key: str, name: str) -> ParsedReport | None:
+    text = _cached_text(cache, key, PARSED, name)
+    if text is None:
+        return None
+    try:
+        return report_from_plain(json.loads(text))
+    except (ValueError, TypeError, KeyError) as exc:  # sealed by this code: should never happen
+        cache.discard(key, PARSED, name, f"{type(exc).__name__}: {exc}")
+        return None
+
+
 def parse_all(
     discovery: Discovery,
     extracted: list[Extracted],
@@ -111,19 +152,19 @@ def parse_all(
 ) -> ParseStep:
     step = ParseStep()
     claim_stage_dir(stage_dir)
-    cache = reports_cache(cache_dir)
+    cache = ReportCache(cache_dir)
     prune_reports_cache(cache_dir)
     for item in extracted:
         name = item.file.name
         key = report_key(item.file, discovery.manifest.get(name))
-        parsed_path, rejected_path = cache / f"{key}.parsed.pkl", cache / f"{key}.rejected.txt"
-        if rejected_path.exists():
+        rejected = _cached_text(cache, key, REJECTED, name)
+        if rejected is not None:
             step.from_cache += 1
-            step.errors.append(LoadError(name, "parse", rejected_path.read_text(encoding="utf-8")))
+            step.errors.append(LoadError(name, "parse", rejected))
             continue
-        if parsed_path.exists():
+        report = _cached_report(cache, key, name)
+        if report is not None:
             step.from_cache += 1
-            report: ParsedReport = pickle.loads(parsed_path.read_bytes())
         else:
             try:
                 text = load_extracted(item)
@@ -140,20 +181,20 @@ def parse_all(
                 continue
             reason = _reject_reason(report)
             if reason:
-                write_atomic(rejected_path, reason.encode("utf-8"))
+                cache.write(key, REJECTED, reason.encode("utf-8"))
                 step.errors.append(LoadError(name, "parse", reason))
                 progress(f"rejected {name}: {reason}")
                 continue
             district = district_by_name(report.meta.district or "")
             assert district is not None
             report.meta.district = district.name
-            write_atomic(parsed_path, pickle.dumps(report))
+            cache.write(key, PARSED, json.dumps(report_to_plain(report)).encode("utf-8"))
         step.errors += [LoadError(name, "parse", f"warning: {w}") for w in report.warnings]
         district = district_by_name(report.meta.district or "")
         assert district is not None
         flagged = sum(1 for r in report.rows if r.quality_flag)
         step.files.append(
-            ParsedFile(item.file, report.meta, district.code, parsed_path, len(report.rows), flagged, key)
+            ParsedFile(item.file, report.meta, district.code, cache.path(key, PARSED), len(report.rows), flagged, key)
         )
     step.files, superseded = keep_one_report_per_scope(step.files)  # one report per council and period
     step.errors += superseded
@@ -209,32 +250,37 @@ def _reports_frame(parsed: ParseStep) -> pl.DataFrame:
 
 def normalize_all(parsed: ParseStep, stage_dir: Path, cache_dir: Path) -> NormalizeStep:
     step = NormalizeStep(stage_dir)
-    cache = reports_cache(cache_dir)
+    cache = ReportCache(cache_dir)
     for sub in ("facts", "goals"):
         (stage_dir / sub).mkdir(parents=True, exist_ok=True)
     for p in parsed.files:
-        cached_facts, cached_goals = cache / f"{p.key}.facts.parquet", cache / f"{p.key}.goals.parquet"
-        if cached_facts.exists() and cached_goals.exists():
+        name = p.file.name
+        facts, goals = cache.read(p.key, FACTS, name), cache.read(p.key, GOALS, name)
+        if facts is not None and goals is not None:
             step.from_cache += 1
         else:
-            report: ParsedReport = pickle.loads(p.path.read_bytes())
-            _write_parquet(normalize_report(report), cached_facts)
-            _write_parquet(goals_frame(report), cached_goals)
+            report = _cached_report(cache, p.key, name)
+            if report is None:  # parse_all read it moments ago
+                raise CacheChanged(f"the cached parse of {name} changed during the build; build again")
+            facts, goals = _parquet_bytes(normalize_report(report)), _parquet_bytes(goals_frame(report))
+            cache.write(p.key, FACTS, facts)
+            cache.write(p.key, GOALS, goals)
+        # the staging folder gets the content just checked, never a link to a cache file that could change
         facts_path = stage_dir / "facts" / f"{p.file.sha256}.parquet"
-        link_or_copy(cached_facts, facts_path)
-        link_or_copy(cached_goals, stage_dir / "goals" / f"{p.file.sha256}.parquet")
+        facts_path.write_bytes(facts)
+        (stage_dir / "goals" / f"{p.file.sha256}.parquet").write_bytes(goals)
         step.facts.append(facts_path)
         step.keys.append(p.key)
+        step.names.append(name)
     _reports_frame(parsed).write_parquet(stage_dir / "reports.parquet")
     _write_empty_schemas(stage_dir)
     return step
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Written under a temporary name and renamed: a killed build never leaves half a cached file."""
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
 
 
 def _write_empty_schemas(stage_dir: Path) -> None:
@@ -247,51 +293,74 @@ def _write_empty_schemas(stage_dir: Path) -> None:
 # --- validate --------------------------------------------------------------------------------
 
 
-def _validated(result: Validation) -> dict:
+def _validated(result: Validation) -> bytes:
     """What a build needs of a report's validation besides its rows: kept beside them in the cache, so
     a build does not open every report's files to count them."""
-    return {
-        "outcomes": result.outcomes,
+    done = {
+        "outcomes": [vars(o) for o in result.outcomes],
         "rows": result.valid.height,
         "flagged": result.valid["quality_flag"].is_not_null().sum(),
         "quarantined": result.quarantined.height,
     }
+    return json.dumps(done, default=str).encode("utf-8")
+
+
+def _cached_validation(cache: ReportCache, key: str, name: str, stage: Path, file_name: str) -> dict | None:
+    """A report's cached validation, its rows put into the staging folder; None when an entry is
+    missing or fails its check."""
+    entries = [cache.read(key, kind, name) for kind in (VALID, QUARANTINE, OUTCOMES)]
+    if any(e is None for e in entries):
+        return None
+    valid, quarantined, outcomes = entries
+    try:
+        done = json.loads(outcomes)
+        done["outcomes"] = [ExpectationOutcome(**o) for o in done["outcomes"]]
+    except (ValueError, TypeError, KeyError) as exc:  # sealed by this code: should never happen
+        cache.discard(key, OUTCOMES, name, f"{type(exc).__name__}: {exc}")
+        return None
+    (stage / "valid" / file_name).write_bytes(valid)
+    (stage / "quarantine" / file_name).write_bytes(quarantined)
+    return done
 
 
 def validate_all(normalized: NormalizeStep, cache_dir: Path) -> ValidateStep:
     """Row-level validation of every report, reusing each unchanged report's result from the cache."""
     stage = normalized.stage_dir
     step = ValidateStep(stage)
-    cache = reports_cache(cache_dir)
+    cache = ReportCache(cache_dir)
     (stage / "valid").mkdir(exist_ok=True)
     (stage / "quarantine").mkdir(exist_ok=True)
-
-    def cached(key: str, what: str) -> Path:
-        return cache / f"{key}.{what}"
-
-    todo = [
-        (key, path)
-        for key, path in zip(normalized.keys, normalized.facts, strict=True)
-        if not cached(key, "outcomes.pkl").exists()
-    ]
-    step.from_cache = len(normalized.facts) - len(todo)
+    reports = list(zip(normalized.keys, normalized.names, normalized.facts, strict=True))
+    done: dict[str, dict] = {}
+    todo = []
+    for key, name, path in reports:
+        cached = _cached_validation(cache, key, name, stage, path.name)
+        if cached is None:
+            todo.append((key, path))
+        else:
+            done[key] = cached
+    step.from_cache = len(done)
     key_of = {path.stem: key for key, path in todo}  # report_id (content hash) -> cache key
     # Several reports per suite run: GX costs about half a second a run whatever the size.
     for batch in in_batches((pl.read_parquet(path, glob=False) for _, path in todo), VALIDATE_BATCH_ROWS):
         for report_id, result in validate_reports(batch).items():
             key = key_of[report_id]
-            _write_parquet(result.valid, cached(key, "valid.parquet"))
-            _write_parquet(result.quarantined, cached(key, "quarantine.parquet"))
-            write_atomic(cached(key, "outcomes.pkl"), pickle.dumps(_validated(result)))
+            valid, quarantined = _parquet_bytes(result.valid), _parquet_bytes(result.quarantined)
+            outcomes = _validated(result)
+            cache.write(key, VALID, valid)
+            cache.write(key, QUARANTINE, quarantined)
+            cache.write(key, OUTCOMES, outcomes)
+            (stage / "valid" / f"{report_id}.parquet").write_bytes(valid)
+            (stage / "quarantine" / f"{report_id}.parquet").write_bytes(quarantined)
+            # read back as a later build reads it, so a build from the cache adds up the same figures
+            done[key] = json.loads(outcomes)
+            done[key]["outcomes"] = [ExpectationOutcome(**o) for o in done[key]["outcomes"]]
     totals: dict[tuple[str, str], ExpectationOutcome] = {}
-    for key, path in zip(normalized.keys, normalized.facts, strict=True):
-        link_or_copy(cached(key, "valid.parquet"), stage / "valid" / path.name)
-        link_or_copy(cached(key, "quarantine.parquet"), stage / "quarantine" / path.name)
-        done = pickle.loads(cached(key, "outcomes.pkl").read_bytes())
-        step.rows_valid += done["rows"]
-        step.rows_flagged += done["flagged"]
-        step.rows_quarantined += done["quarantined"]
-        for o in done["outcomes"]:
+    for key, _, _ in reports:  # in the reports' order: samples are the first unexpected rows
+        step.rows_valid += done[key]["rows"]
+        step.rows_flagged += done[key]["flagged"]
+        step.rows_quarantined += done[key]["quarantined"]
+        for o in done[key]["outcomes"]:
             merge_outcome(totals, o)
     # Empty files with the schema, so the loader's globs match even when no report loaded.
     empty = pl.read_parquet(stage / "facts" / "_empty.parquet", glob=False)

@@ -7,7 +7,7 @@ normalize -> Polars frames; validate -> frames split into facts and quarantine; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 # The value columns of an indicator table, in the order they are printed. One source of truth:
 # the parser maps header words onto these keys, normalize turns each into a DOUBLE (+ raw text).
@@ -125,3 +125,22 @@ class LoadError:
     file: str
     stage: str
     reason: str
+
+
+# --- a parsed report as plain data (the per-report cache keeps it as JSON) ----------------------
+
+
+def report_to_plain(report: ParsedReport) -> dict:
+    """A ParsedReport as JSON-ready dicts and lists; report_from_plain gives it back equal."""
+    return asdict(report)
+
+
+def report_from_plain(data: dict) -> ParsedReport:
+    """The ParsedReport of report_to_plain's output. A missing or unknown field raises TypeError or KeyError."""
+    return ParsedReport(
+        file=SourceFile(**data["file"]),
+        meta=ReportMeta(**data["meta"]),
+        goals=[Goal(**g) for g in data["goals"]],
+        rows=[IndicatorRow(**r) for r in data["rows"]],
+        warnings=list(data["warnings"]),
+    )

@@ -18,6 +18,7 @@ from pipeline.build.incremental import (
     previous_checks,
     previous_summary,
     reports_cache,
+    warehouse_sound,
 )
 from pipeline.build.stages import (
     NormalizeStep,
@@ -57,8 +58,12 @@ def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> 
         raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
     found = discover_reports(settings.raw_dir)
     found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
-    # a file written to since it was published is built again: what it holds is not what was checked
-    found.up_to_date = published_intact(settings.warehouse) and is_up_to_date(settings.warehouse, found.fingerprint)
+    # a file written to since it was published, or damaged, is built again: what it holds is not what was checked
+    found.up_to_date = (
+        warehouse_sound(settings.warehouse)
+        and published_intact(settings.warehouse)
+        and is_up_to_date(settings.warehouse, found.fingerprint)
+    )
     context.log.info(f"{len(found.files)} report files in {settings.raw_dir}, {len(found.errors)} not used")
     if found.up_to_date:
         context.log.info(f"up to date: {settings.warehouse} was built from these files and this code")

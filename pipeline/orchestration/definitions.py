@@ -49,7 +49,9 @@ def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
         jobs=[build_warehouse_job],
         schedules=[nightly_build],
         sensors=[raw_folder_sensor],
-        resources={"settings": settings or BuildSettings()},
+        # Outputs pass between the assets in memory (one process runs the job): Dagster's default
+        # would pickle each into $DAGSTER_HOME/storage and unpickle it for the next asset.
+        resources={"settings": settings or BuildSettings(), "io_manager": dg.mem_io_manager},
     )
 
 

@@ -34,12 +34,14 @@ from pathlib import Path
 from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError, SourceFile, TextLine
 from pipeline.common.paths import PROJECT_DIR
+from pipeline.common.sealed import cache_key, remove_entry
 from pipeline.sources.extract_cache import (
     DAMAGED_CACHE_WARNING,
     Extracted,
     _mark_used,
-    cache_entry_ok,
+    cache_entry_problem,
     cache_path,
+    entry_key,
     prune_cache,
     write_cache,
 )
@@ -101,9 +103,10 @@ def extract_one(
     says so ("split": pages, ranges) and reads the first part. Gives what was sent last."""
     try:
         fault_point(f"extract:{file.name}")  # a test's deliberately slow input (pipeline/common/faults.py)
+        key = entry_key(Path(out))  # the part files and the entry are sealed with the cache's key
         if pages is not None:
             count = read_pdf_part(
-                file.path, *pages, Path(out), lambda n: send("page", (n, None)), max_content_bytes(memory_mb)
+                file.path, *pages, Path(out), lambda n: send("page", (n, None)), max_content_bytes(memory_mb), key
             )
         else:
             total = pdf_page_count(file.path) if file.kind == "pdf" and not parts else None
@@ -118,10 +121,11 @@ def extract_one(
                     Path(part_path(out, first, last, os.getppid())),
                     lambda n: send("page", (n, None)),
                     max_content_bytes(memory_mb),
+                    key,
                 )
             else:
                 if parts:
-                    lines = join_pdf_parts(file.path, parts)
+                    lines = join_pdf_parts(file.path, parts, key)
                 else:
                     lines = read_lines(file, lambda n: send("page", (n, total)), max_content_bytes(memory_mb))
                 write_cache(Path(out), lines)
@@ -322,15 +326,17 @@ def extract_all(
     done: list[Extracted] = []
     errors: list[LoadError] = []
     todo: list[SourceFile] = []
+    cache_key(settings.cache_dir)  # made here if new, before any worker seals with it
     for f in files:
         path = cache_path(settings.cache_dir, f)
-        if path.exists() and cache_entry_ok(path):
+        problem = cache_entry_problem(path)
+        if problem is None:
             _mark_used(path)
             done.append(Extracted(f, path, None, from_cache=True))
             continue
-        if path.exists():
-            path.unlink(missing_ok=True)
-            log.warning("cached extraction of %s was damaged (checksum mismatch); extracting it again", f.name)
+        if problem != "missing":
+            remove_entry(path)
+            log.warning("cache entry %s of %s failed its check (%s); extracted again", path.name, f.name, problem)
             errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
         todo.append(f)
     report = progress or (lambda msg: log.info(msg))

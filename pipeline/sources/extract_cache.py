@@ -1,5 +1,6 @@
-"""The content-addressed extraction cache: one checksummed JSON entry per file content hash and
-EXTRACTOR_VERSION (a hash of the extraction code), read back verified, and pruned of stale entries."""
+"""The content-addressed extraction cache: one JSON entry per file content hash and EXTRACTOR_VERSION (a
+hash of the extraction code), sealed with the warehouse folder's key (pipeline/common/sealed.py), read
+back checked, and pruned of stale entries."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.common.paths import PACKAGE_DIR
+from pipeline.common.sealed import SealBroken, cache_key, read_sealed, write_sealed
 
 
 def _code_version() -> str:
@@ -42,26 +44,25 @@ def cache_path(cache_dir: Path, file: SourceFile) -> Path:
     return cache_dir / "extract" / f"{file.sha256}.v{EXTRACTOR_VERSION}.json"
 
 
-# A cache entry is a header line with the SHA-256 of the rest, then the JSON lines: an entry changed
-# or cut short after it was written is found before use, discarded and extracted again.
-_CHECKSUM_PREFIX = b"sha256 "
+def entry_key(path: Path) -> bytes:
+    """The key that seals an entry (or a part file) of <cache>/extract/: the warehouse folder's."""
+    return cache_key(path.parent.parent)
 
 
+# A cache entry is sealed: a header line with the MAC of the rest, then the JSON lines. An entry
+# changed, cut short or planted after it was written is found before use, discarded and extracted again.
 def write_cache(path: Path, lines: list[TextLine]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(_CHECKSUM_PREFIX + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
-    os.replace(tmp, path)
+    write_sealed(path, body, entry_key(path))
 
 
 class DamagedCacheEntry(Exception):
-    """A cache entry whose content does not match the checksum written with it."""
+    """A cache entry that fails its check (its MAC does not match its name and content)."""
 
 
 def read_cache(path: Path) -> list[TextLine]:
-    """The lines of a cache entry, verified against its checksum; DamagedCacheEntry when they do not match."""
+    """The lines of a cache entry, checked; DamagedCacheEntry when it fails its check."""
     body = verified_body(path)
     try:
         return [TextLine(p, n, t) for p, n, t in json.loads(body)]
@@ -70,26 +71,26 @@ def read_cache(path: Path) -> list[TextLine]:
 
 
 def verified_body(path: Path) -> bytes:
-    """A cache entry's content once its checksum is found right (not parsed: most entries of a
-    rebuild are only checked, their reports' results being cached further on)."""
-    data = path.read_bytes()
-    header, _, body = data.partition(b"\n")
-    if not header.startswith(_CHECKSUM_PREFIX) or header[len(_CHECKSUM_PREFIX) :] != hashlib.sha256(
-        body
-    ).hexdigest().encode("ascii"):
-        raise DamagedCacheEntry(f"checksum mismatch in {path.name}")
-    return body
+    """A cache entry's content once its MAC is found right (not parsed: most entries of a rebuild are
+    only checked, their reports' results being cached further on)."""
+    try:
+        return read_sealed(path, entry_key(path))
+    except SealBroken as exc:
+        raise DamagedCacheEntry(str(exc)) from None
 
 
-def cache_entry_ok(path: Path) -> bool:
+def cache_entry_problem(path: Path) -> str | None:
+    """Why an entry cannot be used ("missing", a failed check), or None when it can."""
     try:
         verified_body(path)
-    except (OSError, DamagedCacheEntry):
-        return False
-    return True
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, DamagedCacheEntry) as exc:
+        return str(exc)
+    return None
 
 
-DAMAGED_CACHE_WARNING = "warning: cached extraction was damaged (checksum mismatch); discarded and extracted again"
+DAMAGED_CACHE_WARNING = "warning: cached extraction failed its check (changed or damaged); extracted again"
 STALE_TMP_S = 3600  # a temporary file this old was left by a killed worker, not one still writing
 # The extraction of a file no longer among the reports (replaced by a new version, or removed) is
 # kept this long after it was last used, then removed: the cache does not grow with every version

@@ -11,7 +11,8 @@ file, reports that would go) still block the swap (pipeline/warehouse/gates.py).
 Takes the gate's per-report shares, or the staging folder of a build (a report whose goal numbers or
 rows repeat, as when its text is in the file twice, would break the load); gives HeldBack records.
 `hold_back` takes those reports out of the staging folder and puts their published versions back
-from the per-report cache (<key>.<what>.parquet, as pipeline/build/stages.py writes it), so the next
+from the per-report cache (<key>.<what>.parquet, sealed as pipeline/build/stages.py writes it and checked
+before use), so the next
 candidate is built without them.
 """
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 
 from pipeline.common.paths import SQL_DIR
+from pipeline.common.sealed import SealBroken, cache_key, read_sealed
 from pipeline.warehouse.validate import SAMPLE_ROWS, ExpectationOutcome
 
 log = logging.getLogger(__name__)
@@ -291,25 +292,22 @@ def _previous_versions(warehouse: Path, keys: list[str], files: list[str]) -> li
 
 
 def _restage(stage_dir: Path, reports_cache: Path, row: Mapping) -> bool:
-    """Link a published version's cached result into the staging folder; False when it is not all there."""
-    sources = {what: reports_cache / f"{row['cache_key']}.{what}.parquet" for what in STAGED}
-    try:
-        for what in NEEDED:
-            pl.read_parquet_schema(sources[what])  # there, and a Parquet file
-    except (OSError, pl.exceptions.PolarsError):
-        return False
-    for what, source in sources.items():
-        if source.is_file():
-            _link_or_copy(source, stage_dir / what / f"{row['report_key']}.parquet")
+    """Put a published version's cached result into the staging folder, each file's seal checked first
+    (the staging folder gets the checked bytes, never a link); False when it is not all there or fails."""
+    key = cache_key(reports_cache.parent)
+    checked = {}
+    for what in STAGED:
+        try:
+            checked[what] = read_sealed(reports_cache / f"{row['cache_key']}.{what}.parquet", key)
+        except FileNotFoundError:
+            if what in NEEDED:
+                return False
+        except (SealBroken, OSError) as exc:
+            log.warning("cached %s of %s failed its check (%s); not put back", what, row["report_file"], exc)
+            return False
+    for what, data in checked.items():
+        (stage_dir / what / f"{row['report_key']}.parquet").write_bytes(data)
     return True
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 # --- what the build records about them ---------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -107,4 +108,22 @@ def keep_rejected(candidate: Path, warehouse: Path, now: datetime, keep: int = K
     candidate.replace(target)
     for old in sorted(folder.glob(f"{warehouse.stem}-*{warehouse.suffix}"))[:-keep]:
         old.unlink(missing_ok=True)
+    return target
+
+
+DAMAGED_MARK = ".corrupt-"
+
+
+def keep_damaged(warehouse: Path, now: datetime) -> Path:
+    """Keep a damaged warehouse file for inspection as <name>.corrupt-<UTC time> beside it: a hard link,
+    so the file a rebuild publishes replaces the name and the damaged one stays. Once per file."""
+    prefix = warehouse.name + DAMAGED_MARK
+    for old in warehouse.parent.iterdir():  # not a glob: the name may hold "[" or "*"
+        if old.name.startswith(prefix) and old.is_file() and os.path.samefile(old, warehouse):
+            return old
+    target = warehouse.with_name(f"{prefix}{now.strftime('%Y%m%dT%H%M%SZ')}")
+    try:
+        os.link(warehouse, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(warehouse, target)
     return target

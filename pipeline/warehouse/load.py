@@ -30,6 +30,7 @@ from pipeline.common.faults import fault_point
 from pipeline.common.models import LoadError
 from pipeline.common.paths import SQL_DIR
 from pipeline.common.reference import DATA_DIR
+from pipeline.warehouse.published import read_every_table
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def _patch_copy(
     try:
         con.execute(f"ATTACH {_quote(str(tmp))} AS wh")
         con.execute("USE wh")
+        read_every_table(con)  # a copy that does not read whole is not patched
         changed = _changed_reports(con, params["stage"])
     except duckdb.Error as exc:
         log.info("previous warehouse not reused (%s): loading whole", str(exc).splitlines()[0][:120])

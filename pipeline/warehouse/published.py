@@ -1,11 +1,11 @@
-"""The record of the published warehouse (`.<name>.published.json` beside it, checksummed): what it holds
-(facts per report) and which file it describes, so the gate compares a new warehouse with the previous
-one even when that file is locked or damaged; and whether the warehouse is held open for writing."""
+"""The record of the published warehouse (`.<name>.published.json` beside it, sealed with the warehouse
+folder's key, pipeline/common/sealed.py): what it holds (facts per report) and which file it describes,
+so the gate compares a new warehouse with the previous one even when that file is locked or damaged;
+and whether the warehouse is held open for writing."""
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from pipeline.common.sealed import SealBroken, folder_key, read_sealed, write_sealed
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,6 @@ def _identity(path: Path) -> list[int]:
     return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def _record_checksum(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
 def report_counts(database: Path) -> list[dict[str, Any]]:
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(PREVIOUS_COUNTS_SQL).fetchall()
@@ -60,23 +58,34 @@ def report_counts(database: Path) -> list[dict[str, Any]]:
 
 
 def write_record(warehouse: Path, reports: list[dict[str, Any]]) -> Path:
-    """Record what the just-published warehouse holds (atomically, with a checksum over the content)."""
+    """Record what the just-published warehouse holds (atomically, sealed with the folder's key)."""
     body = {"warehouse": warehouse.name, "identity": _identity(warehouse), "reports": reports}
     path = record_path(warehouse)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps({**body, "sha256": _record_checksum(body)}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_sealed(path, json.dumps(body).encode("utf-8"), folder_key(warehouse.parent))
     return path
 
 
+_reported: set[tuple] = set()  # records this process said failed their check: one line each
+
+
 def read_record(warehouse: Path) -> dict[str, Any] | None:
-    """The record written at publish, or None when there is none or its checksum does not match."""
+    """The record written at publish, or None when there is none or it fails its check (then one line
+    says so, and the figures are read from the warehouse itself)."""
+    path = record_path(warehouse)
     try:
-        data = json.loads(record_path(warehouse).read_text(encoding="utf-8"))
-        body = {k: data[k] for k in ("warehouse", "identity", "reports")}
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(read_sealed(path, folder_key(warehouse.parent)))
+        return {k: data[k] for k in ("warehouse", "identity", "reports")}
+    except FileNotFoundError:
         return None
-    return body if data.get("sha256") == _record_checksum(body) else None
+    except (OSError, SealBroken, ValueError, KeyError, TypeError) as exc:
+        try:
+            seen = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        except OSError:
+            seen = (str(path),)
+        if seen not in _reported:
+            _reported.add(seen)
+            log.warning("%s failed its check (%s); not used: what the warehouse holds is read from it", path.name, exc)
+        return None
 
 
 def published_intact(warehouse: Path) -> bool:
@@ -122,3 +131,38 @@ def previous_counts(warehouse: Path) -> tuple[pd.DataFrame, str | None]:
             log.warning("cannot read the previous warehouse %s (%s); compared with its record", warehouse, first)
             return _counts_frame(record["reports"]), None
         return _counts_frame(), f"{type(exc).__name__}: {first}"
+
+
+# --- whether the file reads whole -------------------------------------------------------------
+
+# Every row of every table, hashed: DuckDB checks the checksum of each block it reads, and a count(*)
+# alone is answered from metadata without reading a block. One query over all tables, run in parallel.
+TABLES_SQL = "select table_name from duckdb_tables() where database_name = current_database() order by 1"
+# How DuckDB says a file is damaged (a checksum that does not match, a file cut short, metadata that
+# cannot be read); a lock held by another process or a missing table is not damage.
+DAMAGE_MARKS = ("Corrupt database file", "Could not read enough bytes", "Serialization Error")
+
+
+def read_every_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every block of every table of the connection's current database; duckdb.Error on damage."""
+    tables = [name for (name,) in con.execute(TABLES_SQL).fetchall()]
+    quoted = ['"' + name.replace('"', '""') + '"' for name in tables]
+    if quoted:
+        con.execute(" union all ".join(f"select bit_xor(hash(_row)) from {q} as _row" for q in quoted)).fetchall()
+
+
+def is_damage(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and any(mark in str(exc) for mark in DAMAGE_MARKS)
+
+
+def warehouse_damage(warehouse: Path) -> str | None:
+    """How DuckDB finds the warehouse file damaged (its first line), or None when it reads whole, or is
+    missing, held for writing by another process, or not readable for another reason."""
+    if not warehouse.is_file():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            read_every_table(con)
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0][:200] if is_damage(exc) else None
+    return None
