@@ -68,8 +68,13 @@ def test_only_the_load_step_opens_a_database_for_writing():
         if not read_only
     }
     # build_candidate: an in-memory connection that ATTACHes the new file; record_validation: the
-    # same new file, before it is published. Neither ever opens the published warehouse.
-    assert writers == {("load.py", "build_candidate"), ("load.py", "record_validation")}
+    # same new file, before it is published; staged_repeats: an in-memory connection over the staged
+    # Parquet files, attaching nothing. None ever opens the published warehouse.
+    assert writers == {
+        ("load.py", "build_candidate"),
+        ("load.py", "record_validation"),
+        ("holdback.py", "staged_repeats"),
+    }
 
 
 def test_config_values_are_substituted_once():
