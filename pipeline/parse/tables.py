@@ -98,7 +98,8 @@ def holds_two_values(cell: str) -> bool:
     for i, token in enumerate(tokens):
         if _NUMBER_TOKEN.match(token):
             previous = tokens[i - 1] if i > 0 else ""
-            grouped = previous.isdigit() and len(previous) <= 3 and _THOUSANDS_TOKEN.match(token)
+            lead = previous.lstrip("-−–")  # "−1 500": a signed first group
+            grouped = lead.isdigit() and len(lead) <= 3 and _THOUSANDS_TOKEN.match(token)
             numbers += 0 if grouped else 1
         elif token in _DASH_TOKEN and i + 1 < len(tokens):
             numbers += 1
