@@ -115,6 +115,9 @@ _SUBHEADER_WORD = re.compile(r"total|män|pojk|kvinn|flick", re.IGNORECASE)
 def span_header(top: Sequence[str], sub: Sequence[str]) -> list[str]:
     """One header row of two: a spanning cell ("Utfall") joined to each cell it stands over
     ("Totalt", "Män/pojkar", "Kvinnor/flickor"); a cell of either row alone stays as it is."""
+    if len(top) == 1:  # a spanning cell with no position: it stands over the cells it can span
+        first = next((i for i, c in enumerate(sub) if _SUBHEADER_WORD.search(c)), 0)
+        top = [""] * first + [top[0]]
     width = max(len(top), len(sub))
     top = [clean_cell(c) for c in top] + [""] * (width - len(top))
     sub = [clean_cell(c) for c in sub] + [""] * (width - len(sub))
@@ -144,7 +147,11 @@ def is_subheader_row(cells: Sequence[str]) -> bool:
 
 
 def is_spanning_row(cells: Sequence[str]) -> bool:
-    """The upper row of a two-row header standing above "Indikator": header words only, one of them "Utfall"."""
+    """The upper row of a two-row header standing above "Indikator": header words only, one of them
+    "Utfall"; or "Utfall" alone on a line (a PDF reads a cell centred over three columns so)."""
+    if len(cells) == 1:
+        text = clean_cell(cells[0])
+        return "utfall" in text.lower() and _dated_column(text, None)[0] == "outcome"
     filled = _filled(cells)
     return (
         not clean_cell(cells[0])
