@@ -66,6 +66,14 @@ def test_header_years_against_the_report_year():
     assert header_columns(cells, 0).columns == ("outcome", None, None, None, "period")
 
 
+def test_header_tertials_against_the_report_tertial():
+    cells = ["Indikator", "Utfall T1 2017", "Utfall tertial 2 2017", "Utfall T2", "Årsmål 2017", "Period"]
+    # in a T2 report the T1 outcome is no outcome of its period; in an annual report neither is
+    assert header_columns(cells, 2017, 2).columns == (None, "outcome", "outcome", "target", "period")
+    assert header_columns(cells, 2017, 1).columns == ("outcome", None, None, "target", "period")
+    assert header_columns(cells, 2017, None).columns == (None, None, None, "target", "period")
+
+
 def test_columns_in_another_order_and_utfall_alone():
     rows = _rows("column_order_vb_2017.txt")
     welfare = rows["Andel barn som lever i familjer som har ekonomiskt bistånd"]

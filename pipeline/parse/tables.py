@@ -206,6 +206,7 @@ class TabTableParser:
     warnings: list[str] = field(default_factory=list)
     state: _TableState = field(default_factory=_TableState)
     report_year: int = 0  # header years are judged against it; 0: not known, a dated column is flagged
+    report_tertial: int | None = None  # and header tertials ("Utfall T1 2017"); None: an annual report or plan
 
     def run(self, lines: Sequence[TextLine]) -> None:
         for line in join_header_rows(lines):
@@ -234,7 +235,7 @@ class TabTableParser:
 
     def _header(self, line: TextLine) -> None:
         st = self.state
-        header = header_columns(line.text.split("\t"), self.report_year)
+        header = header_columns(line.text.split("\t"), self.report_year, self.report_tertial)
         continues = st.group_alive and st.header is not None and st.header.columns == header.columns
         if not continues:
             self._close_table()
@@ -365,6 +366,6 @@ def parse_report(extracted: ExtractedText, manifest_entry: dict[str, str] | None
     meta: ReportMeta = apply_manifest(infer_report_meta(lines), manifest_entry)
     if not has_tab_tables(lines):
         return parse_flat_report(extracted, meta)
-    parser = TabTableParser(report_year=meta.year or 0)
+    parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
     parser.run(lines)
     return ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)

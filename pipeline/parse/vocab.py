@@ -82,29 +82,38 @@ def _column_for(key: str) -> str | None:
 
 # A year in a header cell ("Utfall 2016", "Årsmål 2017") and the part of the year ("T1", "tertial 1").
 _HEADER_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_HEADER_PART = re.compile(r"\b(?:T|tertial)\s*[123]\b", re.IGNORECASE)
+_HEADER_PART = re.compile(r"\b(?:T|tertial)\s*([123])\b", re.IGNORECASE)
 
 
-def _dated_column(cell: str, report_year: int | None) -> tuple[str | None, str | None]:
-    """(column, previous label) of a header cell, judging a year in it against the report's year.
+def _dated_column(
+    cell: str, report_year: int | None, report_tertial: int | None = None
+) -> tuple[str | None, str | None]:
+    """(column, previous label) of a header cell, judging a year and a tertial in it against the report's.
 
-    A measure header with a year names this report's column only for the report's own year; "Utfall
-    2016" (no part of the year) in a 2017 report is last year's annual outcome, like "Periodens utfall
-    VB 2016". Any other year (or an unknown report year: 0) names no column we load, so its cells are
-    flagged, never put into a neighbouring measure. `report_year` None: years are not judged.
+    A measure header with a year names this report's column only for the report's own year, and with a
+    tertial only for the report's own tertial ("Utfall T1 2017" is no outcome of a T2 or an annual
+    report); "Utfall 2016" (no part of the year) in a 2017 report is last year's annual outcome, like
+    "Periodens utfall VB 2016". Any other year or tertial (or an unknown report year: 0) names no column
+    we load, so its cells are flagged, never put into a neighbouring measure. `report_year` None: years
+    and tertials are not judged.
     """
     text = clean_cell(cell)
     years = _HEADER_YEAR.findall(text)
+    part = _HEADER_PART.search(text)
     key = _header_key(_HEADER_YEAR.sub(" ", _HEADER_PART.sub(" ", text)))
     column = _column_for(key)
     if column == "previous_outcome":
         return column, f"VB {years[-1]}" if years else None
-    if report_year is None or not years or column in (None, "period"):
+    if report_year is None or column in (None, "period"):
+        return column, None
+    if part is not None and int(part.group(1)) != report_tertial:
+        return None, None
+    if not years:
         return column, None
     year = int(years[-1])
     if year == report_year:
         return column, None
-    if year == report_year - 1 and column == "outcome" and not _HEADER_PART.search(text):
+    if year == report_year - 1 and column == "outcome" and part is None:
         return "previous_outcome", f"VB {year}"
     return None, None
 
@@ -166,9 +175,12 @@ class TableHeader:
     previous_label: str | None  # "VB 2013"
 
 
-def header_columns(cells: Sequence[str], report_year: int | None = None) -> TableHeader:
-    """The columns a header names. With the report's year (0 when unknown), years in it are judged."""
-    dated = [_dated_column(c, report_year) for c in cells[1:]]
+def header_columns(
+    cells: Sequence[str], report_year: int | None = None, report_tertial: int | None = None
+) -> TableHeader:
+    """The columns a header names. With the report's year (0 when unknown) and tertial (None in an
+    annual report or a plan), the years and tertials in it are judged."""
+    dated = [_dated_column(c, report_year, report_tertial) for c in cells[1:]]
     labels = [label for _, label in dated if label]
     return TableHeader(tuple(col for col, _ in dated), labels[-1] if labels else None)
 
