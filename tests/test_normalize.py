@@ -17,6 +17,7 @@ from pipeline.model.normalize import normalize_name, normalize_report, swedish_n
         ("\u22122", -2.0, None),
         ("\u22121\u00a0500 tkr", -1500.0, "tkr"),
         ("5,79%", 5.79, "%"),
+        ("1)", None, None),
         ("1 123", 1123.0, None),
         ("1600 st", 1600.0, "st"),
         ("-1 %", -1.0, "%"),

@@ -17,8 +17,9 @@ from pipeline.common.models import MEASURES, ParsedReport
 from pipeline.model.catalog import load_catalog
 from pipeline.model.periods import parse_period_cell, previous_year
 
-# sign, integer part with optional thousands groups, optional decimals, then the unit
-SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
+# sign, integer part with optional thousands groups, optional decimals, then the unit; "1)" is a
+# footnote marker standing in a cell, not the number 1
+SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*([^\s)].*))?$"
 _THOUSANDS = r"[ \u00a0\u2009\u202f]"
 
 # Printed unit spellings (folded to lower case, one space) -> the one form the warehouse uses, so
