@@ -146,3 +146,63 @@ def test_unknown_column_is_flagged_and_its_cell_kept_in_raw_text():
     assert _measures(row) == (85.0, None, None, None, None, 90.0, 90.0)
     assert row["quality_flag"] == "unknown_column"
     assert "\t71 %\t" in row["raw_text"]
+
+
+def test_wording_fixtures_build_into_the_warehouse(tmp_path):
+    """The same texts through a whole build: the cells read right land in indicator_values, the
+    flagged ones with their flag, and last year's outcome from "Utfall 2016" is an outcome for 2016."""
+    import shutil
+
+    from pipeline.cli import run_build
+
+    from .build_helpers import query, settings_for
+
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES, raw)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    ok, _, _ = run_build(settings_for(raw, warehouse))
+    assert ok
+    rows = query(
+        warehouse,
+        "select district, indicator_as_printed, outcome, outcome_men, previous_outcome, target, city_target,"
+        " quality_flag from indicator_values order by district, row_no",
+    )
+    assert (
+        "Skarpnäck",
+        "Andel vuxna med långvarigt ekonomiskt bistånd",
+        2.4,
+        None,
+        None,
+        None,
+        2.7,
+        "unknown_column",
+    ) in rows
+    assert (
+        "Farsta",
+        "Andel barn som lever i familjer som har ekonomiskt bistånd",
+        5.2,
+        None,
+        5.77,
+        5.5,
+        4.0,
+        None,
+    ) in rows
+    assert ("Älvsjö", "Nämndens budgetavvikelse", 1234.5, None, -2.0, 0.0, 0.0, None) in rows
+    assert ("Södermalm", "Andel elever i årskurs 9 som använder tobak", 12.0, None, 13.0, 10.0, 10.0, None) in rows
+    assert (
+        "Bromma",
+        "Andel barn och ungdomar som är nöjda med tillgången till kultur",
+        69.7,
+        63.9,
+        None,
+        77.8,
+        75.0,
+        None,
+    ) in rows
+    assert len(rows) == 13
+    previous = query(
+        warehouse,
+        "select value, value_source from indicator_observations where district = 'Farsta'"
+        " and measure = 'outcome' and ref_start = date '2016-01-01' and ref_end = date '2016-12-31'",
+    )
+    assert previous == [(5.77, "previous_year_column")]
