@@ -6,6 +6,7 @@ no-break thousands separators with U+2212 as minus, footnote markers after names
 the vocabulary does not know.
 """
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.model.normalize import normalize_report
 from pipeline.parse.tables import header_columns, parse_report
 from pipeline.parse.vocab import strip_footnote_marker
+
+from .build_helpers import query, settings_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wording"
 MEASURES = ("outcome", "outcome_men", "outcome_women", "previous_outcome", "forecast", "target", "city_target")
@@ -151,11 +154,7 @@ def test_unknown_column_is_flagged_and_its_cell_kept_in_raw_text():
 def test_wording_fixtures_build_into_the_warehouse(tmp_path):
     """The same texts through a whole build: the cells read right land in indicator_values, the
     flagged ones with their flag, and last year's outcome from "Utfall 2016" is an outcome for 2016."""
-    import shutil
-
     from pipeline.cli import run_build
-
-    from .build_helpers import query, settings_for
 
     raw = tmp_path / "raw"
     shutil.copytree(FIXTURES, raw)
