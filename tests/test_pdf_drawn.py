@@ -1,5 +1,5 @@
 """Tables as HTML/CSS typesetters lay them out, one fixture per class (tests/fixtures/make_drawn_pdf_fixtures.py,
-f15-f17), read as a user meets them: PDF -> lines -> parsed rows. Each test asserts real cells; a reader
+f15-f18), read as a user meets them: PDF -> lines -> parsed rows. Each test asserts real cells; a reader
 that takes the header from the "Indikator" line alone reads neither f15's nor f16's header, and f16's rows
 not at all. The tests of
 test_pdf_layout.py (every table line by line) and test_pdf_borderless.py (the same cells without space
@@ -130,3 +130,24 @@ def test_class5_shaded_boxes_are_read_as_drawing():
     assert len(page.boxes) >= 4 + 4  # the header's cells and a zebra row's cells
     items_before = build_page_items(page, None)
     assert items_before is not None  # the table is open at the foot of the page
+
+
+def test_two_row_header_with_utfall_centred_over_total_men_women(parsed_pdf):
+    # "Utfall" stands over three columns, so it is read as a line of its own above "Indikator"
+    lines = [line.text for line in pdf_to_lines(str(FIXTURE_DIR / "f18_spanning_header.pdf"))]
+    assert lines[lines.index("Utfall") + 1].startswith("Indikator\tTotalt\tMän/pojkar\t")
+    report = parsed_pdf("f18_spanning_header")
+    row = row_named(report, "Andel barn och ungdomar som är nöjda med tillgången till kultur")
+    assert row.cells == {
+        "outcome": "69,7 %",
+        "outcome_men": "63,9 %",
+        "outcome_women": "75,1 %",
+        "previous_outcome": "",
+        "forecast": "70 %",
+        "target": "77,8 %",
+        "city_target": "75 %",
+        "period": "Tertial 1 2019",
+    }
+    cars = row_named(report, "Andel elbilar")
+    assert (cars.cells["outcome"], cars.cells["target"], cars.cells["city_target"]) == ("", "9 %", "Tas fram av nämnd")
+    assert all(r.quality_flag is None for r in report.rows) and not report.warnings

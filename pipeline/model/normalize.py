@@ -2,7 +2,7 @@
 
 Takes a ParsedReport, gives a facts frame (one row per indicator row: every measure as a DOUBLE
 next to its cell text as printed, one unit per row) and a goals frame. Swedish numbers: decimal
-comma, space or no-break space between thousands ("9 000 st" -> 9000.0), the unit kept apart
+comma, space, no-break, narrow no-break or thin space between thousands ("9 000 st" -> 9000.0), the unit kept apart
 ("5,79 %" -> 5.79 and "%": a percent stays 5.79). "-" and empty cells are NULL; a text cell
 ("Tas fram av nämnd") is NULL with its text kept in <measure>_text.
 """
@@ -17,9 +17,10 @@ from pipeline.common.models import MEASURES, ParsedReport
 from pipeline.model.catalog import load_catalog
 from pipeline.model.periods import parse_period_cell, previous_year
 
-# sign, integer part with optional thousands groups, optional decimals, then the unit
-SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*(\S.*))?$"
-_THOUSANDS = r"[ \u00a0\u202f]"
+# sign, integer part with optional thousands groups, optional decimals, then the unit; "1)" is a
+# footnote marker standing in a cell, not the number 1
+SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*([^\s)].*))?$"
+_THOUSANDS = r"[ \u00a0\u2009\u202f]"
 
 # Printed unit spellings (folded to lower case, one space) -> the one form the warehouse uses, so
 # "st" and "st.", "kWh/kv m" and "kwh/kvm" agree. A unit not listed here is kept as printed.

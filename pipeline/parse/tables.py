@@ -13,6 +13,9 @@ What the tables do to us, and where it is handled:
 - wrapped names on a line of their own                                -> _append_to_name
 - a row printed with an empty first cell and the name in the second   -> _split_row
 - Kommentar/Analys rows, and the text lines under them                -> comments
+- a year in a header ("Utfall 2016" in a 2017 report: last year's)    -> header_columns(report_year)
+- a two-row header (a spanning "Utfall" over "Totalt | Män/pojkar")   -> span_header
+- a footnote marker after a name ("… tobak 1)", "… tobak*")           -> strip_footnote_marker
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ from pipeline.parse.vocab import (
     clean_cell,
     header_columns,
     is_period_like,
+    is_spanning_row,
+    is_subheader_row,
     join_fragment,
+    span_header,
+    strip_footnote_marker,
     strip_glyphs,
 )
 
@@ -91,7 +98,8 @@ def holds_two_values(cell: str) -> bool:
     for i, token in enumerate(tokens):
         if _NUMBER_TOKEN.match(token):
             previous = tokens[i - 1] if i > 0 else ""
-            grouped = previous.isdigit() and len(previous) <= 3 and _THOUSANDS_TOKEN.match(token)
+            lead = previous.lstrip("-−–")  # "−1 500": a signed first group
+            grouped = lead.isdigit() and len(lead) <= 3 and _THOUSANDS_TOKEN.match(token)
             numbers += 0 if grouped else 1
         elif token in _DASH_TOKEN and i + 1 < len(tokens):
             numbers += 1
@@ -148,6 +156,36 @@ def _comment_text(cells: Sequence[str]) -> str:
     return " ".join([t for t in [first, *rest] if t])
 
 
+def join_header_rows(lines: Sequence[TextLine]) -> list[TextLine]:
+    """A two-row header as one line: a spanning "Utfall" above or below the "Indikator" line, over
+    "Totalt | Män/pojkar | Kvinnor/flickor", gives "Utfall Totalt", "Utfall Män/pojkar", ..."""
+    out: list[TextLine] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        below = lines[i + 1] if i + 1 < len(lines) else None
+        if is_indicator_header(line.text) and below is not None and is_subheader_row(below.text.split("\t")):
+            out.append(_joined(line, line.text, below.text))
+            i += 2
+            continue
+        if (
+            below is not None
+            and is_spanning_row(line.text.split("\t"))
+            and is_indicator_header(below.text)
+            and is_subheader_row(below.text.split("\t"))
+        ):
+            out.append(_joined(below, line.text, below.text))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def _joined(at: TextLine, top: str, sub: str) -> TextLine:
+    return TextLine(at.page, at.line_no, "\t".join(span_header(top.split("\t"), sub.split("\t"))))
+
+
 @dataclass
 class _TableState:
     header: TableHeader | None = None
@@ -167,9 +205,11 @@ class TabTableParser:
     rows: list[IndicatorRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     state: _TableState = field(default_factory=_TableState)
+    report_year: int = 0  # header years are judged against it; 0: not known, a dated column is flagged
+    report_tertial: int | None = None  # and header tertials ("Utfall T1 2017"); None: an annual report or plan
 
     def run(self, lines: Sequence[TextLine]) -> None:
-        for line in lines:
+        for line in join_header_rows(lines):
             self._line(line)
         self._close_table()
 
@@ -195,7 +235,7 @@ class TabTableParser:
 
     def _header(self, line: TextLine) -> None:
         st = self.state
-        header = header_columns(line.text.split("\t"))
+        header = header_columns(line.text.split("\t"), self.report_year, self.report_tertial)
         continues = st.group_alive and st.header is not None and st.header.columns == header.columns
         if not continues:
             self._close_table()
@@ -230,7 +270,7 @@ class TabTableParser:
             self.goals.feed(line)
             return
         split = _split_row(cells, len(st.header.columns))
-        name, by_gender = strip_glyphs(split.name)
+        name, by_gender = strip_glyphs(strip_footnote_marker(split.name))
         is_fragment = (not name or _starts_lower(name)) and not by_gender
         if st.repeated_header and st.last_row is not None and is_fragment:
             self._merge_fragment(st.last_row, name, split.values, line)
@@ -294,7 +334,7 @@ class TabTableParser:
         row.raw_text += "\n" + line.text
 
     def _append_to_name(self, row: IndicatorRow, name: str, line: TextLine) -> None:
-        row.indicator_as_printed = f"{row.indicator_as_printed} {name}"
+        row.indicator_as_printed = strip_footnote_marker(f"{row.indicator_as_printed} {name}")
         row.raw_text += "\n" + line.text
 
     def _comment(self, text: str, line: TextLine) -> None:
@@ -326,6 +366,6 @@ def parse_report(extracted: ExtractedText, manifest_entry: dict[str, str] | None
     meta: ReportMeta = apply_manifest(infer_report_meta(lines), manifest_entry)
     if not has_tab_tables(lines):
         return parse_flat_report(extracted, meta)
-    parser = TabTableParser()
+    parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
     parser.run(lines)
     return ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)

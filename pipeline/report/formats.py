@@ -24,7 +24,7 @@ FLAG_MEANINGS = {
     "name_fragment": "namnet började på föregående sida; början saknas i källan",
     "realigned_row": "värdena placerades under kolumnerna utan periodcell som bekräftar det",
     "extra_cells": "raden hade fler celler än tabellhuvudet; de extra cellerna finns bara i källtexten",
-    "unknown_column": "ett värde stod under ett okänt kolumnnamn",
+    "unknown_column": "ett värde stod under ett okänt kolumnnamn eller under en kolumn för ett annat år",
     "mixed_units": "cellerna i raden har olika enheter; värdena är avlästa som de står",
     "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
     "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
