@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.common.models import ExtractedText, SourceFile
 from pipeline.parse.tables import parse_report
+from pipeline.pdf.document import pdf_to_lines
 from pipeline.sources.discover import sha256_of
 from pipeline.sources.extract_read import read_txt
 
@@ -18,6 +19,7 @@ os.environ.setdefault("INDICATORS_REPORT", "0")
 ROOT = Path(__file__).parent.parent
 RAW = ROOT / "raw"
 SAMPLE_TEXTS = Path(__file__).parent / "fixtures" / "samples"
+PDF_FIXTURES = Path(__file__).parent / "fixtures" / "pdf"  # one layout each, with expected cells
 
 SAMPLE_FILES = {
     "000": "000_3e9cf77e5c646f75",
@@ -84,3 +86,18 @@ def query(warehouse: Path, sql: str, *params) -> list[tuple]:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def parsed_pdf():
+    """A PDF fixture of tests/fixtures/pdf read and parsed, once per test module: parsed_pdf("f08_…")."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            path = PDF_FIXTURES / f"{name}.pdf"
+            lines = pdf_to_lines(str(path))
+            cache[name] = parse_report(ExtractedText(SourceFile(str(path), path.name, "0", 0, "pdf"), lines))
+        return cache[name]
+
+    return get

@@ -3,32 +3,15 @@
 Each test asserts the real cells of the fixture's rows; the old column model failed every one of them.
 And the checks that flag a row instead of guessing, on small texts that show one trap each."""
 
-from pathlib import Path
 
 import pytest
 
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.parse.tables import parse_report
 from pipeline.pdf.cells import is_broken_word
-from pipeline.pdf.document import pdf_to_lines
 
+from .conftest import PDF_FIXTURES as FIXTURE_DIR
 from .conftest import row_named
-
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "pdf"
-
-
-@pytest.fixture(scope="module")
-def parsed_pdf():
-    cache = {}
-
-    def get(name: str):
-        if name not in cache:
-            path = FIXTURE_DIR / f"{name}.pdf"
-            lines = pdf_to_lines(str(path))
-            cache[name] = parse_report(ExtractedText(SourceFile(str(path), path.name, "0", 0, "pdf"), lines))
-        return cache[name]
-
-    return get
 
 
 def cells_of(row) -> tuple[str, ...]:

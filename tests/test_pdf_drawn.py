@@ -5,33 +5,14 @@ not at all. The tests of
 test_pdf_layout.py (every table line by line) and test_pdf_borderless.py (the same cells without space
 glyphs) read these fixtures too."""
 
-from pathlib import Path
 
-import pytest
 
-from pipeline.common.models import ExtractedText, SourceFile
-from pipeline.parse.tables import parse_report
 from pipeline.pdf.document import Page, build_page_items, lay_out_page, pdf_to_lines, read_page
 from pipeline.pdf.drawing import Drawing
 from pipeline.pdf.glyphs import read_raw_pages
 
+from .conftest import PDF_FIXTURES as FIXTURE_DIR
 from .conftest import row_named
-
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "pdf"
-
-
-@pytest.fixture(scope="module")
-def parsed_pdf():
-    cache = {}
-
-    def get(name: str):
-        if name not in cache:
-            path = FIXTURE_DIR / f"{name}.pdf"
-            lines = pdf_to_lines(str(path))
-            cache[name] = parse_report(ExtractedText(SourceFile(str(path), path.name, "0", 0, "pdf"), lines))
-        return cache[name]
-
-    return get
 
 
 def page_of(name: str) -> Page:
