@@ -62,8 +62,10 @@ _S = f"[{SPACES}]"
 NUMBER = re.compile(rf"^([-−–+]?)(\d{{1,3}}(?:{_S}\d{{3}})+|\d+)(?:,(\d+))?(?:{_S}*(\S.*))?$")
 # A unit no list knows: one word of letters (with "/" or "."), never digits or a second number.
 _WORD_UNIT = re.compile(r"^[^\W\d_][^\W\d_./]*(?:[./][^\W\d_]*)*\.?$")
-# One whitespace-separated token that is a bare number ("5,79", "−2", "12%"), as the parsers split cells.
-NUMBER_TOKEN = re.compile(r"^[-−]?\d+(?:,\d+)?%?$")
+# One whitespace-separated token that is a bare number ("5,79", "−2", "12%"), as the parsers split cells;
+# the texts that lost their layout also allow "+" and a leading "±" (flat_vocab).
+TOKEN_DIGITS = r"\d+(?:,\d+)?%?"
+NUMBER_TOKEN = re.compile(rf"^[-−]?{TOKEN_DIGITS}$")
 _THOUSANDS_TOKEN = re.compile(r"^\d{3}(?:,\d+)?%?$")
 
 

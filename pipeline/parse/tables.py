@@ -79,6 +79,7 @@ TWO_VALUES_IN_CELL = "two_values_in_cell"  # a measure cell holds two numbers, o
 # the rest of a row after a page break has a value where the row above already has one
 CONTINUATION_CONFLICT = "continuation_conflict"
 
+
 def header_flag(header: TableHeader) -> str | None:
     known = [c for c in header.columns if c is not None]
     if len(known) != len(set(known)):
