@@ -4,7 +4,9 @@ Takes a ParsedReport, gives a facts frame (one row per indicator row: every meas
 next to its cell text as printed, one unit per row) and a goals frame. Swedish numbers: decimal
 comma, space, no-break, narrow no-break or thin space between thousands ("9 000 st" -> 9000.0), the unit kept apart
 ("5,79 %" -> 5.79 and "%": a percent stays 5.79). "-" and empty cells are NULL; a text cell
-("Tas fram av nämnd") is NULL with its text kept in <measure>_text.
+("Tas fram av nämnd") is NULL with its text kept in <measure>_text. What is one number is decided by
+pipeline/common/numbers.py alone: a cell that starts like a number and is not exactly one ("0.45",
+"12-15", "57,48 % 63,52 %") is NULL, its text kept, the row flagged.
 """
 
 from __future__ import annotations

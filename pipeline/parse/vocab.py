@@ -199,7 +199,4 @@ def join_fragment(head: str, tail: str) -> str:
         return tail
     if not tail:
         return head
-    joined = head.split()[-1].lower() + tail.lower()
-    if joined in KNOWN_UNITS or joined.rstrip(".") in KNOWN_UNITS:
-        return head + tail
-    return f"{head} {tail}"
+    return head + tail if ends_unit(head, tail) else f"{head} {tail}"
