@@ -235,3 +235,10 @@ def test_a_merged_row_has_its_cells_checked_again():
     rows = _carried_over(" Antal barn i förskola\t\t\t\t\t\tTertial 1 2014", "varav flickor\t- 70,6\t\t\t\t\t")
     assert rows[0].cells["outcome"] == "- 70,6"
     assert rows[0].quality_flag == "two_values_in_cell"
+
+
+def test_a_period_cell_broken_at_a_page_break_is_joined_and_checked():
+    rows = _carried_over(" Antal barn i förskola\t12\t\t\t\t\tTertial 1", "varav flickor\t\t\t\t\t\t2014")
+    assert (rows[0].cells["outcome"], rows[0].cells["period"], rows[0].quality_flag) == ("12", "Tertial 1 2014", None)
+    rows = _carried_over(" Antal barn i förskola\t12\t\t\t\t\tTertial 1", "varav flickor\t\t\t\t\t\tpojkar")
+    assert (rows[0].cells["period"], rows[0].quality_flag) == ("Tertial 1 pojkar", "not_a_period")

@@ -326,14 +326,16 @@ class TabTableParser:
                 continue
             if not row.cells[col]:
                 row.cells[col] = value
-            elif _continues(row.cells[col], value):
+            elif col not in MEASURES or _continues(row.cells[col], value):  # a Period cell is checked below
                 row.cells[col] = join_fragment(row.cells[col], value)
             else:
                 conflict = True  # both readings are in raw_text; the row's own value stays
         row.raw_text += "\n" + line.text
-        flag = CONTINUATION_CONFLICT if conflict else cell_flag(row.cells)
-        if flag and not (row.quality_flag and flag in row.quality_flag.split(",")):
-            row.quality_flag = f"{row.quality_flag},{flag}" if row.quality_flag else flag
+        # the cells are checked again as merged: a flag of the half row before the break may no longer hold
+        kept = [f for f in (row.quality_flag or "").split(",") if f and f not in (TWO_VALUES_IN_CELL, NOT_A_PERIOD)]
+        new = [CONTINUATION_CONFLICT] if conflict else []
+        flags = list(dict.fromkeys([*kept, *new, *filter(None, [cell_flag(row.cells)])]))
+        row.quality_flag = ",".join(flags) or None
 
     def _append_to_name(self, row: IndicatorRow, name: str, line: TextLine) -> None:
         row.indicator_as_printed = strip_footnote_marker(f"{row.indicator_as_printed} {name}")
