@@ -7,6 +7,7 @@ rows each carry one cell the review found read as a guess, plus a row continued 
 import pytest
 
 from pipeline.cli import run_build
+from pipeline.report.formats import flag_text
 
 from .build_helpers import REPORT_HEADER, make_raw, query, sample_name, settings_for, write_t1_report
 
@@ -84,3 +85,13 @@ def test_a_row_continued_after_a_page_break_keeps_its_own_values(warehouse):
         FARSTA,
     )
     assert got == [(12.0, 300.0, "continuation_conflict")]  # not 12345 and 300150
+
+
+def test_the_quality_page_says_in_swedish_what_each_flag_means(warehouse):
+    flags = {f for (f,) in query(warehouse, "select distinct quality_flag from indicator_values") if f}
+    assert flags == {"unreadable_number", "two_values_in_cell", "continuation_conflict"}
+    assert flag_text("two_values_in_cell,continuation_conflict") == (
+        "två kolumners värden har flutit ihop i en cell; värdet lämnas tomt; radens fortsättning efter "
+        "sidbrytningen hade värden där raden redan hade värden; de fogades inte ihop"
+    )
+    assert all(flag_text(f) != f for f in flags)
