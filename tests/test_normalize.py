@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from pipeline.model.normalize import normalize_name, normalize_report, swedish_number
+from pipeline.model.normalize import cell_reading, normalize_name, normalize_report, swedish_number
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,8 @@ from pipeline.model.normalize import normalize_name, normalize_report, swedish_n
         ("62 kwh/kv m", 62.0, "kWh/kvm"),
         ("1,58 kg CO2 per kg livsmedel", 1.58, "kg CO2 per kg livsmedel"),
         ("3 Ärenden", 3.0, "Ärenden"),
+        ("15,4 barn/av d.", 15.4, "barn/av d."),  # a unit broken by the extraction is still a unit
+        ("−0,5", -0.5, None),
         ("Tas fram av nämnd", None, None),
         ("+/- 1 %", None, None),
         ("-", None, None),
@@ -35,9 +37,26 @@ from pipeline.model.normalize import normalize_name, normalize_report, swedish_n
     ],
 )
 def test_swedish_number(cell, value, unit):
-    value_expr, unit_expr = swedish_number(pl.col("c"))
-    got = pl.DataFrame({"c": [cell]}).select(value_expr.alias("v"), unit_expr.alias("u")).row(0)
-    assert got == (value, unit)
+    assert swedish_number(cell) == (value, unit)
+
+
+@pytest.mark.parametrize(
+    ("cell", "flag"),
+    [
+        ("0.45", "unreadable_number"),
+        ("1.234 kr", "unreadable_number"),
+        ("12-15", "unreadable_number"),
+        ("5/10", "unreadable_number"),
+        ("2019/2020", "unreadable_number"),
+        ("3 %  4 %", "two_values_in_cell"),
+        ("- 70,6", "two_values_in_cell"),
+        ("57,48 % 63,52 %", "two_values_in_cell"),
+        ("1)", "unreadable_number"),
+        ("12 345 678 9", "two_values_in_cell"),
+    ],
+)
+def test_a_cell_that_is_not_one_number_is_null_and_flagged(cell, flag):
+    assert cell_reading(cell) == (None, None, flag)
 
 
 def test_normalize_name_folds_spaces_and_final_stop():

@@ -206,3 +206,39 @@ def test_short_row_pads_trailing_cells_and_long_row_is_flagged():
     assert short.cells["outcome"] == "1 123" and short.cells["previous_outcome"] == "1 100"
     assert short.cells["period"] == "" and short.quality_flag is None
     assert long_row.quality_flag == "extra_cells"
+
+
+def _carried_over(first: str, rest: str):
+    """A row, a page break (blank line, the header again), then a lower-case line: the rest of the row."""
+    return _report("\n".join([HEADER_T1, first, "", HEADER_T1, rest, ""])).rows
+
+
+def test_a_fragment_after_a_page_break_never_glues_two_values():
+    rows = _carried_over(" Antal barn i förskola\t12\t300\t\t\t\tTertial 1 2014", "varav flickor\t345\t150\t\t\t\t")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.cells["outcome"], row.cells["previous_outcome"]) == ("12", "300")  # not "12345", "300150"
+    assert row.quality_flag == "continuation_conflict"
+    assert row.raw_text.endswith("varav flickor\t345\t150\t\t\t\t")
+
+
+def test_a_fragment_after_a_page_break_fills_empty_cells():
+    rows = _carried_over(
+        " Antal ungdomar som fått\t225 st\t335 st\t\t\t\tTertial 1 2014", "sommarjobb\t\t\t\t205 st\t\t"
+    )
+    assert [(r.indicator_as_printed, r.cells["target"], r.quality_flag) for r in rows] == [
+        ("Antal ungdomar som fått sommarjobb", "205 st", None)
+    ]
+
+
+def test_a_merged_row_has_its_cells_checked_again():
+    rows = _carried_over(" Antal barn i förskola\t\t\t\t\t\tTertial 1 2014", "varav flickor\t- 70,6\t\t\t\t\t")
+    assert rows[0].cells["outcome"] == "- 70,6"
+    assert rows[0].quality_flag == "two_values_in_cell"
+
+
+def test_a_period_cell_broken_at_a_page_break_is_joined_and_checked():
+    rows = _carried_over(" Antal barn i förskola\t12\t\t\t\t\tTertial 1", "varav flickor\t\t\t\t\t\t2014")
+    assert (rows[0].cells["outcome"], rows[0].cells["period"], rows[0].quality_flag) == ("12", "Tertial 1 2014", None)
+    rows = _carried_over(" Antal barn i förskola\t12\t\t\t\t\tTertial 1", "varav flickor\t\t\t\t\t\tpojkar")
+    assert (rows[0].cells["period"], rows[0].quality_flag) == ("Tertial 1 pojkar", "not_a_period")

@@ -4,7 +4,9 @@ Takes a ParsedReport, gives a facts frame (one row per indicator row: every meas
 next to its cell text as printed, one unit per row) and a goals frame. Swedish numbers: decimal
 comma, space, no-break, narrow no-break or thin space between thousands ("9 000 st" -> 9000.0), the unit kept apart
 ("5,79 %" -> 5.79 and "%": a percent stays 5.79). "-" and empty cells are NULL; a text cell
-("Tas fram av nämnd") is NULL with its text kept in <measure>_text.
+("Tas fram av nämnd") is NULL with its text kept in <measure>_text. What is one number is decided by
+pipeline/common/numbers.py alone: a cell that starts like a number and is not exactly one ("0.45",
+"12-15", "57,48 % 63,52 %") is NULL, its text kept, the row flagged.
 """
 
 from __future__ import annotations
@@ -13,47 +15,15 @@ import re
 
 import polars as pl
 
+from pipeline.common import numbers
 from pipeline.common.models import MEASURES, ParsedReport
 from pipeline.model.catalog import load_catalog
 from pipeline.model.periods import parse_period_cell, previous_year
 
-# sign, integer part with optional thousands groups, optional decimals, then the unit; "1)" is a
-# footnote marker standing in a cell, not the number 1
-SWEDISH_NUMBER = r"^([-−–+]?)\s*(\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:,(\d+))?(?:\s*([^\s)].*))?$"
-_THOUSANDS = r"[ \u00a0\u2009\u202f]"
-
-# Printed unit spellings (folded to lower case, one space) -> the one form the warehouse uses, so
-# "st" and "st.", "kWh/kv m" and "kwh/kvm" agree. A unit not listed here is kept as printed.
-UNIT_CANONICAL = {
-    "%": "%",
-    "procent": "%",
-    "st": "st",
-    "st.": "st",
-    "kr": "kr",
-    "tkr": "tkr",
-    "mnkr": "mnkr",
-    "kwh": "kWh",
-    "mwh": "MWh",
-    "gwh": "GWh",
-    "kwh/kvm": "kWh/kvm",
-    "kwh/kv m": "kWh/kvm",
-    "kwh/m2": "kWh/kvm",
-    "barn": "barn",
-    "barn/avd": "barn/avd",
-    "barn/avd.": "barn/avd",
-    "dag": "dagar",
-    "dagar": "dagar",
-    "ggr": "ggr",
-    "hushåll": "hushåll",
-    "min": "min",
-    "månader": "månader",
-    "personer": "personer",
-    "poäng": "poäng",
-    "tim": "timmar",
-    "timmar": "timmar",
-    "år": "år",
-    "kg co2 per kg livsmedel": "kg CO2 per kg livsmedel",
-}
+# A measure cell that starts like a number but is not one number in a known form ("0.45", "12-15"):
+# NULL, its text kept, the row flagged; never its leading digits.
+UNREADABLE_NUMBER = "unreadable_number"
+TWO_VALUES_IN_CELL = "two_values_in_cell"
 
 FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
 
@@ -64,27 +34,23 @@ def normalize_name(name: str) -> str:
     return name.rstrip(" .")
 
 
-def canonical_unit(printed: pl.Expr) -> pl.Expr:
-    """The warehouse's spelling of a printed unit ("St." -> "st", "kwh/kv m" -> "kWh/kvm")."""
-    folded = printed.str.to_lowercase().str.replace_all(r"\s+", " ")
-    return folded.replace_strict(UNIT_CANONICAL, default=printed)
+def cell_reading(cell: str | None) -> tuple[float | None, str | None, str | None]:
+    """(value, unit as printed, flag) of one measure cell, by the one number grammar."""
+    cell = cell or ""
+    if numbers.is_blank(cell):
+        return None, None, None
+    if numbers.holds_two_values(cell):
+        return None, None, TWO_VALUES_IN_CELL  # two columns run together: neither is a guess
+    number = numbers.parse_number(cell)
+    if number is not None:
+        return number.value, number.unit, None
+    return None, None, UNREADABLE_NUMBER if numbers.looks_numeric(cell) else None
 
 
-def printed_unit(cell: pl.Expr) -> pl.Expr:
-    """The unit after the number of a cell, as printed (NULL when the cell prints none)."""
-    unit = cell.str.strip_chars().str.extract_groups(SWEDISH_NUMBER).struct.field("4").str.strip_chars()
-    return pl.when(unit != "").then(unit)
-
-
-def swedish_number(cell: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(value, unit) expressions for a column of cell texts; the unit in the warehouse's spelling."""
-    text = cell.str.strip_chars()
-    parts = text.str.extract_groups(SWEDISH_NUMBER)
-    sign = parts.struct.field("1").replace({"−": "-", "–": "-", "+": ""})
-    integer = parts.struct.field("2").str.replace_all(_THOUSANDS, "")
-    decimals = parts.struct.field("3").fill_null("0")
-    value = pl.concat_str([sign.fill_null(""), integer, pl.lit("."), decimals]).cast(pl.Float64, strict=False)
-    return value, canonical_unit(printed_unit(cell))
+def swedish_number(cell: str | None) -> tuple[float | None, str | None]:
+    """(value, unit) of a cell, the unit in the warehouse's spelling; (None, None) unless one number."""
+    value, unit, _ = cell_reading(cell)
+    return value, numbers.canonical_unit(unit) if unit else None
 
 
 def rows_frame(report: ParsedReport) -> pl.DataFrame:
@@ -137,12 +103,22 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
 
 
 def _measure_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    exprs = []
+    columns: dict[str, list] = {}
+    cell_flags: list[list[str]] = [[] for _ in range(frame.height)]
     for m in MEASURES:
-        raw = pl.col(f"{m}_text")
-        value, unit = swedish_number(raw)
-        exprs += [value.alias(m), unit.alias(f"_{m}_unit"), printed_unit(raw).alias(f"_{m}_unit_printed")]
-    return frame.with_columns(exprs)
+        readings = [cell_reading(c) for c in frame[f"{m}_text"].to_list()]
+        columns[m] = [r[0] for r in readings]
+        columns[f"_{m}_unit_printed"] = [r[1] for r in readings]
+        columns[f"_{m}_unit"] = [numbers.canonical_unit(r[1]) if r[1] else None for r in readings]
+        for i, r in enumerate(readings):
+            if r[2]:
+                cell_flags[i].append(r[2])
+    schema = {c: pl.Float64 if c in MEASURES else pl.String for c in columns}
+    flags = [",".join(dict.fromkeys(f)) or None for f in cell_flags]
+    return frame.with_columns(
+        *[pl.Series(c, v, dtype=schema[c]) for c, v in columns.items()],
+        pl.Series("_cell_flag", flags, dtype=pl.String),
+    )
 
 
 def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
@@ -162,10 +138,14 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
         pl.concat_list(
             [
                 pl.col("parse_flag"),
+                pl.col("_cell_flag"),
                 pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
             ]
         )
         .list.drop_nulls()
+        .list.join(",")
+        .str.split(",")  # a code the parser and a cell both raise is said once
+        .list.unique(maintain_order=True)
         .list.join(",")
     )
     return frame.with_columns(
@@ -174,7 +154,7 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(printed.list.len() > 0).then(printed.list.join(" / ")).alias("unit_as_printed"),
         text_cells.alias("text_cells"),
         pl.when(flags != "").then(flags).alias("quality_flag"),
-    ).drop(unit_cols + printed_cols)
+    ).drop([*unit_cols, *printed_cols, "_cell_flag"])
 
 
 CATALOG_SCHEMA = {

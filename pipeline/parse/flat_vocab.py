@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
+from pipeline.common.numbers import TOKEN_DIGITS
 from pipeline.common.reference import KNOWN_UNITS
 from pipeline.parse.goals import GoalTracker
 from pipeline.parse.vocab import TableHeader, clean_cell, header_columns, is_period_like
@@ -97,7 +98,7 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 
 # --- value cells -----------------------------------------------------------------------------
 
-_NUMBER_WORD = re.compile(r"^(?:\+/-|±)?[-+−]?\d+(?:,\d+)?%?$")
+_NUMBER_WORD = re.compile(rf"^(?:\+/-|±)?[-+−]?{TOKEN_DIGITS}$")
 _DASHES = frozenset({"-", "–", "—"})
 _PLUS_MINUS = frozenset({"+/-", "±"})
 _PERIOD_WORDS = frozenset({"tertial", "halvår", "kvartal", "månad", "vb", "år"})

@@ -33,13 +33,14 @@ from pipeline.common.models import (
     ReportMeta,
     TextLine,
 )
-from pipeline.common.reference import KNOWN_UNITS
+from pipeline.common.numbers import holds_two_values, is_known_unit, looks_numeric
 from pipeline.parse.flat_rows import parse_flat_report
 from pipeline.parse.goals import GoalTracker, is_goal_marker
 from pipeline.parse.report_meta import apply_manifest, infer_report_meta
 from pipeline.parse.vocab import (
     TableHeader,
     clean_cell,
+    ends_unit,
     header_columns,
     is_period_like,
     is_spanning_row,
@@ -75,10 +76,8 @@ DUPLICATE_COLUMN = "duplicate_column"  # two header cells name the same column
 NO_PERIOD_COLUMN = "no_period_column"  # the header has no Period/Periodicitet column
 NOT_A_PERIOD = "not_a_period"  # the Period cell holds no period
 TWO_VALUES_IN_CELL = "two_values_in_cell"  # a measure cell holds two numbers, or "- 70,6"
-
-_NUMBER_TOKEN = re.compile(r"^[-−]?\d+(?:,\d+)?%?$")
-_THOUSANDS_TOKEN = re.compile(r"^\d{3}(?:,\d+)?%?$")
-_DASH_TOKEN = frozenset({"-", "–", "—", "−"})
+# the rest of a row after a page break has a value where the row above already has one
+CONTINUATION_CONFLICT = "continuation_conflict"
 
 
 def header_flag(header: TableHeader) -> str | None:
@@ -90,24 +89,6 @@ def header_flag(header: TableHeader) -> str | None:
     return None
 
 
-def holds_two_values(cell: str) -> bool:
-    """'57,48 % 63,52 %' or '- 70,6': the cells of two columns run together. '1 123 st' is one
-    number; a text that names numbers ('2 % relativt 2018') is not a value cell at all."""
-    tokens = [t for t in cell.split() if t.lower() not in KNOWN_UNITS and t != "%"]
-    numbers = 0
-    for i, token in enumerate(tokens):
-        if _NUMBER_TOKEN.match(token):
-            previous = tokens[i - 1] if i > 0 else ""
-            lead = previous.lstrip("-−–")  # "−1 500": a signed first group
-            grouped = lead.isdigit() and len(lead) <= 3 and _THOUSANDS_TOKEN.match(token)
-            numbers += 0 if grouped else 1
-        elif token in _DASH_TOKEN and i + 1 < len(tokens):
-            numbers += 1
-        else:
-            return False  # words: a text cell
-    return numbers > 1
-
-
 def cell_flag(cells: dict[str, str]) -> str | None:
     if any(holds_two_values(cells[m]) for m in MEASURES):
         return TWO_VALUES_IN_CELL
@@ -115,6 +96,14 @@ def cell_flag(cells: dict[str, str]) -> str | None:
     if period and not is_period_like(period):
         return NOT_A_PERIOD
     return None
+
+
+def _continues(head: str, tail: str) -> bool:
+    """Whether `tail` (after a page break) can be the rest of the non-empty cell `head`: words, or the
+    rest of a unit, never a digit that would join the number above."""
+    if any(ch.isdigit() for ch in tail):
+        return False
+    return ends_unit(head, tail) or is_known_unit(tail) or not looks_numeric(head)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -326,12 +315,27 @@ class TabTableParser:
         st.last_row, st.comment_open = row, False
 
     def _merge_fragment(self, row: IndicatorRow, name: str, values: list[str], line: TextLine) -> None:
+        """The rest of `row` carried past a page break. A value goes only into an empty cell, or ends a
+        unit broken at the break ("15,6 barn/av" + "d.") or a text ("Tas fram av" + "nämnd"); two values
+        are never glued ("12" + "345", "300" + "150"): the row is flagged instead."""
         row.indicator_as_printed = join_fragment(row.indicator_as_printed, name) if name else row.indicator_as_printed
         assert self.state.header is not None
+        conflict = False
         for col, value in zip(self.state.header.columns, values, strict=True):
-            if col and value:
+            if not (col and value):
+                continue
+            if not row.cells[col]:
+                row.cells[col] = value
+            elif col not in MEASURES or _continues(row.cells[col], value):  # a Period cell is checked below
                 row.cells[col] = join_fragment(row.cells[col], value)
+            else:
+                conflict = True  # both readings are in raw_text; the row's own value stays
         row.raw_text += "\n" + line.text
+        # the cells are checked again as merged: a flag of the half row before the break may no longer hold
+        kept = [f for f in (row.quality_flag or "").split(",") if f and f not in (TWO_VALUES_IN_CELL, NOT_A_PERIOD)]
+        new = [CONTINUATION_CONFLICT] if conflict else []
+        flags = list(dict.fromkeys([*kept, *new, *filter(None, [cell_flag(row.cells)])]))
+        row.quality_flag = ",".join(flags) or None
 
     def _append_to_name(self, row: IndicatorRow, name: str, line: TextLine) -> None:
         row.indicator_as_printed = strip_footnote_marker(f"{row.indicator_as_printed} {name}")

@@ -185,13 +185,18 @@ def header_columns(
     return TableHeader(tuple(col for col, _ in dated), labels[-1] if labels else None)
 
 
+def ends_unit(head: str, tail: str) -> bool:
+    """'15,6 barn/av' + 'd.': the tail is the rest of the head's last word, which then names a unit."""
+    if not head or not tail or any(ch.isdigit() for ch in tail):
+        return False
+    joined = head.split()[-1].lower() + tail.lower()
+    return joined in KNOWN_UNITS or joined.rstrip(".") in KNOWN_UNITS
+
+
 def join_fragment(head: str, tail: str) -> str:
     """Join the part of a cell carried to the next page: '15,6 barn/av' + 'd.' is one word."""
     if not head:
         return tail
     if not tail:
         return head
-    joined = head.split()[-1].lower() + tail.lower()
-    if joined in KNOWN_UNITS or joined.rstrip(".") in KNOWN_UNITS:
-        return head + tail
-    return f"{head} {tail}"
+    return head + tail if ends_unit(head, tail) else f"{head} {tail}"

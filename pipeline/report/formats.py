@@ -26,6 +26,10 @@ FLAG_MEANINGS = {
     "extra_cells": "raden hade fler celler än tabellhuvudet; de extra cellerna finns bara i källtexten",
     "unknown_column": "ett värde stod under ett okänt kolumnnamn eller under en kolumn för ett annat år",
     "mixed_units": "cellerna i raden har olika enheter; värdena är avlästa som de står",
+    "unreadable_number": "en cell är inte ett enda tal i känd form (t.ex. '0.45', '12-15'); värdet lämnas tomt",
+    "two_values_in_cell": "två kolumners värden har flutit ihop i en cell; värdet lämnas tomt",
+    "continuation_conflict": "radens fortsättning efter sidbrytningen hade värden där raden redan hade värden; "
+    "de fogades inte ihop",
     "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
     "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
     "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",
