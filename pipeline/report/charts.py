@@ -26,7 +26,7 @@ YEAR_LABEL_PX = 40  # a year's label on the time axis and the room beside it
 # A target further from the outcomes' range than this many of their spans is off the chart's scale
 # (placement): drawn at the edge, in a band this high, and labelled with its value.
 FAR_FACTOR = 3
-EDGE_PX = 24
+EDGE_PX = 30  # a label's line, then a row of triangles per series (two at most, so they stay apart)
 REFERENCE_KINDS = ("outcome", "target", "city_target")  # what sets the scale: the first kind there is
 # Worker processes pay once the charts would take about this long in this process: starting them costs
 # some 1.5 s (a fork server that imports the build's main module, V8 in each worker), then two draw in
@@ -286,14 +286,22 @@ def _edge_rows(kind: str, points: list[Point], off: list[int], height: int) -> l
     rows, x = [], {1: 0.0, -1: 0.0}
     for (series, side), group in groups.items():
         low, high = min(group, key=lambda p: p.value), max(group, key=lambda p: p.value)
-        values = low.shown if low.value == high.value else f"{low.shown}–{high.shown}"
+        values = low.shown if low.value == high.value else _value_range(low, high)
         name = series if kind == "series" else f"{series}, årsmål"
         label = f"{name} {values} {'↑' if side == 1 else '↓'}"
-        y = EDGE_PX / 2 - 4 if side == 1 else height - EDGE_PX / 2 + 4
+        y = 7 if side == 1 else height - 7
         color = _color(group[0])
         rows.append({"kind": "edge_label", "off": side, "label": label, "px": x[side], "py": y, "color": color})
         x[side] += len(label) * LABEL_CHAR_PX + 12
     return rows
+
+
+def _value_range(low: Point, high: Point) -> str:
+    """ "5 100–9 000 st": the unit once when both values have the same."""
+    unit = low.shown.removeprefix(sv_number(low.value))
+    if unit and high.shown.endswith(unit):
+        return f"{sv_number(low.value)}–{high.shown}"
+    return f"{low.shown}–{high.shown}"
 
 
 def _color(p: Point) -> str:
@@ -302,7 +310,7 @@ def _color(p: Point) -> str:
 
 def _rows(kind: str, points: list[Point], height: int) -> tuple[list[dict], list[int]]:
     off = placement(points)
-    rows = []
+    rows, lanes = [], {}
     for p, o in zip(points, off, strict=True):
         row = {
             **p.__dict__,
@@ -310,7 +318,8 @@ def _rows(kind: str, points: list[Point], height: int) -> tuple[list[dict], list
             "off": o,
         }
         if o:  # a triangle at the edge, pointing to where the value lies
-            row.update(py=EDGE_PX - 5 if o == 1 else height - EDGE_PX + 5, color=_color(p))
+            lane = 7 * min(1, lanes.setdefault((o, p.series), sum(1 for side, _ in lanes if side == o)))
+            row.update(py=EDGE_PX - 5 - lane if o == 1 else height - EDGE_PX + 5 + lane, color=_color(p))
             row["shape"] = "triangle-up" if o == 1 else "triangle-down"
         rows.append(row)
     return rows + _edge_rows(kind, points, off, height), off
