@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from pipeline.report.charts import Chart, Point, placement, render
+from pipeline.report.formats import sv_number
 
 SVG = "{http://www.w3.org/2000/svg}"
 NBSP = "\u00a0"
@@ -129,3 +130,19 @@ def test_a_far_target_that_changed_is_named_by_its_range_in_one_unit():
     labels = [t.text.replace(NBSP, " ") for t in _group(root, "edge_labels_marks").iter(f"{SVG}text")]
     assert labels == ["KF:s årsmål 5 100–9 000 st ↑"]
     assert max(_sv(text) for _, text in _axis_labels(root, "Y")) < 1500
+
+
+def test_the_districts_chart_names_every_districts_far_targets_in_one_label():
+    points = tuple(
+        p
+        for district, outcome, target in (("Farsta", 4.8, 900.0), ("Östermalm", 5.2, 1200.0), ("Kista", 5.0, 5.5))
+        for p in (
+            Point("2018", "2018-07-02", district, outcome, "outcome"),
+            Point("2018", "2018-07-02", district, target, "target", text=sv_number(target, "st")),
+        )
+    )
+    root = ET.fromstring(render(Chart("districts", points, "Antal, alla stadsdelar")))
+    labels = [t.text.replace(NBSP, " ") for t in _group(root, "edge_labels_marks").iter(f"{SVG}text")]
+    assert labels == ["Årsmål 900–1 200 st ↑"]
+    assert len(_marks(root, "off_scale")) == 2 and len(_marks(root, "target")) == 1  # Kista's 5,5: on the scale
+    assert max(_sv(text) for _, text in _axis_labels(root, "Y")) <= 6

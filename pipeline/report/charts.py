@@ -4,7 +4,11 @@ Two charts: one indicator in one district (outcome, men and women per period, ag
 target and the city's target), and one indicator in every district. Each spec is compiled from
 Vega-Lite to Vega once; a chart is that Vega spec with its data filled in, rendered to an SVG string
 that the page inlines. Layers are named so the SVG's mark groups say what they draw (`points_marks`,
-`flagged_marks`, `target_marks`, `city_target_marks`): the browser test counts them.
+`flagged_marks`, `target_marks`, `city_target_marks`, and for targets off the scale `off_scale_marks` and
+`edge_labels_marks`): the tests count and measure them.
+
+Both charts are true to scale: x is time (each point at its period's midpoint, a date), y the council's
+own values (placement: targets far off that scale stand at the chart's edge, named with their value).
 """
 
 from __future__ import annotations
@@ -278,16 +282,16 @@ def y_domain(points: list[Point], off: list[int]) -> list[float]:
 
 
 def _edge_rows(kind: str, points: list[Point], off: list[int], height: int) -> list[dict]:
-    """One label per series and side for the targets off the scale, side by side in the band at the edge."""
+    """One label per series and side for the targets off the scale, side by side in the band at the edge;
+    in the districts chart one for every district's targets, so the labels fit."""
     groups: dict[tuple[str, int], list[Point]] = {}
     for p, o in zip(points, off, strict=True):
         if o:
-            groups.setdefault((p.series, o), []).append(p)
+            groups.setdefault((p.series if kind == "series" else "Årsmål", o), []).append(p)
     rows, x = [], {1: 0.0, -1: 0.0}
-    for (series, side), group in groups.items():
+    for (name, side), group in groups.items():
         low, high = min(group, key=lambda p: p.value), max(group, key=lambda p: p.value)
         values = low.shown if low.value == high.value else _value_range(low, high)
-        name = series if kind == "series" else f"{series}, årsmål"
         label = f"{name} {values} {'↑' if side == 1 else '↓'}"
         y = 7 if side == 1 else height - 7
         color = _color(group[0])
@@ -333,8 +337,7 @@ def _utc_ms(year: int) -> int:
 
 
 def x_domain(points: list[Point]) -> tuple[list[int], int]:
-    """Whole years, from 1 January of the first to the end of the last; and every how many years a tick
-    stands so that the labels keep apart."""
+    """Whole years, from 1 January of the first to the end of the last (in ms, UTC), and how many years."""
     years = [int(p.at[:4]) for p in points] or [2000]
     first, last = min(years), max(years)
     return [_utc_ms(first), _utc_ms(last + 1) - 1], last - first + 1
@@ -347,7 +350,7 @@ def _render(kind: str, points: list[Point], width: int, height: int, title: str)
         if data.get("name") == DATA:
             data["values"] = rows
     x_dom, years = x_domain(points)
-    step = max(1, math.ceil(years * YEAR_LABEL_PX / width))
+    step = max(1, math.ceil(years * YEAR_LABEL_PX / width))  # a tick every `step` years: labels keep apart
     top = EDGE_PX if 1 in off else 0
     bottom = height - (EDGE_PX if -1 in off else 0)
     for scale in vega.get("scales", []):
