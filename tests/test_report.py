@@ -437,8 +437,7 @@ def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatc
     charts = [
         Chart(
             "series",
-            tuple(Point(f"{2014 + j}", j, "Utfall", 5.79 + i + j, "outcome") for j in range(3)),
-            tuple(f"{2014 + j}" for j in range(3)),
+            tuple(Point(f"{2014 + j}", f"{2014 + j}-07-02", "Utfall", 5.79 + i + j, "outcome") for j in range(3)),
             f"Andel barn i familjer med ekonomiskt bistånd {i}",
         )
         for i in range(4)

@@ -194,18 +194,24 @@ def build_series(rows: list[dict], links: Links) -> dict[tuple, Series]:
     return out
 
 
-def series_points(s: Series) -> tuple[list[Point], list[str]]:
-    periods = [p.label for p in s.periods]
+def _at(p: PeriodRow) -> str:
+    """Where a period stands on the time axis: its midpoint (a year's value mid-year, a first tertial's at
+    the start of March), so the gaps between points are the gaps between their periods."""
+    return (p.start + (p.end - p.start) / 2).isoformat()
+
+
+def series_points(s: Series) -> list[Point]:
     points = []
-    for i, p in enumerate(s.periods):
+    for p in s.periods:
         for key, name in OUTCOME_SERIES:
             cell = p.cells[key]
             if cell is not None:
-                points.append(Point(p.label, i, name, p.values[key], "outcome", bool(cell.flag)))
+                points.append(Point(p.label, _at(p), name, p.values[key], "outcome", bool(cell.flag), cell.text))
         for key, name in (("target", "Årsmål"), ("city_target", "KF:s årsmål")):
-            if p.cells[key] is not None:
-                points.append(Point(p.label, i, name, p.values[key], key, bool(p.cells[key].flag)))
-    return points, periods
+            cell = p.cells[key]
+            if cell is not None:
+                points.append(Point(p.label, _at(p), name, p.values[key], key, bool(cell.flag), cell.text))
+    return points
 
 
 def series_legend(s: Series) -> list[tuple[str, str]]:
@@ -221,19 +227,18 @@ def series_legend(s: Series) -> list[tuple[str, str]]:
     return legend
 
 
-def district_points(series: list[Series]) -> tuple[list[Point], list[str]]:
+def district_points(series: list[Series]) -> list[Point]:
     """Every district's outcome (total) and target of one indicator, on one time axis."""
-    spans = sorted({(p.end, p.start, p.label) for s in series for p in s.periods})
-    order = {label: i for i, (_, _, label) in enumerate(spans)}
     points = []
     for s in series:
         name = s.district + (f" ({s.org_unit})" if s.org_unit else "")
         for p in s.periods:
             if p.cells["outcome"]:
-                points.append(Point(p.label, order[p.label], name, p.values["outcome"], "outcome", p.flagged))
+                outcome = p.cells["outcome"]
+                points.append(Point(p.label, _at(p), name, p.values["outcome"], "outcome", p.flagged, outcome.text))
             if p.cells["target"]:
-                points.append(Point(p.label, order[p.label], name, p.values["target"], "target"))
-    return points, [label for _, _, label in spans]
+                points.append(Point(p.label, _at(p), name, p.values["target"], "target", text=p.cells["target"].text))
+    return points
 
 
 # --- what the pages are made from ----------------------------------------------------------------------

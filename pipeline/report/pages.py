@@ -127,9 +127,8 @@ def add_chart(charts: dict[str, Chart], chart: Chart) -> str:
 
 
 def series_chart(s: Series, charts: dict[str, Chart]) -> str:
-    points, periods = series_points(s)
     title = f"{s.indicator}, {s.district}" + (f" ({s.org_unit})" if s.org_unit else "")
-    return add_chart(charts, Chart("series", tuple(points), tuple(periods), title))
+    return add_chart(charts, Chart("series", tuple(series_points(s)), title))
 
 
 def goals_of_unit(
@@ -223,15 +222,13 @@ def plan_indicators(keys: list[str], series: dict[tuple, Series], charts: dict[s
     pages = []
     for key in keys:
         group = sorted(by_indicator[key], key=lambda s: (s.district, s.org_unit or ""))
-        points, periods = district_points(group)
+        points = district_points(group)
         chart = None
         if len(group) == 1:  # one district: its chart from the district page says it all
             chart = series_chart(group[0], charts)
-            points = [p for p in series_points(group[0])[0] if p.kind == "outcome"]
+            points = [p for p in series_points(group[0]) if p.kind == "outcome"]
         elif points:
-            chart = add_chart(
-                charts, Chart("districts", tuple(points), tuple(periods), f"{group[0].indicator}, alla stadsdelar")
-            )
+            chart = add_chart(charts, Chart("districts", tuple(points), f"{group[0].indicator}, alla stadsdelar"))
         context = {
             "indicator": group[0].indicator,
             "indicator_key": key,
