@@ -24,8 +24,6 @@ from pipeline.pdf.lines import Line
 
 # Tables without borders: a chunk starts in a column if it starts at most this far left of it.
 COLUMN_ALIGN_TOLERANCE = 2.0
-# Tables without borders: assumed white space between the text of two neighbouring columns.
-BORDERLESS_COLUMN_GAP = 3.0
 # Tables without borders: a gutter between columns may be crossed by at most this share of the table's lines
 # (a stray long cell); where every candidate is crossed more, the header cell's start decides.
 GUTTER_MAX_SHARE = 0.05

@@ -314,16 +314,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def load_warehouse(
-    stage_dir: Path,
-    warehouse: Path,
-    load_errors: Iterable[LoadError],
-    summary: Mapping[str, int],
-) -> Path:
-    """Build and publish without the quality gate (pipeline/warehouse/gates.py runs the gate in between)."""
-    return publish(build_candidate(stage_dir, warehouse, load_errors, summary).path, warehouse)
-
-
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
