@@ -125,3 +125,13 @@ def test_the_docs_name_modules_that_exist():
         named |= set(re.findall(r"\bpipeline/[\w/]+\.py\b", doc.read_text(encoding="utf-8")))
     missing = sorted(path for path in named if not (ROOT / path).is_file())
     assert named and missing == []
+
+
+def test_the_layout_map_names_every_module():
+    text = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py" and str(path.relative_to(ROOT)) not in text and f"`{path.name}`" not in text
+    ]
+    assert unnamed == []
