@@ -229,7 +229,7 @@ COMMENT ON COLUMN indicator_series."target" IS 'The council''s target for the ye
 COMMENT ON COLUMN indicator_series."city_target" IS 'The city council''s target for the year of the period.';
 COMMENT ON COLUMN indicator_series."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_series."outcome_report" IS 'File of the report the total outcome came from.';
-COMMENT ON COLUMN indicator_series."quality_flag" IS 'Quality flag of the outcome''s row; NULL for a certain reading.';
+COMMENT ON COLUMN indicator_series."quality_flag" IS 'Quality flags of the rows this row''s values come from: the outcome''s, then those of the rows its target, city target and forecast come from; NULL when every value was read with certainty.';
 
 COMMENT ON VIEW indicator_latest IS 'The most recent outcome of each indicator in each council (and unit), with its period and report.';
 COMMENT ON COLUMN indicator_latest."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
@@ -251,7 +251,7 @@ COMMENT ON COLUMN indicator_latest."target" IS 'The council''s target for the ye
 COMMENT ON COLUMN indicator_latest."city_target" IS 'The city council''s target for the year of the period.';
 COMMENT ON COLUMN indicator_latest."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_latest."outcome_report" IS 'File of the report the total outcome came from.';
-COMMENT ON COLUMN indicator_latest."quality_flag" IS 'Quality flag of the outcome''s row; NULL for a certain reading.';
+COMMENT ON COLUMN indicator_latest."quality_flag" IS 'Quality flags of the rows this row''s values come from: the outcome''s, then those of the rows its target, city target and forecast come from; NULL when every value was read with certainty.';
 
 COMMENT ON VIEW target_attainment IS 'Outcome against the council''s target and the city''s target, met or not; NULL where the catalog does not say whether higher or lower is better. Stored as a table at load, so a query does not recompute the series.';
 COMMENT ON COLUMN target_attainment."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
@@ -273,7 +273,7 @@ COMMENT ON COLUMN target_attainment."city_target" IS 'The city council''s target
 COMMENT ON COLUMN target_attainment."target_met" IS 'True when the outcome reached the council''s target (in the better direction); NULL when the direction or the target is unknown.';
 COMMENT ON COLUMN target_attainment."city_target_met" IS 'True when the outcome reached the city council''s target; NULL when the direction or the target is unknown.';
 COMMENT ON COLUMN target_attainment."gap_to_target" IS 'Outcome minus the council''s target, in the row''s unit (negative is better when lower is better).';
-COMMENT ON COLUMN target_attainment."quality_flag" IS 'Quality flag of the outcome''s row; NULL for a certain reading.';
+COMMENT ON COLUMN target_attainment."quality_flag" IS 'Quality flags of the rows this row''s values come from: the outcome''s, then those of the rows its target, city target and forecast come from; NULL when every value was read with certainty.';
 
 COMMENT ON VIEW goal_assessments IS 'Goal assessments per council and report, with the goal above each goal.';
 COMMENT ON COLUMN goal_assessments."district" IS 'District council (stadsdelsnämnd) as the city spells it.';

@@ -112,7 +112,9 @@ targets as (
         indicator_key, district_code, org_unit_key, year(ref_start) as target_year,
         max(value) filter (where "measure" = 'target') as target,
         max(value) filter (where "measure" = 'city_target') as city_target,
-        max(value) filter (where "measure" = 'forecast') as forecast
+        max(value) filter (where "measure" = 'forecast') as forecast,
+        -- the flags of the rows the targets and forecast come from travel with them
+        string_agg(distinct quality_flag, ',' order by quality_flag) as target_flag
     from latest
     where "measure" in ('target', 'city_target', 'forecast') and gender_code = 'T'
     group by all
@@ -153,7 +155,9 @@ select
     case when month(o.ref_start) = 1 and month(o.ref_end) = 12 then 'year'
          else strftime(o.ref_start, '%Y-%m') || '..' || strftime(o.ref_end, '%Y-%m') end as span,
     o.outcome, o.outcome_men, o.outcome_women, t.forecast, t.target, t.city_target, o.unit, o.outcome_report,
-    o.quality_flag
+    case when t.target_flag is null or o.quality_flag = t.target_flag then o.quality_flag
+         when o.quality_flag is null then t.target_flag
+         else o.quality_flag || ',' || t.target_flag end as quality_flag
 from named o
 left join targets t
     on t.indicator_key = o.indicator_key and t.district_code = o.district_code

@@ -158,3 +158,27 @@ def test_first_reported_and_revised_values(tmp_path):
     assert all_facts == [(4,)]  # every report's row is kept
     forecast = query(wh, "select value, report_file from indicator_latest_revision where measure = 'forecast'")
     assert forecast == [(5.4, "t2_2014.txt")]
+
+
+def test_a_flag_travels_with_the_target_it_came_from(tmp_path):
+    """T1 2019 prints the outcome with no flag; T2 2019's row of the same indicator is flagged (its cells carry
+    two units) and gives the year's target. The T1 row's attainment uses that target, so it carries the flag."""
+    from pipeline.cli import run_build
+
+    from .build_helpers import query as query_at
+    from .build_helpers import settings_for, write_t1_report
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    name = "Andel elever som är nöjda med skolan"
+    write_t1_report(raw / "farsta_t1_2019.txt", "Farsta", 2019, [f"{name}\t80 %\t78 %\t\t\t\tTertial 1 2019"])
+    t2 = write_t1_report(raw / "farsta_t2_2019.txt", "Farsta", 2019, [f"{name}\t81 %\t78 %\t\t90 st\t\tTertial 2 2019"])
+    t2.write_text(t2.read_text(encoding="utf-8").replace("Tertialrapport 1 2019", "Tertialrapport 2 2019"), "utf-8")
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    assert run_build(settings_for(raw, warehouse))[0]
+    rows = query_at(
+        warehouse,
+        "select ref_period, outcome, target, quality_flag from target_attainment where indicator = ? order by 1",
+        name,
+    )
+    assert rows == [("2019-T1", 80.0, 90.0, "mixed_units"), ("2019-T2", 81.0, 90.0, "mixed_units")]
