@@ -1,6 +1,6 @@
 """The indicator catalog: variants across years map to one key; new names wait for review."""
 
-from pipeline.model.catalog import load_catalog, match_key
+from pipeline.model.catalog import load_catalog, match_key, new_indicator_key
 
 from .conftest import query
 
@@ -82,3 +82,14 @@ def test_2014_and_2019_reports_share_the_welfare_children_key(built):
         (2014, "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd", WELFARE_CHILDREN),
         (2019, "Andel barn som lever i familjer som har ekonomiskt bistånd", WELFARE_CHILDREN),
     ]
+
+
+def test_signs_that_change_the_meaning_keep_names_apart():
+
+    below, above = "Väntetid < 30 dagar", "Väntetid > 30 dagar"
+    assert match_key(below) != match_key(above)
+    assert new_indicator_key(below) != new_indicator_key(above)
+    assert match_key("Andel 65+ med hemtjänst") != match_key("Andel 65 med hemtjänst")
+    # spacing and other punctuation still fold
+    assert match_key("Andel(%)  nöjda") == match_key("Andel (%) nöjda") == "andel % nöjda"
+    assert match_key("LSS- boende") == match_key("LSS-boende")

@@ -29,11 +29,17 @@ NAMES_CSV = DATA_DIR / "indicator_names.csv"
 PROPOSAL_MIN_SCORE = 80.0
 
 
+# Signs that change what a name measures ("väntetid < 30 dagar" is not "väntetid > 30 dagar"): kept as words.
+MEANING_SIGNS = "<>+%≤≥"
+
+
 def match_key(name: str) -> str:
-    """Fold what varies without changing meaning: case, spaces, punctuation, 'LSS- boende'."""
+    """Fold what varies without changing meaning: case, spaces, punctuation, 'LSS- boende'; never the signs
+    that change it (MEANING_SIGNS)."""
     text = unicodedata.normalize("NFC", name).lower()
     text = re.sub(r"(\w)-\s+(\w)", r"\1-\2", text)
-    text = re.sub(r"[^\w\s-]", " ", text)
+    text = re.sub(rf"[{MEANING_SIGNS}]", lambda m: f" {m.group(0)} ", text)
+    text = re.sub(rf"[^\w\s{MEANING_SIGNS}-]", " ", text)
     text = re.sub(r"\s+", " ", text)
     return text.strip(" -")
 
