@@ -1,9 +1,11 @@
-"""Tiny hand-made PDFs for the bad-input tests: text, no text layer, encrypted."""
+"""Tiny hand-made PDFs for the bad-input tests (text, no text layer, encrypted), and the file format
+the drawn PDF fixtures are written in."""
 
 from __future__ import annotations
 
 
-def _pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+def assemble_pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+    """The PDF file of these numbered objects (the first is the catalog), with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objects, start=1):
@@ -34,19 +36,19 @@ def text_pdf(*lines: str) -> bytes:
         + b" ".join(b"(" + line.encode("latin-1") + b") Tj T*" for line in lines)
         + b" ET"
     )
-    return _pdf(_page_objects(ops))
+    return assemble_pdf(_page_objects(ops))
 
 
 def image_only_pdf() -> bytes:
     """A page with only drawing on it, as a scan looks to a text extractor."""
-    return _pdf(_page_objects(b"0.5 g 72 72 451 698 re f"))
+    return assemble_pdf(_page_objects(b"0.5 g 72 72 451 698 re f"))
 
 
 def encrypted_pdf() -> bytes:
     """Standard security handler whose user password is not empty: unreadable without it."""
     objects = _page_objects(b"BT /F1 11 Tf 72 770 Td (secret) Tj ET")
     objects.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -44 >>")
-    return _pdf(
+    return assemble_pdf(
         objects,
         trailer_extra=b"/Encrypt 6 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] ",
     )

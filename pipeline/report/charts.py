@@ -182,17 +182,23 @@ def _series_spec(width: int, height: int) -> dict:
                 {"type": "point", "filled": True, "size": 36, "opacity": 1},
                 _on_scale({"color": color}),
             ),
-            _layer(
-                "flagged",
-                "outcome",
-                {"type": "point", "filled": False, "size": 180, "color": FLAG_COLOR, "strokeWidth": 2},
-                _on_scale({}),
-                "datum.flagged",
-            ),
-            *_edge_layers(),
+            *_common_layers(),
         ],
         "config": {"view": {"stroke": None}, "font": "sans-serif"},
     }
+
+
+def _common_layers() -> list[dict]:
+    """What every chart draws over its series: a ring round each flagged value, then the far targets at
+    the edge."""
+    flagged = _layer(
+        "flagged",
+        "outcome",
+        {"type": "point", "filled": False, "size": 180, "color": FLAG_COLOR, "strokeWidth": 2},
+        _on_scale({}),
+        "datum.flagged",
+    )
+    return [flagged, *_edge_layers()]
 
 
 def _districts_spec(width: int, height: int) -> dict:
@@ -228,14 +234,7 @@ def _districts_spec(width: int, height: int) -> dict:
                 {"type": "point", "filled": True, "size": 40, "opacity": 1},
                 _on_scale({"color": color}),
             ),
-            _layer(
-                "flagged",
-                "outcome",
-                {"type": "point", "filled": False, "size": 180, "color": FLAG_COLOR, "strokeWidth": 2},
-                _on_scale({}),
-                "datum.flagged",
-            ),
-            *_edge_layers(),
+            *_common_layers(),
         ],
         "config": {"view": {"stroke": None}, "font": "sans-serif"},
     }
