@@ -146,6 +146,7 @@ class BorderlessTable:
         starts, bounds = header_columns(block, anchor, drawing, right)
         if not bounds:
             bounds = column_bounds(starts, right, block, region)
+        starts = [min(starts[0], names_left(bounds, region)), *starts[1:]]
         table = cls(starts, bounds, right=max(line.x1 for line in block), size=anchor.size, page=page, drawing=drawing)
         table.text_right = column_text_right(table, [*block, *region])
         table.name_right = table.text_right[0] or table.column_right(0)
@@ -182,11 +183,8 @@ class BorderlessTable:
         return bisect_right(self.bounds, (x0 + x1) / 2)
 
     def crosses_columns(self, word: list[Glyph]) -> bool:
-        x0, x1 = ink_extent(word)
         # a bound strictly inside (x0 + tolerance, x1 - tolerance)
-        return bisect_left(self.bounds, x1 - COLUMN_ALIGN_TOLERANCE) > bisect_right(
-            self.bounds, x0 + COLUMN_ALIGN_TOLERANCE
-        )
+        return crosses(word, self.bounds)
 
     def line_columns(self, line: Line) -> set[int]:
         return {self.column_of(word) for word in line.words}
@@ -378,6 +376,24 @@ def table_region(header: Line, bottom: float, below: list[Line]) -> list[Line]:
         region.append(line)
         bottom = line.bottom
     return region
+
+
+def names_left(bounds: list[float], region: list[Line]) -> float:
+    """Where the names start: the left end of the rows that bring values (a name column's header
+    may be centred or right-aligned over left-aligned names; inf if no row is seen)."""
+    lefts = []
+    for line in region:
+        words = line.words
+        if not bounds or words[0] and ink_extent(words[0])[1] > bounds[0]:
+            continue  # no name in it
+        if ink_extent(words[-1])[1] > bounds[0] and not any(crosses(word, bounds) for word in words):
+            lefts.append(line.x0)
+    return min(lefts, default=math.inf)
+
+
+def crosses(word: list[Glyph], bounds: list[float]) -> bool:
+    x0, x1 = ink_extent(word)
+    return bisect_left(bounds, x1 - COLUMN_ALIGN_TOLERANCE) > bisect_right(bounds, x0 + COLUMN_ALIGN_TOLERANCE)
 
 
 def wrap_spacing(block: list[Line], region: list[Line]) -> float:
