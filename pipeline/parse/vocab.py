@@ -169,6 +169,29 @@ def is_spanning_row(cells: Sequence[str]) -> bool:
     )
 
 
+def spread_span(cells: Sequence[str]) -> list[str]:
+    """A spanning "Utfall" read into one of the cells under it ("Totalt | Utfall Män/pojkar |
+    Kvinnor/flickor": a PDF puts a word centred over three columns into the middle one) heads each
+    cell of that run of sub-header cells."""
+    cells = [clean_cell(c) for c in cells]
+    subs = [bool(_SUBHEADER_WORD.search(c)) for c in cells]
+    out = list(cells)
+    for i, cell in enumerate(cells):
+        m = _SUBHEADER_WORD.search(cell)
+        if not subs[i] or m is None or "utfall" not in cell[: m.start()].lower():
+            continue
+        head = cell[: m.start()].strip()
+        lo = hi = i
+        while lo > 0 and subs[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(cells) and subs[hi + 1]:
+            hi += 1
+        for j in range(lo, hi + 1):
+            if "utfall" not in cells[j].lower():
+                out[j] = f"{head} {cells[j]}"
+    return out
+
+
 @dataclass(frozen=True)
 class TableHeader:
     columns: tuple[str | None, ...]  # one per value cell after "Indikator"; None = unknown header word
@@ -180,7 +203,7 @@ def header_columns(
 ) -> TableHeader:
     """The columns a header names. With the report's year (0 when unknown) and tertial (None in an
     annual report or a plan), the years and tertials in it are judged."""
-    dated = [_dated_column(c, report_year, report_tertial) for c in cells[1:]]
+    dated = [_dated_column(c, report_year, report_tertial) for c in spread_span(cells[1:])]
     labels = [label for _, label in dated if label]
     return TableHeader(tuple(col for col, _ in dated), labels[-1] if labels else None)
 

@@ -250,12 +250,24 @@ def drop_running_lines(pages: list[Page]) -> None:
 
     for page in pages:
         lines = page.body  # top to bottom
-        start, end = 0, len(lines)
+        start, end = 0, min(header_tops(page), default=len(lines))
         while start < end and is_running(page, lines[start]) and lines[start].top < page.height / 2:
             start += 1
+        end = len(lines)
         while end > start and is_running(page, lines[end - 1]) and lines[end - 1].top > page.height / 2:
             end -= 1
         page.body = lines[start:end]
+
+
+def header_tops(page: Page) -> Iterator[int]:
+    """Where the table headers in the page's top margin begin: a bottom-aligned header's upper lines
+    ("Utfall T2" over "2021"), repeated on every page of a long table, are the table's, not the page's."""
+    drawing = Drawing(page.horizontals, page.boxes)
+    for index, line in enumerate(page.body):
+        if not page.in_margin(line) or line.top > page.height / 2:
+            return
+        if starts_table_header(line.text):
+            yield header_block(page.body, index, drawing)[0]
 
 
 def running_key(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.pdf.cells import Cell, Row, Table
 from pipeline.pdf.glyphs import Glyph, Segment
@@ -35,6 +35,11 @@ class Band:
     top: float
     bottom: float
     separators: list[float]  # x of the vertical borders crossing the whole band, left to right
+    # per cell, whether a border is drawn under it; a cell without one spans into the band below
+    closed_below: list[bool] = field(default_factory=list)
+
+    def spans_down(self) -> bool:
+        return not all(self.closed_below)
 
 
 @dataclass
@@ -123,7 +128,9 @@ def grid_from_borders(hs: list[Segment], vs: list[Segment]) -> Grid:
             if not separators or x - separators[-1] >= MIN_CELL_WIDTH:
                 separators.append(x)
         if len(separators) >= 2:
-            bands.append(Band(top, bottom, separators))
+            under = [(h.lo, h.hi) for h in hs if abs(h.pos - bottom) <= EDGE_SNAP]
+            closed = [any(lo <= (a + b) / 2 <= hi for lo, hi in under) for a, b in zip(separators, separators[1:])]
+            bands.append(Band(top, bottom, separators, closed))
     return Grid(
         left=min(v.pos for v in vs),
         right=max(v.pos for v in vs),
@@ -168,14 +175,22 @@ def locate_in_grids(glyph: Glyph, grids: list[Grid], band_tops: list[list[float]
 
 
 def table_from_grid(grid: Grid, gi: int, in_cells: dict[tuple[int, int, int], list[Glyph]], page_number: int) -> Table:
-    rows = []
+    rows: list[Row] = []
+    separators: list[list[float]] = []  # per row, its cells' edges
+    spanned = False  # the band above spans into this one
     for bi, band in enumerate(grid.bands):
         cells = [
             Cell(group_into_lines(in_cells.get((gi, bi, ci), [])), inner_right=band.separators[ci + 1])
             for ci in range(len(band.separators) - 1)
         ]
-        rows.append(Row(cells, page_number, band.top, band.bottom))
-    set_inner_right_edges(grid, rows)
+        row = Row(cells, page_number, band.top, band.bottom)
+        if spanned:
+            row = spanned_row(grid.bands[bi - 1], rows.pop(), band, row)
+            separators.pop()
+        rows.append(row)
+        separators.append(band.separators)
+        spanned = band.spans_down() and bi + 1 < len(grid.bands)
+    set_inner_right_edges(separators, rows)
     widest = max(grid.bands, key=lambda band: len(band.separators))
     return Table(
         rows=[row for row in rows if not row.is_empty],
@@ -185,11 +200,24 @@ def table_from_grid(grid: Grid, gi: int, in_cells: dict[tuple[int, int, int], li
     )
 
 
-def set_inner_right_edges(grid: Grid, rows: list[Row]) -> None:
+def spanned_row(upper_band: Band, upper: Row, band: Band, row: Row) -> Row:
+    """Two bands of which some cells of the upper one span both (a header cell drawn two rows high
+    beside a spanning "Utfall" over "Totalt | Män/pojkar | Kvinnor/flickor"): one row with the lower
+    band's cells, each headed by the text of the upper cell it stands under."""
+    cells = []
+    for ci, cell in enumerate(row.cells):
+        middle = (band.separators[ci] + band.separators[ci + 1]) / 2
+        above = bisect_right(upper_band.separators, middle) - 1
+        head = upper.cells[above].lines if 0 <= above < len(upper.cells) else []
+        cells.append(Cell([*head, *cell.lines], inner_right=cell.inner_right))
+    return Row(cells, row.page, upper.top, row.bottom)
+
+
+def set_inner_right_edges(separators: list[list[float]], rows: list[Row]) -> None:
     """The cell padding is where text starts inside its cell; assume the same padding on the right."""
     offsets = [
-        line.x0 - band.separators[ci]
-        for band, row in zip(grid.bands, rows, strict=True)
+        line.x0 - edges[ci]
+        for edges, row in zip(separators, rows, strict=True)
         for ci, cell in enumerate(row.cells)
         for line in cell.lines
     ]
