@@ -141,7 +141,7 @@ class BorderlessTable:
     ) -> BorderlessTable:
         """The table under the header lines `block` (its "Indikator" line is `anchor`), whose lines
         that may follow are `below`."""
-        region = table_region(anchor, max(line.bottom for line in block), below)
+        region = table_region(anchor, max(line.bottom for line in block), below, drawing)
         right = max([line.x1 for line in block] + [other.x1 for other in region])
         starts, bounds = header_columns(block, anchor, drawing, right)
         if not bounds:
@@ -314,7 +314,7 @@ class BorderlessTable:
 
     def accept(self, line: Line) -> bool:
         """Add `line` to the table (as a new row or more of the last row); False if it ends the table."""
-        if line.top - self.last_bottom > BORDERLESS_TABLE_END_GAP_EM * self.size:
+        if open_gap(self.drawing, self.last_bottom, line, self.starts[0]) > BORDERLESS_TABLE_END_GAP_EM * self.size:
             return False
         if starts_table_header(line.text) or abs(line.size - self.size) > FONT_SIZE_TOLERANCE:
             return False
@@ -363,13 +363,23 @@ def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
     return right
 
 
-def table_region(header: Line, bottom: float, below: list[Line]) -> list[Line]:
+def open_gap(drawing: Drawing, bottom: float, line: Line, x: float) -> float:
+    """The space between text ending at `bottom` and `line` below it, or where the page draws an edge
+    between them (a rule, a shaded row's edge), the wider of the spaces on either side of the edges:
+    cell padding puts its space on both sides of a drawn row edge, however wide it is."""
+    edges = [y for y, lo, hi in drawing.edges_within(bottom, line.top) if lo - 1.0 <= x <= hi + 1.0]
+    if not edges:
+        return line.top - bottom
+    return max(edges[0] - bottom, line.top - edges[-1])
+
+
+def table_region(header: Line, bottom: float, below: list[Line], drawing: Drawing) -> list[Line]:
     """The lines that may belong to the table under `header` (whose lines end at `bottom`): in its
     text size, without a wide gap, up to the next table header. They give the column model; rows are
     decided line by line later."""
     region: list[Line] = []
     for line in below:
-        if line.top - bottom > BORDERLESS_TABLE_END_GAP_EM * header.size:
+        if open_gap(drawing, bottom, line, line.x0) > BORDERLESS_TABLE_END_GAP_EM * header.size:
             break
         if abs(line.size - header.size) > FONT_SIZE_TOLERANCE or starts_table_header(line.text):
             break

@@ -118,6 +118,12 @@ def find_grids(horizontals: list[Segment], verticals: list[Segment]) -> list[Gri
 
 def grid_from_borders(hs: list[Segment], vs: list[Segment]) -> Grid:
     ys = cluster_positions(h.pos for h in hs)
+    # A row cut by the page break has no border at the cut: its vertical borders end there.
+    lowest, highest = min(v.lo for v in vs), max(v.hi for v in vs)
+    if lowest < ys[0] - MIN_ROW_HEIGHT:
+        ys.insert(0, lowest)
+    if highest > ys[-1] + MIN_ROW_HEIGHT:
+        ys.append(highest)
     bands = []
     for top, bottom in zip(ys, ys[1:], strict=False):
         if bottom - top < MIN_ROW_HEIGHT:
