@@ -143,7 +143,8 @@ class BorderlessTable:
         that may follow are `below`."""
         region = table_region(anchor, max(line.bottom for line in block), below, drawing)
         right = max([line.x1 for line in block] + [other.x1 for other in region])
-        starts, bounds = header_columns(block, anchor, drawing, right)
+        body_bottom = region[-1].bottom if region else None
+        starts, bounds = header_columns(block, anchor, drawing, right, body_bottom)
         if not bounds:
             bounds = column_bounds(starts, right, block, region)
         starts = [min(starts[0], names_left(bounds, region)), *starts[1:]]

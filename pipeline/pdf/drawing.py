@@ -67,11 +67,9 @@ class Drawing:
         """Where the cells of a header band [top, bottom] meet, from [left, right]: the shaded boxes
         that hold the band, else the rule segments drawn right below or above it (within `reach`),
         one per cell."""
-        boxes = [
-            box
-            for box in self.boxes
-            if box.top <= (top + bottom) / 2 <= box.bottom and box.x1 > left and box.x0 < right
-        ]
+        # every box beside the band's text: a two-row header shades its spanning cell, the cells
+        # under it and the cells two rows high each on their own
+        boxes = [box for box in self.boxes if box.top < bottom and box.bottom > top and box.x1 > left and box.x0 < right]
         edges = meeting_points([(box.x0, box.x1) for box in boxes])
         if edges:
             return edges
@@ -86,6 +84,15 @@ class Drawing:
                 return edges
         return []
 
+    def row_cell_edges(self, top: float, bottom: float, left: float, right: float) -> list[float]:
+        """Where the cells of the rows between `top` and `bottom` meet, where they are shaded cell by
+        cell (zebra stripes drawn per cell): the shaded row that shows the most edges."""
+        rows: dict[tuple[float, float], list[tuple[float, float]]] = {}
+        for box in self.boxes:
+            if top <= box.top and box.bottom <= bottom and box.x1 > left and box.x0 < right:
+                rows.setdefault((round(box.top, 1), round(box.bottom, 1)), []).append((box.x0, box.x1))
+        return max((meeting_points(pieces) for pieces in rows.values()), key=len, default=[])
+
     def nearest_rule(self, y: float, below: bool) -> float | None:
         ys = [s.pos for s in self.rules if (s.pos >= y if below else s.pos <= y)]
         if not ys:
@@ -94,12 +101,13 @@ class Drawing:
 
 
 def meeting_points(pieces: list[tuple[float, float]]) -> list[float]:
-    """x where one drawn piece ends and the next begins (within MEET_TOLERANCE), left to right."""
-    pieces = sorted(set(pieces))
+    """x where one drawn piece ends and another begins (within MEET_TOLERANCE), left to right."""
+    starts = sorted({x0 for x0, _ in pieces})
     points: list[float] = []
-    for (_, a1), (b0, _) in zip(pieces, pieces[1:], strict=False):
-        if abs(a1 - b0) <= MEET_TOLERANCE:
-            point = (a1 + b0) / 2
+    for end in sorted({x1 for _, x1 in pieces}):
+        at = bisect_right(starts, end + MEET_TOLERANCE) - 1
+        if at >= 0 and abs(starts[at] - end) <= MEET_TOLERANCE:
+            point = (end + starts[at]) / 2
             if not points or point - points[-1] > MEET_TOLERANCE:
                 points.append(point)
     return points

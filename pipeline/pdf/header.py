@@ -25,6 +25,8 @@ HEADER_LINE_GAP_EM = 0.6
 HEADER_SIZE_TOLERANCE = 0.6
 # A header line ends at most this far right of the "Indikator" line's end.
 HEADER_OVERHANG_EM = 5.0
+# The lines right below a header that say how far right its table reaches.
+ROWS_SEEN = 6
 # Text inside a drawn cell may reach this far past its edge (rounding, a border's width).
 CELL_EDGE_TOLERANCE = 1.0
 
@@ -72,7 +74,10 @@ def header_block(lines: list[Line], index: int, drawing: Drawing) -> tuple[int, 
     """The lines lines[first:last] of the header whose "Indikator" line is lines[index]."""
     anchor = lines[index]
     name_end = ink_extent(anchor.words[0])[1]
-    right = anchor.x1 + HEADER_OVERHANG_EM * anchor.size
+    # header cells on other baselines may reach past the "Indikator" line's end, up to where the
+    # table's rows below it end
+    rows_right = [line.x1 for line in lines[index + 1 : index + 1 + ROWS_SEEN] if abs(line.size - anchor.size) <= HEADER_SIZE_TOLERANCE]
+    right = max([anchor.x1 + HEADER_OVERHANG_EM * anchor.size, *rows_right])
     gap = HEADER_LINE_GAP_EM * anchor.size
 
     def joins(line: Line, upper: Line, lower: Line, below: bool) -> bool:
@@ -91,9 +96,12 @@ def header_block(lines: list[Line], index: int, drawing: Drawing) -> tuple[int, 
     return first, last
 
 
-def header_columns(block: list[Line], anchor: Line, drawing: Drawing, right: float) -> tuple[list[float], list[float]]:
+def header_columns(
+    block: list[Line], anchor: Line, drawing: Drawing, right: float, body_bottom: float | None = None
+) -> tuple[list[float], list[float]]:
     """(where each column's header text starts, the x between columns where the table draws its
-    header cells, else []), for the header lines `block` around the "Indikator" line `anchor`."""
+    header cells or, failing that, the cells of its rows down to `body_bottom`, else []), for the
+    header lines `block` around the "Indikator" line `anchor`."""
     if len(block) == 1:
         starts = header_cell_starts(anchor)
         pieces = [[(piece[0].x0, ink_extent(piece)[1])] for piece in header_pieces(anchor)]
@@ -103,9 +111,13 @@ def header_columns(block: list[Line], anchor: Line, drawing: Drawing, right: flo
     top = min(line.top for line in block)
     bottom = max(line.bottom for line in block)
     edges = drawing.cell_edges(top, bottom, anchor.x0, right, reach=anchor.size) if drawing else []
+    if drawing and not edges and body_bottom is not None:
+        edges = drawing.row_cell_edges(bottom, body_bottom, anchor.x0, right)
     if not edges:
         return starts, []
-    return drawn_columns(pieces, edges) or (starts, [])
+    # word by word: header cells that nearly touch may read as one piece of a line
+    words = [[(w[0].x0, ink_extent(w)[1])] for line in block for chunk in line.chunks for w in split_words(chunk.glyphs)]
+    return drawn_columns(words, edges) or drawn_columns(pieces, edges) or (starts, [])
 
 
 def stacked_columns(block: list[Line], anchor: Line) -> list[list[tuple[float, float]]]:
