@@ -225,10 +225,11 @@ class BorderlessTable:
     def put_chunks(self, line: Line, cells: list[Cell]) -> None:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
         for word in line.words:
-            if self.crosses_columns(word):  # two header cells with no gap at all: split at the gutter
+            if self.crosses_columns(word) and cells_run_together(word, self.bounds):
+                # two header cells with no gap at all ("PeriodensPrognos"): split at the gutter
                 for glyph in word:
                     by_column[bisect_right(self.bounds, glyph.mid_x)].append(glyph)
-            else:
+            else:  # a word centred over the columns it spans ("Utfall") goes whole to the middle one
                 by_column[self.column_of(word)].extend(word)
         for column, glyphs in by_column.items():
             cells[column].lines.append(Line(glyphs))
@@ -334,7 +335,8 @@ class BorderlessTable:
             # text alone further below than any row of the table is from the next row: a heading
             return False
         if self.fits(line):
-            self.row_gap = max(self.row_gap, gap)
+            if len(self.rows) > 1:  # between two rows: a header's last line may stand apart from its cell's edge
+                self.row_gap = max(self.row_gap, gap)
             if len(self.rows) > 1 and len(self.rows[-1].cells) > 1 and not FULL_WIDTH_ROW.match(line.text):
                 # between two indicator rows (a header or a comment row may have padding of its own)
                 self.tightest_row_gap = min(self.tightest_row_gap, gap)
@@ -400,6 +402,14 @@ def names_left(bounds: list[float], region: list[Line]) -> float:
         if ink_extent(words[-1])[1] > bounds[0] and not any(crosses(word, bounds) for word in words):
             lefts.append(line.x0)
     return min(lefts, default=math.inf)
+
+
+def cells_run_together(word: list[Glyph], bounds: list[float]) -> bool:
+    """Does a new cell start where `word` crosses a bound (a capital or a digit right after it)?"""
+    for before, after in zip(word, word[1:], strict=False):
+        if bisect_right(bounds, before.mid_x) != bisect_right(bounds, after.mid_x):
+            return after.text[:1].isupper() or after.text[:1].isdigit()
+    return False
 
 
 def crosses(word: list[Glyph], bounds: list[float]) -> bool:

@@ -264,7 +264,7 @@ def header_tops(page: Page) -> Iterator[int]:
     ("Utfall T2" over "2021"), repeated on every page of a long table, are the table's, not the page's."""
     drawing = Drawing(page.horizontals, page.boxes)
     for index, line in enumerate(page.body):
-        if not page.in_margin(line) or line.top > page.height / 2:
+        if line.top > page.height / 2:
             return
         if starts_table_header(line.text):
             yield header_block(page.body, index, drawing)[0]

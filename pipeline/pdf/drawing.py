@@ -84,6 +84,17 @@ class Drawing:
                 return edges
         return []
 
+    def shaded_band(self, top: float, bottom: float) -> bool:
+        return any(box.top < bottom and box.bottom > top for box in self.boxes)
+
+    def box_edge_at(self, x: float, y: float) -> bool:
+        """Do two shaded boxes beside each other at height y meet at x? (A spanning header cell's
+        box has no edge where the cells under it meet.)"""
+        here = [box for box in self.boxes if box.top <= y <= box.bottom]
+        return any(abs(box.x1 - x) <= MEET_TOLERANCE for box in here) and any(
+            abs(box.x0 - x) <= MEET_TOLERANCE for box in here
+        )
+
     def row_cell_edges(self, top: float, bottom: float, left: float, right: float) -> list[float]:
         """Where the cells of the rows between `top` and `bottom` meet, where they are shaded cell by
         cell (zebra stripes drawn per cell): the shaded row that shows the most edges."""

@@ -12,6 +12,7 @@ rule drawn cell by cell), the drawn cells are the columns.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pipeline.pdf.drawing import Drawing
 from pipeline.pdf.glyphs import Glyph
@@ -77,7 +78,7 @@ def header_block(lines: list[Line], index: int, drawing: Drawing) -> tuple[int, 
     # header cells on other baselines may reach past the "Indikator" line's end, up to where the
     # table's rows below it end
     rows_right = [line.x1 for line in lines[index + 1 : index + 1 + ROWS_SEEN] if abs(line.size - anchor.size) <= HEADER_SIZE_TOLERANCE]
-    right = max([anchor.x1 + HEADER_OVERHANG_EM * anchor.size, *rows_right])
+    right = max([anchor.x1, *rows_right]) + HEADER_OVERHANG_EM * anchor.size
     gap = HEADER_LINE_GAP_EM * anchor.size
 
     def joins(line: Line, upper: Line, lower: Line, below: bool) -> bool:
@@ -108,16 +109,24 @@ def header_columns(
     else:
         pieces = stacked_columns(block, anchor)
         starts = [min(x0 for x0, _ in column) for column in pieces]
+    mid = (anchor.top + anchor.bottom) / 2
+    spans = [[(x0, x1, mid) for x0, x1 in column] for column in pieces]
     top = min(line.top for line in block)
     bottom = max(line.bottom for line in block)
     edges = drawing.cell_edges(top, bottom, anchor.x0, right, reach=anchor.size) if drawing else []
+    drawn_at = drawing.box_edge_at if edges and drawing.shaded_band(top, bottom) else None
     if drawing and not edges and body_bottom is not None:
         edges = drawing.row_cell_edges(bottom, body_bottom, anchor.x0, right)
     if not edges:
         return starts, []
     # word by word: header cells that nearly touch may read as one piece of a line
-    words = [[(w[0].x0, ink_extent(w)[1])] for line in block for chunk in line.chunks for w in split_words(chunk.glyphs)]
-    return drawn_columns(words, edges) or drawn_columns(pieces, edges) or (starts, [])
+    words = [
+        [(w[0].x0, ink_extent(w)[1], (line.top + line.bottom) / 2)]
+        for line in block
+        for chunk in line.chunks
+        for w in split_words(chunk.glyphs)
+    ]
+    return drawn_columns(words, edges, drawn_at) or drawn_columns(spans, edges, drawn_at) or (starts, [])
 
 
 def stacked_columns(block: list[Line], anchor: Line) -> list[list[tuple[float, float]]]:
@@ -171,19 +180,21 @@ def cluster(rows: list[list[tuple]]) -> list[list[tuple]]:
 
 
 def drawn_columns(
-    columns: list[list[tuple[float, float]]], edges: list[float]
+    columns: list[list[tuple[float, float, float]]],
+    edges: list[float],
+    drawn_at: Callable[[float, float], bool] | None = None,
 ) -> tuple[list[float], list[float]] | None:
-    """The header's columns fitted to drawn cell edges: every piece inside one drawn cell; the
-    pieces of one cell are one column; a drawn cell without header text (a column of marker glyphs)
-    joins the column to its left (the first column, if it has none). None if some header text
-    crosses a drawn edge."""
+    """The header's columns fitted to drawn cell edges: every piece (x0, x1, y) inside one drawn
+    cell, unless the edge it crosses is not drawn at its height (`drawn_at`: a spanning cell's
+    word over the cells under it goes to the cell of its centre); the pieces of one cell are one
+    column; a drawn cell without header text (a column of marker glyphs) joins the column to its
+    left (the first column, if it has none). None if some header text crosses a drawn edge."""
     cells: dict[int, list[tuple[float, float]]] = {}
     for column in columns:
-        for x0, x1 in column:
+        for x0, x1, y in column:
             cell = sum(1 for edge in edges if edge <= (x0 + x1) / 2)
-            lo = edges[cell - 1] if cell > 0 else float("-inf")
-            hi = edges[cell] if cell < len(edges) else float("inf")
-            if x0 < lo - CELL_EDGE_TOLERANCE or x1 > hi + CELL_EDGE_TOLERANCE:
+            crossed = [e for e in edges if x0 + CELL_EDGE_TOLERANCE < e < x1 - CELL_EDGE_TOLERANCE]
+            if any(drawn_at is None or drawn_at(e, y) for e in crossed):
                 return None
             cells.setdefault(cell, []).append((x0, x1))
     used = sorted(cells)
