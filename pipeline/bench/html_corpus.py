@@ -2,7 +2,8 @@
 
     python -m pipeline.bench.html_corpus OUT [--count 10] [--seed 1] [--chromium chromium]
 
-Writes OUT/NNN_chromium_<seed>.pdf (and the .html it printed, in OUT/.html/) and OUT/truth.csv in the layout corpus's format
+Writes OUT/NNN_chromium_<seed>.pdf (the .html it printed in OUT/.html/) and OUT/truth.csv in the layout
+corpus's format
 (one row per indicator row, cells as typeset), so `score.py WAREHOUSE OUT/truth.csv` scores a build
 of OUT. Each report draws its own CSS (fonts, alignment of headers and values, padding, borders or
 none, zebra rows, dark headers, narrow centred tables), its own header wording ("Utfall T1 2017",
@@ -24,9 +25,26 @@ from pathlib import Path
 from pipeline.common.paths import PROJECT_DIR
 
 DATA = PROJECT_DIR / "pipeline" / "common" / "data"
-TRUTH_FIELDS = ["file", "district", "report_type", "year", "tertial", "page", "indicator", "header", "outcome",
-                "outcome_men", "outcome_women", "prev_outcome", "prev_label", "forecast", "target", "city_target",
-                "period", "comment"]
+TRUTH_FIELDS = [
+    "file",
+    "district",
+    "report_type",
+    "year",
+    "tertial",
+    "page",
+    "indicator",
+    "header",
+    "outcome",
+    "outcome_men",
+    "outcome_women",
+    "prev_outcome",
+    "prev_label",
+    "forecast",
+    "target",
+    "city_target",
+    "period",
+    "comment",
+]
 FONTS = ["Liberation Sans", "DejaVu Sans", "Carlito", "Liberation Serif", "DejaVu Serif", "Noto Sans"]
 PROSE = [
     "Förvaltningen har under perioden arbetat vidare med att utveckla det förebyggande arbetet tillsammans med "
@@ -62,8 +80,11 @@ class Report:
 
 def districts(year: int) -> list[str]:
     with open(DATA / "districts.csv", encoding="utf-8") as fh:
-        return [r["district"] for r in csv.DictReader(fh)
-                if int(r["valid_from"]) <= year and (not r["valid_to"] or year <= int(r["valid_to"]))]
+        return [
+            r["district"]
+            for r in csv.DictReader(fh)
+            if int(r["valid_from"]) <= year and (not r["valid_to"] or year <= int(r["valid_to"]))
+        ]
 
 
 def indicator_names() -> list[str]:
@@ -73,13 +94,16 @@ def indicator_names() -> list[str]:
 
 # --- header wording and column order -------------------------------------------------------------
 
+
 def header_words(rep: Report, rnd: random.Random) -> list[tuple[str, str]]:
     """(measure, header text) per value column, in printed order."""
     y, t = rep.year, rep.tertial
     if rep.kind == "Verksamhetsplan":
-        cols: list[tuple[str, str]] = [("target", rnd.choice(["Årsmål", f"Årsmål {y}"])),
-                ("city_target", rnd.choice(["KF:s årsmål", f"KF:s årsmål {y}", f"KF-mål {y}"])),
-                ("period", "Periodicitet")]
+        cols: list[tuple[str, str]] = [
+            ("target", rnd.choice(["Årsmål", f"Årsmål {y}"])),
+            ("city_target", rnd.choice(["KF:s årsmål", f"KF:s årsmål {y}", f"KF-mål {y}"])),
+            ("period", "Periodicitet"),
+        ]
     else:
         if t:
             outcome = rnd.choice(["Periodens utfall", f"Utfall T{t} {y}", f"Utfall tertial {t} {y}", "Utfall"])
@@ -91,8 +115,11 @@ def header_words(rep: Report, rnd: random.Random) -> list[tuple[str, str]]:
         cols.append(("prev_outcome", rnd.choice([f"Periodens utfall VB {y - 1}", f"Utfall VB {y - 1}"])))
         if t:
             cols.append(("forecast", rnd.choice(["Prognos helår", f"Prognos helår {y}"])))
-        cols += [("target", rnd.choice(["Årsmål", f"Årsmål {y}"])),
-                 ("city_target", rnd.choice(["KF:s årsmål", f"KF:s årsmål {y}"])), ("period", "Period")]
+        cols += [
+            ("target", rnd.choice(["Årsmål", f"Årsmål {y}"])),
+            ("city_target", rnd.choice(["KF:s årsmål", f"KF:s årsmål {y}"])),
+            ("period", "Period"),
+        ]
     if rnd.random() < 0.3:  # the city's target before the council's
         i, j = [m for m, _ in cols].index("target"), [m for m, _ in cols].index("city_target")
         cols[i], cols[j] = cols[j], cols[i]
@@ -102,6 +129,7 @@ def header_words(rep: Report, rnd: random.Random) -> list[tuple[str, str]]:
 
 
 # --- cells ---------------------------------------------------------------------------------------
+
 
 def number(value: float, decimals: int, habits: dict) -> str:
     text = f"{abs(value):,.{decimals}f}".replace(",", "§").replace(".", ",").replace("§", SPACES[habits["thousands"]])
@@ -113,8 +141,12 @@ def row_cells(rep: Report, name: str, cols: list[tuple[str, str]], rnd: random.R
     indices, and a gate holds back a percentage out of range)."""
     h = rep.habits
     kind = "count" if name.startswith("Antal") else rnd.choice(["pct", "pct", "index", "signed"])
-    base = {"pct": rnd.uniform(0.5, 99), "count": rnd.uniform(200, 25000), "index": rnd.uniform(40, 95),
-            "signed": rnd.uniform(-8, 8)}[kind]
+    base = {
+        "pct": rnd.uniform(0.5, 99),
+        "count": rnd.uniform(200, 25000),
+        "index": rnd.uniform(40, 95),
+        "signed": rnd.uniform(-8, 8),
+    }[kind]
     decimals = {"pct": rnd.choice([0, 1, 2]), "count": 0, "index": rnd.choice([0, 1]), "signed": 1}[kind]
     unit = {"pct": h["pct"], "count": "", "index": "", "signed": ""}[kind]
 
@@ -130,8 +162,9 @@ def row_cells(rep: Report, name: str, cols: list[tuple[str, str]], rnd: random.R
             if rep.kind == "Verksamhetsplan":
                 out[measure] = rnd.choice(["År", "Tertial", "Halvår"])
             else:
-                out[measure] = rnd.choice([f"Tertial {rep.tertial} {rep.year}" if rep.tertial else str(rep.year),
-                                           "År", "Tertial"])
+                out[measure] = rnd.choice(
+                    [f"Tertial {rep.tertial} {rep.year}" if rep.tertial else str(rep.year), "År", "Tertial"]
+                )
         elif rnd.random() < 0.12:
             out[measure] = ""  # an empty cell
         elif measure == "target" and rnd.random() < 0.08:
@@ -145,29 +178,35 @@ def row_cells(rep: Report, name: str, cols: list[tuple[str, str]], rnd: random.R
 
 # --- HTML ----------------------------------------------------------------------------------------
 
+
 def style(rnd: random.Random) -> str:
     font = rnd.choice(FONTS)
     size = rnd.choice([8, 8.5, 9, 9.5, 10, 11])
     pad = rnd.choice(["1pt 3pt", "2pt 4pt", "4pt 6pt", "6pt 5pt", "3pt 8pt"])
     border = rnd.choice(["none", "grid", "rows", "head"])
-    rules = {"none": "", "grid": "td, th { border: 0.6pt solid #444; }",
-             "rows": "tr { border-bottom: 0.5pt solid #999; }", "head": "thead th { border-bottom: 1pt solid #000; }"}
+    rules = {
+        "none": "",
+        "grid": "td, th { border: 0.6pt solid #444; }",
+        "rows": "tr { border-bottom: 0.5pt solid #999; }",
+        "head": "thead th { border-bottom: 1pt solid #000; }",
+    }
     head_bg = rnd.choice(["", "background:#dde4ee;", "background:#1f3a5f; color:#fff;", "background:#eee;"])
     zebra = "tbody tr:nth-child(even) td { background:#f0f3f7; }" if rnd.random() < 0.4 else ""
     width = rnd.choice(["100%", "100%", "88%", "75%"])
     return f"""
-@page {{ size: A4 {rnd.choice(['portrait'] * 4 + ['landscape'])}; margin: {rnd.choice([15, 20, 25])}mm; }}
+@page {{ size: A4 {rnd.choice(["portrait"] * 4 + ["landscape"])}; margin: {rnd.choice([15, 20, 25])}mm; }}
 body {{ font-family: '{rnd.choice(FONTS)}'; font-size: {rnd.choice([9.5, 10, 11])}pt;
-        text-align: {rnd.choice(['left', 'justify'])}; }}
-table {{ border-collapse: collapse; width: {width}; text-align: left; margin: 6pt auto; font-family: '{font}'; font-size: {size}pt;
-         letter-spacing: {rnd.choice(['normal', 'normal', '0.02em', '0.04em'])}; }}
-th {{ text-align: {rnd.choice(['left', 'center', 'right'])}; vertical-align: {rnd.choice(['top', 'middle', 'bottom'])};
-      font-weight: {rnd.choice(['bold', 'normal'])}; padding: {pad}; {head_bg} }}
-td {{ padding: {pad}; vertical-align: {rnd.choice(['top', 'middle', 'top'])}; }}
-td.v {{ text-align: {rnd.choice(['right', 'right', 'center', 'left'])}; }}
+        text-align: {rnd.choice(["left", "justify"])}; }}
+table {{ border-collapse: collapse; width: {width}; text-align: left; margin: 6pt auto;
+        font-family: '{font}'; font-size: {size}pt;
+         letter-spacing: {rnd.choice(["normal", "normal", "0.02em", "0.04em"])}; }}
+th {{ text-align: {rnd.choice(["left", "center", "right"])}; vertical-align: {rnd.choice(["top", "middle", "bottom"])};
+      font-weight: {rnd.choice(["bold", "normal"])}; padding: {pad}; {head_bg} }}
+td {{ padding: {pad}; vertical-align: {rnd.choice(["top", "middle", "top"])}; }}
+td.v {{ text-align: {rnd.choice(["right", "right", "center", "left"])}; }}
 td.name {{ width: {rnd.choice([30, 35, 40, 45, 50])}%; }}
 td.note {{ font-style: italic; }}
-tr {{ break-inside: {rnd.choice(['avoid', 'auto'])}; }}
+tr {{ break-inside: {rnd.choice(["avoid", "auto"])}; }}
 {rules[border]}
 {zebra}
 """
@@ -195,8 +234,10 @@ def table(rep: Report, names: list[str], rnd: random.Random, truth: list[dict], 
     if spanning:  # the three outcome columns must stand together, in their order
         rest = [c for c in cols if c[0] not in ("outcome", "outcome_men", "outcome_women")]
         cols = [("outcome", "Totalt"), ("outcome_men", "Män/pojkar"), ("outcome_women", "Kvinnor/flickor")] + rest
-    header = "|".join(text if not spanning or m not in ("outcome", "outcome_men", "outcome_women")
-                      else f"Utfall {text}" for m, text in cols)
+    header = "|".join(
+        text if not spanning or m not in ("outcome", "outcome_men", "outcome_women") else f"Utfall {text}"
+        for m, text in cols
+    )
     prev_label = next((t.split()[-2] + " " + t.split()[-1] for m, t in cols if m == "prev_outcome"), "")
     rows = []
     for name in names:
@@ -207,9 +248,21 @@ def table(rep: Report, names: list[str], rnd: random.Random, truth: list[dict], 
         if rnd.random() < 0.1:
             comment = rnd.choice(COMMENTS)
             rows.append(f'<tr><td class="note" colspan="{len(cols) + 1}">Kommentar: {html.escape(comment)}</td></tr>')
-        truth.append({"file": file, "district": rep.district, "report_type": rep.kind, "year": rep.year,
-                      "tertial": rep.tertial or "", "page": "", "indicator": name, "header": header,
-                      "prev_label": prev_label if "prev_outcome" in cells else "", "comment": comment, **cells})
+        truth.append(
+            {
+                "file": file,
+                "district": rep.district,
+                "report_type": rep.kind,
+                "year": rep.year,
+                "tertial": rep.tertial or "",
+                "page": "",
+                "indicator": name,
+                "header": header,
+                "prev_label": prev_label if "prev_outcome" in cells else "",
+                "comment": comment,
+                **cells,
+            }
+        )
     return f"<table>{header_html(cols, spanning)}<tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -217,34 +270,54 @@ def report_html(rep: Report, rnd: random.Random, truth: list[dict], file: str) -
     names = indicator_names()
     rnd.shuffle(names)
     d = rep.district
-    parts = [f"""<div style="break-after: page"><p>Handläggare:<br>Anna Berg<br>Telefon: 08-508 00 000</p>
-<p>Till<br>{d} stadsdelsnämnd</p><p>{rep.year if rep.kind != 'Verksamhetsplan' else rep.year - 1}-05-20</p>
+    parts = [
+        f"""<div style="break-after: page"><p>Handläggare:<br>Anna Berg<br>Telefon: 08-508 00 000</p>
+<p>Till<br>{d} stadsdelsnämnd</p><p>{rep.year if rep.kind != "Verksamhetsplan" else rep.year - 1}-05-20</p>
 <h1 style="font-size:14pt">{rep.title} för {d} stadsdelsnämnd</h1>
-<h2 style="font-size:12pt">Förslag till beslut</h2><p>1. Nämnden godkänner förvaltningens förslag.</p></div>"""]
+<h2 style="font-size:12pt">Förslag till beslut</h2><p>1. Nämnden godkänner förvaltningens förslag.</p></div>"""
+    ]
     taken = 0
     for g, goal in enumerate(rnd.sample(GOALS, rnd.randint(2, 4)), start=1):
         parts.append(f"<h2>1.{g} {html.escape(goal)}</h2><p>{' '.join(rnd.sample(PROSE, 2))}</p>")
         count = rnd.choice([2, 4, 6, 9, 14, 30]) if taken < 150 else 2
-        parts.append("<h3>Indikatorer</h3>" + table(rep, names[taken:taken + count], rnd, truth, file))
+        parts.append("<h3>Indikatorer</h3>" + table(rep, names[taken : taken + count], rnd, truth, file))
         parts.append(f"<p>{rnd.choice(PROSE)}</p>")
         taken += count
-    return (f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{rep.title}</title>'
-            f"<style>{style(rnd)}</style></head><body>{''.join(parts)}</body></html>")
+    return (
+        f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{rep.title}</title>'
+        f"<style>{style(rnd)}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def make_report(seed: int) -> Report:
     rnd = random.Random(seed)
     kind = rnd.choice(["Tertialrapport", "Tertialrapport", "Verksamhetsberättelse", "Verksamhetsplan"])
     year = rnd.randint(2013, 2026)
-    habits = {"thousands": rnd.choice(list(SPACES)), "minus": rnd.choice(["-", "\u2212"]),
-              "pct": rnd.choice([" %", "%", "\u00a0%"])}
-    return Report(seed, rnd.choice(districts(year)), kind, year,
-                  rnd.choice([1, 2]) if kind == "Tertialrapport" else None, habits)
+    habits = {
+        "thousands": rnd.choice(list(SPACES)),
+        "minus": rnd.choice(["-", "\u2212"]),
+        "pct": rnd.choice([" %", "%", "\u00a0%"]),
+    }
+    return Report(
+        seed, rnd.choice(districts(year)), kind, year, rnd.choice([1, 2]) if kind == "Tertialrapport" else None, habits
+    )
 
 
 def print_pdf(chromium: str, source: Path, target: Path) -> None:
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    f"--print-to-pdf={target}", source.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={target}",
+            source.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def make_corpus(out: Path, count: int, seed: int, chromium: str) -> list[Path]:

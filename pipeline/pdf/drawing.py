@@ -69,7 +69,9 @@ class Drawing:
         one per cell."""
         # every box beside the band's text: a two-row header shades its spanning cell, the cells
         # under it and the cells two rows high each on their own
-        boxes = [box for box in self.boxes if box.top < bottom and box.bottom > top and box.x1 > left and box.x0 < right]
+        boxes = [
+            box for box in self.boxes if box.top < bottom and box.bottom > top and box.x1 > left and box.x0 < right
+        ]
         edges = meeting_points([(box.x0, box.x1) for box in boxes])
         if edges:
             return edges

@@ -77,7 +77,8 @@ def header_block(lines: list[Line], index: int, drawing: Drawing) -> tuple[int, 
     name_end = ink_extent(anchor.words[0])[1]
     # header cells on other baselines may reach past the "Indikator" line's end, up to where the
     # table's rows below it end
-    rows_right = [line.x1 for line in lines[index + 1 : index + 1 + ROWS_SEEN] if abs(line.size - anchor.size) <= HEADER_SIZE_TOLERANCE]
+    rows = lines[index + 1 : index + 1 + ROWS_SEEN]
+    rows_right = [line.x1 for line in rows if abs(line.size - anchor.size) <= HEADER_SIZE_TOLERANCE]
     right = max([anchor.x1, *rows_right]) + HEADER_OVERHANG_EM * anchor.size
     gap = HEADER_LINE_GAP_EM * anchor.size
 

@@ -135,7 +135,10 @@ def grid_from_borders(hs: list[Segment], vs: list[Segment]) -> Grid:
                 separators.append(x)
         if len(separators) >= 2:
             under = [(h.lo, h.hi) for h in hs if abs(h.pos - bottom) <= EDGE_SNAP]
-            closed = [any(lo <= (a + b) / 2 <= hi for lo, hi in under) for a, b in zip(separators, separators[1:])]
+            closed = [
+                any(lo <= (a + b) / 2 <= hi for lo, hi in under)
+                for a, b in zip(separators, separators[1:], strict=False)
+            ]
             bands.append(Band(top, bottom, separators, closed))
     return Grid(
         left=min(v.pos for v in vs),
