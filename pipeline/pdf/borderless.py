@@ -51,6 +51,10 @@ MIN_RULED_BOUNDARIES = 2
 DISTINCT_ROW_GAP_EM = 0.2
 # Tables without borders: a line that reaches this far up into the line above is of the same row.
 LINE_OVERLAP = 0.5
+# ... by less than this share of a line's height below the line above.
+OFFSET_SHARE = 0.75
+# Tables without borders: lines whose tops differ by at most this share of a line's height stand side by side.
+SAME_TOP_SHARE = 0.25
 # Tables without borders: a cell whose last line ends this close to its column edge may go on below.
 NEAR_FULL_EM = 1.0
 # Tables without borders: text of another size than the table's is not part of it.
@@ -134,6 +138,10 @@ class BorderlessTable:
     unruled: int = 0
     rows: list[Row] = field(default_factory=list)
     last_bottom: float = 0.0
+    last_top: float = 0.0  # of the line added last
+    # a row's values stood beside a later line of its name than the first (vertically centred or
+    # bottom-aligned cells): values beside a name's first line then end the row
+    centred: bool = False
 
     @classmethod
     def from_header(
@@ -157,7 +165,12 @@ class BorderlessTable:
         for line in block[1:]:
             table.put_chunks(line, table.rows[-1].cells)
             table.rows[-1].bottom = table.last_bottom = line.bottom
+            table.last_top = line.top
         return table
+
+    @property
+    def line_height(self) -> float:
+        return self.last_bottom - self.last_top
 
     def carried_to(self, page: int, drawing: Drawing) -> BorderlessTable:
         """The same columns, open for the table's rows on the next page."""
@@ -174,6 +187,7 @@ class BorderlessTable:
             ruled=self.ruled,
             unruled=self.unruled,
             tightest_row_gap=self.tightest_row_gap,
+            centred=self.centred,
         )
 
     def to_table(self) -> Table:
@@ -221,6 +235,7 @@ class BorderlessTable:
         self.rows.append(Row(cells, self.page, line.top, line.bottom))
         self.right = max(self.right, line.x1)
         self.last_bottom = line.bottom
+        self.last_top = line.top
 
     def put_chunks(self, line: Line, cells: list[Cell]) -> None:
         by_column: dict[int, list[Glyph]] = defaultdict(list)
@@ -244,12 +259,19 @@ class BorderlessTable:
             return False  # a rule or the edge of a shaded row between them
         if self.ruled >= MIN_RULED_BOUNDARIES and not self.unruled:
             return True  # the table draws an edge between every two rows, and there is none here
-        if line.top < self.last_bottom - LINE_OVERLAP:
-            return True  # lines of two rows never overlap; vertically centred cells of one row do
+        if line.top < self.last_bottom - LINE_OVERLAP and line.top - self.last_top < OFFSET_SHARE * self.line_height:
+            # lines of two rows never overlap; vertically centred cells of one row do, offset by
+            # part of a line (with little cell padding, the text boxes of two rows may touch)
+            return True
         gap = line.top - self.last_bottom
         if self.tightest_row_gap < math.inf and gap + DISTINCT_ROW_GAP_EM * self.size <= self.tightest_row_gap:
             return True  # much closer than any two rows of the table: a line of the same row
         columns = self.line_columns(line)
+        self.centred = self.centred or is_centred(row)
+        if self.centred and columns == {0} and is_one_line_row(row):
+            # every value beside the name's first line, one line each, in a table that centres its
+            # cells: the name is whole, a name alone below starts the next row
+            return False
         if len(row.cells) == 1:
             # A comment row: its label may stand on a line of its own and its text run over several
             # paragraphs; a line close below, starting where the comment starts, in one piece, is more
@@ -328,6 +350,7 @@ class BorderlessTable:
                 self.put_chunks(line, row.cells)
             row.bottom = line.bottom
             self.last_bottom = line.bottom
+            self.last_top = line.top
             self.right = max(self.right, line.x1)
             return True
         gap = line.top - self.last_bottom
@@ -402,6 +425,25 @@ def names_left(bounds: list[float], region: list[Line]) -> float:
         if ink_extent(words[-1])[1] > bounds[0] and not any(crosses(word, bounds) for word in words):
             lefts.append(line.x0)
     return min(lefts, default=math.inf)
+
+
+def is_centred(row: Row) -> bool:
+    """Do the row's values start below its name's first line (vertically centred or bottom-aligned)?"""
+    name = row.cells[0].lines
+    if len(row.cells) == 1 or len(name) < 2:
+        return False
+    height = name[0].bottom - name[0].top
+    return any(c.lines and c.lines[0].top > name[0].top + SAME_TOP_SHARE * height for c in row.cells[1:])
+
+
+def is_one_line_row(row: Row) -> bool:
+    """A name of one line with every value beside it, each of one line."""
+    name = row.cells[0].lines
+    values = [c.lines for c in row.cells[1:] if c.lines]
+    if len(row.cells) == 1 or len(name) != 1 or not values:
+        return False
+    height = name[0].bottom - name[0].top
+    return all(len(v) == 1 and abs(v[0].top - name[0].top) <= SAME_TOP_SHARE * height for v in values)
 
 
 def cells_run_together(word: list[Glyph], bounds: list[float]) -> bool:
