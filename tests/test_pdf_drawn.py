@@ -132,3 +132,26 @@ def test_two_row_header_with_utfall_centred_over_total_men_women(parsed_pdf):
     cars = row_named(report, "Andel elbilar")
     assert (cars.cells["outcome"], cars.cells["target"], cars.cells["city_target"]) == ("", "9 %", "Tas fram av nämnd")
     assert all(r.quality_flag is None for r in report.rows) and not report.warnings
+
+
+def test_two_row_header_in_a_ruled_grid(parsed_pdf):
+    # "KF:s" / "årsmål" centred across both header rows: one cell, the city's target, not "årsmål" alone
+    report = parsed_pdf("f19_ruled_two_row_header")
+    row = row_named(report, "Andel barn och ungdomar som är nöjda med tillgången till kultur")
+    assert row.cells == {
+        "outcome": "69,7 %",
+        "outcome_men": "63,9 %",
+        "outcome_women": "75,1 %",
+        "previous_outcome": "68,2 %",
+        "forecast": "",
+        "target": "77,8 %",
+        "city_target": "75 %",
+        "period": "Tertial 1 2019",
+    }
+    assert row.previous_label == "VB 2018"
+    elbilar = row_named(report, "Andel elbilar")
+    assert (elbilar.cells["outcome"], elbilar.cells["outcome_men"], elbilar.cells["city_target"]) == (
+        "8 %",
+        "",
+        "Tas fram av nämnd",
+    )

@@ -228,9 +228,28 @@ def header_html(cols: list[tuple[str, str]], spanning: bool) -> str:
     return f"<thead><tr><th>Indikator</th>{cells}</tr></thead>"
 
 
-def table(rep: Report, names: list[str], rnd: random.Random, truth: list[dict], file: str) -> str:
+@dataclass
+class Layout:
+    """A report's layout fixed instead of drawn at random (the test fixtures)."""
+
+    css: str
+    counts: list[int]  # rows per table
+    spanning: bool  # a spanning "Utfall" over the outcome columns
+    district: str = "Hässelby-Vällingby"
+    # the goal lines every PDF fixture opens with (tests/test_pdf_layout.py reads them)
+    lead: str = (
+        "<p><b>KF:s mål för verksamhetsområdet:</b></p><h2>1.2 Invånare i Stockholm är självförsörjande</h2>"
+        "<p>Uppfylls delvis</p>"
+    )
+
+
+def table(
+    rep: Report, names: list[str], rnd: random.Random, truth: list[dict], file: str, spanning: bool | None = None
+) -> str:
     cols = header_words(rep, rnd)
-    spanning = rep.year >= 2019 and rep.kind != "Verksamhetsplan" and rnd.random() < 0.3
+    if spanning is None:
+        spanning = rnd.random() < 0.3
+    spanning = spanning and rep.year >= 2019 and rep.kind != "Verksamhetsplan"
     if spanning:  # the three outcome columns must stand together, in their order
         rest = [c for c in cols if c[0] not in ("outcome", "outcome_men", "outcome_women")]
         cols = [("outcome", "Totalt"), ("outcome_men", "Män/pojkar"), ("outcome_women", "Kvinnor/flickor")] + rest
@@ -266,7 +285,7 @@ def table(rep: Report, names: list[str], rnd: random.Random, truth: list[dict], 
     return f"<table>{header_html(cols, spanning)}<tbody>{''.join(rows)}</tbody></table>"
 
 
-def report_html(rep: Report, rnd: random.Random, truth: list[dict], file: str) -> str:
+def report_html(rep: Report, rnd: random.Random, truth: list[dict], file: str, layout: Layout | None = None) -> str:
     names = indicator_names()
     rnd.shuffle(names)
     d = rep.district
@@ -276,16 +295,21 @@ def report_html(rep: Report, rnd: random.Random, truth: list[dict], file: str) -
 <h1 style="font-size:14pt">{rep.title} för {d} stadsdelsnämnd</h1>
 <h2 style="font-size:12pt">Förslag till beslut</h2><p>1. Nämnden godkänner förvaltningens förslag.</p></div>"""
     ]
+    if layout:
+        parts.append(layout.lead)
     taken = 0
-    for g, goal in enumerate(rnd.sample(GOALS, rnd.randint(2, 4)), start=1):
+    counts = layout.counts if layout else [rnd.choice([2, 4, 6, 9, 14, 30]) for _ in range(rnd.randint(2, 4))]
+    for g, (goal, count) in enumerate(zip(rnd.sample(GOALS, len(counts)), counts, strict=True), start=1):
         parts.append(f"<h2>1.{g} {html.escape(goal)}</h2><p>{' '.join(rnd.sample(PROSE, 2))}</p>")
-        count = rnd.choice([2, 4, 6, 9, 14, 30]) if taken < 150 else 2
-        parts.append("<h3>Indikatorer</h3>" + table(rep, names[taken : taken + count], rnd, truth, file))
+        count = count if taken < 150 else 2
+        rows = names[taken : taken + count]
+        parts.append("<h3>Indikatorer</h3>" + table(rep, rows, rnd, truth, file, layout and layout.spanning))
         parts.append(f"<p>{rnd.choice(PROSE)}</p>")
         taken += count
+    css = layout.css if layout else style(rnd)
     return (
         f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{rep.title}</title>'
-        f"<style>{style(rnd)}</style></head><body>{''.join(parts)}</body></html>"
+        f"<style>{css}</style></head><body>{''.join(parts)}</body></html>"
     )
 
 
@@ -301,6 +325,52 @@ def make_report(seed: int) -> Report:
     return Report(
         seed, rnd.choice(districts(year)), kind, year, rnd.choice([1, 2]) if kind == "Tertialrapport" else None, habits
     )
+
+
+# Two layouts for tests/fixtures/pdf (the tests read the committed PDFs; Chromium is not needed there).
+_FIXTURE_BASE = """
+@page { size: A4 portrait; margin: 20mm; }
+body { font-family: 'Liberation Sans'; font-size: 9pt; }
+table { border-collapse: collapse; width: 100%; margin: 6pt auto; font-size: 8pt; }
+td.name { width: 40%; }
+tr { break-inside: auto; }
+"""
+FIXTURES = {
+    # Chromium's own header style (bold, centred, also "Indikator" over left-aligned names), cells
+    # centred vertically, zebra rows shaded cell by cell, a header repeated over a page break
+    "f20_chromium_centred_cells": Layout(
+        _FIXTURE_BASE + "td { padding: 2pt 4pt; vertical-align: middle; } td.v { text-align: right; }"
+        "tbody tr:nth-child(even) td { background: #f0f3f7; }",
+        [3, 40],
+        spanning=False,
+    ),
+    # a ruled grid with a two-row header ("Utfall" over Totalt | Män/pojkar | Kvinnor/flickor),
+    # headers bottom-aligned, rows cut by the page break
+    "f21_chromium_ruled_spanning": Layout(
+        _FIXTURE_BASE + "th { vertical-align: bottom; } td, th { border: 0.6pt solid #444; padding: 3pt 5pt; }"
+        "td { vertical-align: top; } td.v { text-align: left; }",
+        [4, 30],
+        spanning=True,
+        district="Rinkeby-Kista",
+    ),
+}
+
+
+def make_fixture(name: str, out: Path, chromium: str) -> Path:
+    """One fixture report (Tertialrapport 1 2019, no-break thousands, U+2212, "5,79%") and its truth."""
+    rep = Report(
+        20190, FIXTURES[name].district, "Tertialrapport", 2019, 1, {"thousands": "nbsp", "minus": "\u2212", "pct": "%"}
+    )
+    truth: list[dict] = []
+    source = out / ".html" / f"{name}.html"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(report_html(rep, random.Random(sum(map(ord, name))), truth, f"{name}.pdf", FIXTURES[name]))
+    print_pdf(chromium, source, out / f"{name}.pdf")
+    with open(out / f"{name}.truth.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=TRUTH_FIELDS)
+        writer.writeheader()
+        writer.writerows(truth)
+    return out / f"{name}.pdf"
 
 
 def print_pdf(chromium: str, source: Path, target: Path) -> None:
@@ -345,7 +415,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chromium", default="chromium")
+    parser.add_argument("--fixture", choices=sorted(FIXTURES), help="one fixed layout instead of random reports")
     args = parser.parse_args()
+    if args.fixture:
+        print(make_fixture(args.fixture, args.out, args.chromium))
+        return
     for path in make_corpus(args.out, args.count, args.seed, args.chromium):
         print(path)
 
