@@ -1,9 +1,9 @@
 """Header wording and number habits of real reports, read right or flagged, never misplaced.
 
 Each text in tests/fixtures/wording/ shows one habit: years and periods in the header ("Utfall T1
-2017", "Utfall 2016", "KF-mål 2017"), columns in another order, a two-row header, no-break and narrow
-no-break thousands separators with U+2212 as minus, footnote markers after names, and a header word
-the vocabulary does not know.
+2017", "Utfall 2016", "KF-mål 2017"; also in a text that lost its table layout), columns in another
+order, a two-row header, no-break and narrow no-break thousands separators with U+2212 as minus,
+footnote markers after names, and a header word the vocabulary does not know.
 """
 
 import shutil
@@ -187,6 +187,8 @@ def test_wording_fixtures_build_into_the_warehouse(tmp_path):
         None,
     ) in rows
     assert ("Älvsjö", "Nämndens budgetavvikelse", 1234.5, None, -2.0, 0.0, 0.0, None) in rows
+    # the dated headers of a text without table layout
+    assert ("Norrmalm", "Andel vuxna med långvarigt ekonomiskt bistånd", 2.4, None, 2.5, 2.9, 2.7, None) in rows
     assert ("Södermalm", "Andel elever i årskurs 9 som använder tobak", 12.0, None, 13.0, 10.0, 10.0, None) in rows
     assert (
         "Bromma",
@@ -198,10 +200,37 @@ def test_wording_fixtures_build_into_the_warehouse(tmp_path):
         75.0,
         None,
     ) in rows
-    assert len(rows) == 13
+    assert len(rows) == 16
     previous = query(
         warehouse,
         "select value, value_source from indicator_observations where district = 'Farsta'"
         " and measure = 'outcome' and ref_start = date '2016-01-01' and ref_end = date '2016-12-31'",
     )
     assert previous == [(5.77, "previous_year_column")]
+
+
+def test_flat_text_judges_header_years_like_a_table_with_its_layout():
+    # the same headers as dated_headers_t1_2017.txt, in a text that lost its table layout (each
+    # header cell a block of its own, as pdfminer's text gives it): read row by row
+    rows = _rows("dated_headers_flat_t1_2017.txt")
+    welfare = rows["Andel barn som lever i familjer som har ekonomiskt bistånd"]
+    assert _measures(welfare) == (5.79, None, None, 5.77, 5.6, 5.5, 4.0)
+    assert (welfare["previous_label"], welfare["unit"], welfare["quality_flag"]) == ("VB 2016", "%", None)
+    adults = rows["Andel vuxna med långvarigt ekonomiskt bistånd"]
+    assert _measures(adults) == (2.4, None, None, 2.5, 2.6, 2.9, 2.7)
+    # "Utfall 2015" and "Årsmål 2016" name no column of ours: nothing is placed, the values stay in raw_text
+    young = rows["Andel unga vuxna med ekonomiskt bistånd"]
+    assert _measures(young) == (None,) * 7
+    assert young["quality_flag"] == "unknown_column" and "1,9 %" in young["raw_text"]
+
+
+def test_box_flattened_header_pieces_with_dates():
+    from pipeline.parse.flat_box_blocks import is_header_piece, region_header
+
+    assert is_header_piece("Utfall T1 2017") and is_header_piece("KF-mål 2017") and not is_header_piece("2017")
+    pieces = ["Indikator Utfall", "T1 2017", "Utfall 2016", "Prognos helår 2017", "Årsmål 2017", "KF:s årsmål 2017"]
+    header = region_header([*pieces, "Period"], 2017, 1)
+    assert header.columns == ("outcome", "previous_outcome", "forecast", "target", "city_target", "period")
+    assert header.previous_label == "VB 2016"
+    # a T2 report: "Utfall T1 2017" is no outcome of it; the table's values are not placed
+    assert None in region_header([*pieces, "Period"], 2017, 2).columns

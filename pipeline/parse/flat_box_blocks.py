@@ -27,9 +27,10 @@ from pipeline.parse.flat_vocab import (
     is_unit,
     lines_near,
     page_furniture,
+    space_date,
     value_cells,
 )
-from pipeline.parse.vocab import TableHeader, clean_cell, strip_glyphs
+from pipeline.parse.vocab import TableHeader, clean_cell, header_columns, strip_glyphs
 
 # A line at least this share of the document's prose width is prose, not a table cell.
 PROSE_WIDTH_SHARE = 0.9
@@ -69,8 +70,12 @@ _HEADER_LABELS = (
     "prognoshelår",
     "årsmål",
     "kf:sårsmål",
+    "kf-mål",
     "periodicitet",
 )
+# A header label with a date after it, squashed: "utfallt12017", "årsmål2017", "kf-mål2017".
+_DATED_LABEL = re.compile(r"(?:utfall|årsmål|prognoshelår|kf:sårsmål|kf-mål)(?:(?:t|tertial)[123])?(?:19|20)\d{2}")
+_LABEL_DATE = re.compile(r"(?<=[a-zåäö])(?:(?:t|tertial)[123])?(?:19|20)\d{2}")
 # Shortest piece of a label taken for a header piece: "l" or "ns" alone could be the end of any word.
 HEADER_PIECE_MIN_CHARS = 3
 _LONGEST_LABEL = max(len(label) for label in _HEADER_LABELS)
@@ -89,7 +94,7 @@ def squash(text: str) -> str:
 def is_header_piece(text: str) -> bool:
     """A block made only of pieces of header labels, broken anywhere: 'Progno s helår', 'Årsmål KF:s',
     'ens utfall', 'Årsmå'. A bare year is a Period cell, 'VB 2021' a piece of a header."""
-    key = re.sub(r"(?<=vb)(?:19|20)\d{2}", "", squash(text))
+    key = _LABEL_DATE.sub("", squash(text))
     return bool(key) and _pieces_of_labels(key)
 
 
@@ -112,21 +117,34 @@ def _pieces_of_labels(key: str) -> bool:
     return reachable[-1]
 
 
-def region_header(pieces: Sequence[str]) -> TableHeader:
+def region_header(
+    pieces: Sequence[str], report_year: int | None = None, report_tertial: int | None = None
+) -> TableHeader:
     """The columns a region's header pieces name, in the printed order, and the previous-year label.
 
     Pieces come in any order and a word may be cut between two pieces, so the squashed text of all
     pieces is counted: each 'utfall' is a column, 'vb2016' marks one of them as last year's, 'män/'
-    and 'kvinnor/' two as the gender parts; each 'årsmål' is a target, one per 'kf:s' the city's.
+    and 'kvinnor/' two as the gender parts; each 'årsmål' is a target, one per 'kf:s' the city's. A
+    dated label ("utfallt12017", "utfall2016") is judged against the report's year and tertial as in a
+    table with its layout; one that names no column of ours adds a None column: its table's values
+    cannot be placed.
     """
     key = "".join(squash(p) for p in pieces)
+    dated = [
+        header_columns(["Indikator", space_date(m.group())], report_year, report_tertial)
+        for m in _DATED_LABEL.finditer(key)
+    ]
+    unknown = [m.group() for m, h in zip(_DATED_LABEL.finditer(key), dated, strict=True) if h.columns[0] is None]
+    last_year = [h.previous_label for h in dated if h.columns[0] == "previous_outcome" and h.previous_label]
     men = int("män/" in key or "pojk" in key)
     women = int("kvinn" in key or "flick" in key)
     years = _VB_YEAR.findall(key)
-    previous = int(bool(years))
-    outcome = int(key.count("utfa") - men - women - previous > 0)
-    city = int("kf:s" in key)
-    target = int(key.count("årsm") - key.count("kf:s") > 0)
+    previous = int(bool(years) or bool(last_year))
+    unknown_outcomes = sum(1 for u in unknown if u.startswith("utfall"))
+    outcome = int(key.count("utfa") - men - women - previous - unknown_outcomes > 0)
+    city = int("kf:s" in key or "kf-m" in key)
+    unknown_targets = sum(1 for u in unknown if u.startswith("årsmål"))
+    target = int(key.count("årsm") - key.count("kf:s") - unknown_targets > 0)
     forecast = int("progn" in key or "helår" in key)
     period = int(len(re.findall(r"period(?!e)", key)) > 0)
     present = {
@@ -139,8 +157,10 @@ def region_header(pieces: Sequence[str]) -> TableHeader:
         "city_target": city,
         "period": period,
     }
-    columns = tuple(c for c in COLUMN_ORDER if present[c])
-    return TableHeader(columns, f"VB {years[0]}" if years else None)
+    columns: tuple[str | None, ...] = tuple(c for c in COLUMN_ORDER if present[c])
+    if unknown:
+        columns += (None,)
+    return TableHeader(columns, f"VB {years[0]}" if years else (last_year[0] if last_year else None))
 
 
 # --- widths ----------------------------------------------------------------------------------
@@ -449,4 +469,6 @@ def _header_then_values(head: Sequence[str], tail: Sequence[str]) -> bool:
     header = join_cell_lines(head)
     if not is_header_piece(header) or squash(header).endswith("vb") or squash(tail[0]).startswith("vb"):
         return False  # "VB 2016" under "Periodens utfall" is the previous-year column's, not a Period cell
+    if is_header_piece(join_cell_lines([*head, *tail])) and not squash(header).endswith(("period", "periodicitet")):
+        return False  # "Utfall" / "T1 2017": the date is the header's ("Period" / "2017" is a Period cell)
     return value_cells(mend_value_text(" ".join(t.strip() for t in tail)).split()) is not None

@@ -27,7 +27,7 @@ from pipeline.parse.flat_box_blocks import (
 )
 from pipeline.parse.flat_boxes import Region
 from pipeline.parse.flat_placement import RowContext, about_people, place_values
-from pipeline.parse.flat_vocab import NUMBER_GROUPING_UNCERTAIN, PLACEMENT_UNCERTAIN, resolve_thousands
+from pipeline.parse.flat_vocab import NUMBER_GROUPING_UNCERTAIN, PLACEMENT_UNCERTAIN, UNKNOWN_COLUMN, resolve_thousands
 from pipeline.parse.vocab import TableHeader, clean_cell, is_period_like, strip_glyphs
 
 # --- rows of a region ------------------------------------------------------------------------
@@ -285,8 +285,10 @@ def _header_texts(region: Region) -> list[str]:
     return [it.text for it in region.items if it.kind in (HEADER, HEADER_START)]
 
 
-def place_region(region: Region, table_no: int, tertial_report: bool, usual: tuple[str, ...] | None) -> list[PlacedRow]:
-    header = region_header(_header_texts(region))
+def place_region(
+    region: Region, table_no: int, tertial_report: bool, usual: tuple[str | None, ...] | None, meta: ReportMeta
+) -> list[PlacedRow]:
+    header = region_header(_header_texts(region), meta.year or 0, meta.tertial)
     with_period = "period" in header.columns
     measures = tuple(c for c in header.columns if c != "period")
     rows, continued = _name_rows(region)
@@ -294,6 +296,10 @@ def place_region(region: Region, table_no: int, tertial_report: bool, usual: tup
         find_cells(region, rows, continued, with_period, len(measures))
     placed = []
     for row in rows:
+        if None in header.columns:  # a dated column of another year: no value is placed
+            raw = "\n".join(row.lines + row.value_lines)
+            placed.append(PlacedRow(row, header, table_no, {"period": row.period}, UNKNOWN_COLUMN, raw))
+            continue
         if row.cells is None:
             raw = "\n".join(row.lines + row.value_lines)
             placed.append(PlacedRow(row, header, table_no, {"period": row.period}, PLACEMENT_UNCERTAIN, raw))
@@ -317,10 +323,10 @@ def place_region(region: Region, table_no: int, tertial_report: bool, usual: tup
     return placed
 
 
-def document_header(regions: Sequence[Region]) -> tuple[str, ...] | None:
+def document_header(regions: Sequence[Region], meta: ReportMeta) -> tuple[str | None, ...] | None:
     """The columns most of the document's tables have: a region whose pieces say otherwise may have
     lost or mixed up a piece, so its values are not placed."""
-    counts = Counter(region_header(_header_texts(r)).columns for r in regions)
+    counts = Counter(region_header(_header_texts(r), meta.year or 0, meta.tertial).columns for r in regions)
     ranked = counts.most_common(2)
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
         return None
@@ -329,11 +335,11 @@ def document_header(regions: Sequence[Region]) -> tuple[str, ...] | None:
 
 def box_rows(regions: Sequence[Region], meta: ReportMeta) -> list[IndicatorRow]:
     tertial_report = (meta.report_type or "").startswith("tertialrapport")
-    usual = document_header(regions)
+    usual = document_header(regions, meta)
     out: list[IndicatorRow] = []
     table_no = 0
     for region in regions:
-        for p in place_region(region, table_no + 1, tertial_report, usual):
+        for p in place_region(region, table_no + 1, tertial_report, usual, meta):
             cells = {col: "" for col in VALUE_COLUMNS}
             cells.update(p.cells)
             first = p.row.item.block.lines[0]

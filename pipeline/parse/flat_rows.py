@@ -65,6 +65,7 @@ from pipeline.parse.flat_vocab import (
     NUMBER_GROUPING_UNCERTAIN,
     PERIOD_MISSING,
     PLACEMENT_UNCERTAIN,
+    UNKNOWN_COLUMN,
     Block,
     ValueRun,
     current_goal_kind,
@@ -158,6 +159,8 @@ class FlatTableReader:
     """Walks the blocks: goal headings outside tables, rows, comments and page-break pieces inside."""
 
     file_name: str = ""
+    report_year: int | None = None  # header years and tertials are judged against these
+    report_tertial: int | None = None
     goals: GoalTracker = field(default_factory=GoalTracker)
     rows: list[RawRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -175,7 +178,7 @@ class FlatTableReader:
         self._end_table()
 
     def _step(self, blocks: Sequence[Block], i: int) -> int:
-        found = read_header(blocks, i)
+        found = read_header(blocks, i, self.report_year, self.report_tertial)
         if found is not None:
             header, after = found
             self._header(header, blocks[after - 1])
@@ -377,6 +380,10 @@ def _prepare(raw: RawRow) -> _Prepared:
     values, undecided = resolve_thousands(raw.values, raw.joinable)
     flags = list(raw.flags) + ([NUMBER_GROUPING_UNCERTAIN] if undecided else [])
     columns = tuple(c for c in raw.header.columns if c is not None and c != "period")
+    if None in raw.header.columns:
+        # a column we do not load (another year's): which value is its cannot be told without the
+        # table's layout, so none is placed; they stay in raw_text
+        values, flags = [], [UNKNOWN_COLUMN, *flags]
     return _Prepared(raw, values, columns, flags)
 
 
@@ -479,10 +486,12 @@ def fill_meta_from_periods(meta: ReportMeta, periods: Sequence[str], file_name: 
 # --- entry point -----------------------------------------------------------------------------
 
 
-def read_flat_tables(lines: Sequence[TextLine], file_name: str = "") -> FlatTableReader:
+def read_flat_tables(lines: Sequence[TextLine], file_name: str = "", meta: ReportMeta | None = None) -> FlatTableReader:
     """Goals and rows (values not yet placed) of a text without table layout."""
     blocks = split_blocks(lines, page_furniture(lines), table_of_contents(lines))
     reader = FlatTableReader(file_name=file_name)
+    if meta is not None:
+        reader.report_year, reader.report_tertial = meta.year or 0, meta.tertial
     reader.run(blocks)
     return reader
 
@@ -502,7 +511,7 @@ def parse_flat_report(extracted: ExtractedText, meta: ReportMeta) -> ParsedRepor
     boxes = read_boxes(extracted.lines)
     if boxes.box_order:
         return _box_report(extracted, meta, boxes)
-    reader = read_flat_tables(extracted.lines, file_name)
+    reader = read_flat_tables(extracted.lines, file_name, meta)
     warnings = fill_meta_from_periods(meta, [r.period for r in reader.rows], file_name)
     rows = place_rows(reader.rows, meta)
     if not rows:

@@ -40,7 +40,9 @@ NUMBER_GROUPING_UNCERTAIN = "number_grouping_uncertain"
 PERIOD_MISSING = "period_missing"
 NAME_FRAGMENT = "name_fragment"
 PLACEMENT_UNCERTAIN = "placement_uncertain"
+UNKNOWN_COLUMN = "unknown_column"
 FLAG_PRECEDENCE: tuple[str, ...] = (
+    UNKNOWN_COLUMN,
     TOO_MANY_VALUES,
     PLACEMENT_INCONSISTENT,
     NUMBER_GROUPING_UNCERTAIN,
@@ -90,9 +92,13 @@ _HEADER_VOCABULARY = (
     "årsmål",
     "arsmål",
     "kf:s",
+    "kf-mål",
     "periodicitet",
+    "tertial",
 )
-_HEADER_COLUMN_START = re.compile(r"(?=Periodens|Utfall|Prognos|Årsmål|Arsmål|KF:s|Period)")
+_HEADER_COLUMN_START = re.compile(r"(?=Periodens|Utfall|Prognos|Årsmål|Arsmål|KF:s|KF-|Period(?!ens))")
+# A date at the end of a squashed header piece: "UtfallT12017", "Utfalltertial12017", "Årsmål2017".
+_SQUASHED_DATE = re.compile(r"(?:(T|tertial)([123]))?((?:19|20)\d{2})$", re.IGNORECASE)
 _HEADER_LAST_WORD = re.compile(r"Period(?:icitet)?$")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 
@@ -135,7 +141,7 @@ def _first_word(text: str) -> str:
 def is_header_start(text: str) -> bool:
     """'Indikator Periodens' or 'Indikator' alone: the first line of an indicator table header."""
     words = text.split()
-    return bool(words) and words[0] == "Indikator" and all(_is_header_piece(w) for w in words[1:])
+    return bool(words) and words[0] == "Indikator" and _all_header_pieces(words[1:])
 
 
 def is_activity_header(text: str) -> bool:
@@ -156,9 +162,16 @@ def _starts_block(text: str) -> bool:
     return is_header_start(text) or is_activity_header(text) or is_goal_marker(text) or is_comment_head(text)
 
 
-def _is_header_piece(word: str) -> bool:
+def _is_header_piece(word: str, previous: str = "") -> bool:
+    """A word of a header: a piece of a header word, a year, "T1", or the 1 of "tertial 1"."""
     low = word.lower()
+    if re.fullmatch(r"t[123]", low) or (low in ("1", "2", "3") and previous.lower() == "tertial"):
+        return True
     return bool(_YEAR.match(low)) or any(low in vocab for vocab in _HEADER_VOCABULARY)
+
+
+def _all_header_pieces(words: Sequence[str]) -> bool:
+    return all(_is_header_piece(w, words[i - 1] if i else "") for i, w in enumerate(words))
 
 
 def join_wrapped(texts: Sequence[str]) -> str:
@@ -274,8 +287,22 @@ def split_blocks(lines: Sequence[TextLine], furniture: set[int], toc: set[int]) 
 # --- header ----------------------------------------------------------------------------------
 
 
-def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] | None:
-    """The header beginning at blocks[start] and the index of the first block after it, or None."""
+def space_date(piece: str) -> str:
+    """'UtfallT12017' -> 'Utfall T 1 2017': the year and tertial of a squashed header piece apart again,
+    so that they are judged against the report's (vocab.header_columns)."""
+    m = _SQUASHED_DATE.search(piece)
+    if m is None:
+        return piece
+    part = f" {m.group(1)} {m.group(2)}" if m.group(1) else ""
+    return f"{piece[: m.start()]}{part} {m.group(3)}"
+
+
+def read_header(
+    blocks: Sequence[Block], start: int, report_year: int | None = None, report_tertial: int | None = None
+) -> tuple[TableHeader, int] | None:
+    """The header beginning at blocks[start] and the index of the first block after it, or None. With
+    the report's year (0 when unknown) and tertial, a dated header cell is judged as in a table with
+    its layout ("Utfall T1 2016" in a 2017 report names no column of ours)."""
     if not is_header_start(blocks[start].first):
         return None
     texts: list[str] = []
@@ -283,7 +310,7 @@ def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] 
     while end < len(blocks):
         block = blocks[end]
         words = " ".join(ln.text for ln in block.lines).split()
-        if end > start and not (words and all(_is_header_piece(w) for w in words)):
+        if end > start and not (words and _all_header_pieces(words)):
             break
         texts += [ln.text for ln in block.lines]
         end += 1
@@ -291,7 +318,7 @@ def read_header(blocks: Sequence[Block], start: int) -> tuple[TableHeader, int] 
             break  # Period is the last column; what follows is a row, even if it looks like a piece
     squashed = re.sub(r"\s+", "", "".join(texts))
     pieces = [p for p in _HEADER_COLUMN_START.split(squashed.removeprefix("Indikator")) if p]
-    header = header_columns(["Indikator", *pieces])
+    header = header_columns(["Indikator", *map(space_date, pieces)], report_year, report_tertial)
     if sum(c is not None for c in header.columns) < MIN_HEADER_COLUMNS:
         return None
     return header, end
