@@ -27,6 +27,7 @@ GOOD_CELLS = {  # name -> (outcome cell, value, unit)
     "Andel procent": ("5,79 %", 5.79, "%"),
     "Antal smalt mellanrum": ("1\u202f234,5", 1234.5, None),
     "Antal minus": ("\u22122", -2.0, None),
+    "Andel med fotnot": ("12 %*", 12.0, "%"),  # a footnote marker after the value is no part of it
 }
 
 
@@ -39,6 +40,7 @@ def warehouse(tmp_path_factory):
     path.write_text(text.replace(SICK_LEAVE_ROW, SICK_LEAVE_ROW.replace("5,7 %", "0.45")), encoding="utf-8")
     rows = [f" {name}\t{cell}\t\t\t\t\tTertial 1 2015" for name, (cell, _) in BAD_CELLS.items()]
     rows += [f" {name}\t{cell}\t\t\t\t\tTertial 1 2015" for name, (cell, _, _) in GOOD_CELLS.items()]
+    rows += [" Andel med fotnoter\t12 %*\t11 %¹\t\t10 %\t10 % 1)\tTertial 1 2015"]
     # a page break inside a row: the header again, then "varav flickor" with values of its own
     rows += [" Antal barn i förskola\t12\t300\t\t\t\tTertial 1 2015", "", REPORT_HEADER.format(prev=2014)]
     rows += ["varav flickor\t345\t150\t\t\t\t"]
@@ -75,6 +77,17 @@ def test_a_cell_that_is_not_one_number_is_published_null_and_flagged(warehouse, 
 def test_one_number_in_a_known_form_is_published(warehouse, name):
     cell, value, unit = GOOD_CELLS[name]
     assert _published(warehouse, FARSTA, name) == [(value, unit, None, " ".join(cell.split()))]
+
+
+def test_footnote_markers_after_values_are_no_units(warehouse):
+    # "12 %*", "11 %¹" and "10 % 1)" beside "10 %": one unit, no mixed_units flag
+    [row] = query(
+        warehouse,
+        "select outcome, previous_outcome, unit, quality_flag from indicator_values "
+        "where report_file = ? and indicator_as_printed = 'Andel med fotnoter'",
+        FARSTA,
+    )
+    assert row == (12.0, 11.0, "%", None)
 
 
 def test_a_row_continued_after_a_page_break_keeps_its_own_values(warehouse):

@@ -7,7 +7,8 @@ A cell is one number in a known form, or it is not read as a number at all:
   or thin space (U+2009) ("9 000", "1 234"), or ungrouped ("1123");
 - optional decimals after a comma ("5,79");
 - an optional unit after it, with or without a space: a known unit ("%", "st", "kr", "barn/avd.",
-  "kg CO2 per kg livsmedel") or one word of letters ("foo": loaded, and judged by the unit checks).
+  "kg CO2 per kg livsmedel") or one word of letters ("foo": loaded, and judged by the unit checks);
+- an optional footnote marker at the end ("12 %*", "12 %¹", "12 % 1)"), left out.
 
 Anything else that starts like a number ("0.45", "1.234 kr", "12-15", "5/10", "2019/2020", "3 %  4 %",
 "- 70,6", "57,48 % 63,52 %") is not a number in a known form: it must be loaded as NULL and flagged,
@@ -101,9 +102,19 @@ class Number:
     unit: str | None  # as printed; None when the cell prints none
 
 
+# A footnote marker after a value ("12 %*", "12 %¹", "12 % 1)"): the note stands under the table.
+_FOOTNOTE_MARKER = re.compile(rf"(?<=[\d%a-zåäö.]){_S}*(?:\*+|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|(?<=[^\d{SPACES}]){_S}\d\))$")
+
+
+def strip_footnote(cell: str) -> str:
+    """'12 %*' -> '12 %': the marker is no part of the number or its unit."""
+    return _FOOTNOTE_MARKER.sub("", cell.strip())
+
+
 def parse_number(cell: str) -> Number | None:
-    """The one number a cell holds, or None when it is not exactly one number in a known form."""
-    m = NUMBER.match(cell.strip())
+    """The one number a cell holds, or None when it is not exactly one number in a known form. A
+    footnote marker after it ("12 %*") is left out."""
+    m = NUMBER.match(strip_footnote(cell))
     if m is None:
         return None
     sign, integer, decimals, unit = m.groups()
