@@ -176,8 +176,8 @@ def test_same_cells_from_a_producer_that_draws_no_space_glyphs(monkeypatch, pars
     expected = parsed_pdf(name)  # read with the space glyphs, before the patch
     read_page = layout.read_page
 
-    def without_spaces(raw, space_ems):
-        page = read_page(raw, space_ems)
+    def without_spaces(raw, space_ems, *document):
+        page = read_page(raw, space_ems, *document)
         page.glyphs = [glyph for glyph in page.glyphs if not glyph.is_space]
         return page
 

@@ -155,3 +155,28 @@ def test_two_row_header_in_a_ruled_grid(parsed_pdf):
         "",
         "Tas fram av nämnd",
     )
+
+
+def test_class4_letter_spacing_measured_per_document(parsed_pdf):
+    # 0.14 em between all letters: wider than a fixed 0.12 em word gap, narrower than the word gaps
+    # the document itself shows (test_pdf_borderless.py reads it again without space glyphs)
+    report = parsed_pdf("f22_letter_spaced")
+    row = row_named(report, "Andel barn som lever i familjer som har ekonomiskt bistånd")
+    assert (row.cells["outcome"], row.cells["target"], row.cells["city_target"]) == ("5,79 %", "5,5 %", "4,0 %")
+    assert row_named(report, "Antal barn per grupp").cells["city_target"] == "Tas fram av nämnd"
+
+
+def test_letter_gaps_are_measured_per_font():
+    from pipeline.pdf.lines import LetterGaps
+
+    gaps = LetterGaps()
+    # "Ab" then "cd" in a font spaced 1.4 pt at 10 pt, and "ef" in one without spacing
+    chars = [
+        ("A", "S", 0.0, 6.0, 0.0, 10.0, 10.0),
+        ("b", "S", 7.4, 12.0, 0.0, 10.0, 10.0),
+        ("c", "S", 13.4, 18.0, 0.0, 10.0, 10.0),
+        ("e", "P", 0.0, 5.0, 20.0, 30.0, 10.0),
+        ("f", "P", 5.0, 8.0, 20.0, 30.0, 10.0),
+    ]
+    gaps.measure(chars)
+    assert gaps.tracking_em == {"S": 0.14, "P": 0.0}

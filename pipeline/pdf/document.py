@@ -52,7 +52,7 @@ from pipeline.pdf.cells import (
 from pipeline.pdf.drawing import Box, Drawing
 from pipeline.pdf.glyphs import Glyph, RawPage, Segment, read_raw_pages
 from pipeline.pdf.header import header_block, header_cell_starts
-from pipeline.pdf.lines import Line, group_into_lines
+from pipeline.pdf.lines import LetterGaps, Line, group_into_lines
 from pipeline.pdf.ruled import find_grids, split_glyphs_by_grid, table_from_grid
 
 # Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
@@ -130,18 +130,23 @@ class Page:
         return line.bottom < margin or line.top > self.height - margin
 
 
-def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
+def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps | None = None) -> Page:
     """A RawPage as Glyphs and Segments. `space_ems` (font -> width of its space, in em) grows as
-    spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed."""
+    spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed.
+    `letter_gaps` (the document's letter spacing per font) grows page by page too."""
     number, width, height, chars, horizontals, verticals, fills = raw
     for text, font, x0, x1, _, _, size in chars:
         if text == " " and size and font not in space_ems:
             space_ems[font] = (x1 - x0) / size
+    letter_gaps = letter_gaps or LetterGaps()
+    letter_gaps.measure(chars)
+    tracking = letter_gaps.tracking_em
     glyphs = []
     for text, font, x0, x1, top, bottom, size in chars:
         if text:
             size = size or 1.0
-            glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
+            space = space_ems.get(font, SPACE_WIDTH_EM) * size
+            glyphs.append(Glyph(text, x0, x1, top, bottom, size, space, tracking.get(font, 0.0) * size))
     return Page(
         number,
         width,
@@ -482,8 +487,9 @@ def lines_from_pages(raw_pages: Iterable[RawPage]) -> list[TextLine]:
     """The lines of a document from its RawPages, every page in order (read here or in parts elsewhere)."""
     pages = []
     space_ems: dict[str, float] = {}
+    letter_gaps = LetterGaps()
     for raw in raw_pages:
-        page = read_page(raw, space_ems)
+        page = read_page(raw, space_ems, letter_gaps)
         lay_out_page(page)
         pages.append(page)
     drop_running_lines(pages)

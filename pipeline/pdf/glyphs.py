@@ -31,9 +31,19 @@ class Glyph:
     """One glyph, top-down. Built once per glyph of the document (millions in a corpus), read many
     times: what the layout asks of it is computed here once, not per question."""
 
-    __slots__ = ("text", "x0", "x1", "top", "bottom", "size", "space", "is_space", "mid_x", "mid_y")
+    __slots__ = ("text", "x0", "x1", "top", "bottom", "size", "space", "tracking", "is_space", "mid_x", "mid_y")
 
-    def __init__(self, text: str, x0: float, x1: float, top: float, bottom: float, size: float, space: float):
+    def __init__(
+        self,
+        text: str,
+        x0: float,
+        x1: float,
+        top: float,
+        bottom: float,
+        size: float,
+        space: float,
+        tracking: float = 0.0,
+    ):
         self.text = text
         self.x0 = x0
         self.x1 = x1
@@ -41,6 +51,7 @@ class Glyph:
         self.bottom = bottom
         self.size = size
         self.space = space  # width of a space in this glyph's font and size
+        self.tracking = tracking  # the gap its font leaves between the letters of a word (letter spacing)
         self.is_space = text.isspace()
         self.mid_x = (x0 + x1) / 2
         self.mid_y = (top + bottom) / 2

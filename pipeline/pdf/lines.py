@@ -9,6 +9,7 @@ the same.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from operator import attrgetter
 from statistics import median
@@ -22,6 +23,10 @@ SAME_LINE_EM = 0.4
 # An uncovered horizontal gap wider than this between glyphs is a word space (for PDFs that do not
 # emit space glyphs; LibreOffice does, so its word gaps are covered by a space glyph).
 WORD_GAP_EM = 0.12
+# Letter spacing below this (in em) is kerning, not spacing: word gaps are judged as they are.
+MIN_TRACKING_EM = 0.02
+# Gaps between two glyphs of a font measured (in em) for its letter spacing: wider ones are word gaps.
+LETTER_GAP_RANGE_EM = (-0.05, 0.3)
 # An uncovered gap wider than this separates text chunks (table cells without borders, tab stops).
 CHUNK_GAP_EM = 0.35
 # The same glyph drawn twice this close is overprinting ("fake bold"), kept once.
@@ -80,7 +85,8 @@ def glyphs_to_text(glyphs: list[Glyph]) -> str:
             previous is not None
             and not glyph.is_space
             and not previous.is_space
-            and glyph.x0 - previous.x1 > WORD_GAP_EM * (glyph.size if glyph.size < previous.size else previous.size)
+            and glyph.x0 - previous.x1 - (glyph.tracking if glyph.tracking > previous.tracking else previous.tracking)
+            > WORD_GAP_EM * (glyph.size if glyph.size < previous.size else previous.size)
         ):
             parts.append(" ")
         parts.append(glyph.text)
@@ -94,7 +100,7 @@ MULTIPLE_SPACES = re.compile(" {2,}")
 def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
     parts: list[list[Glyph]] = [[glyphs[0]]]
     for previous, glyph in zip(glyphs, glyphs[1:], strict=False):
-        if glyph.x0 - previous.x1 > gap_em * min(glyph.size, previous.size):
+        if glyph.x0 - previous.x1 - max(glyph.tracking, previous.tracking) > gap_em * min(glyph.size, previous.size):
             parts.append([])
         parts[-1].append(glyph)
     # Space glyphs alone (a trailing space pushed past a gap) carry no text: give them to the left.
@@ -105,6 +111,37 @@ def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
         else:
             merged.append(part)
     return merged
+
+
+class LetterGaps:
+    """The gap each font leaves between the letters of a word, measured over the document as its pages
+    are read: the most common gap between two glyphs side by side in one text run. Letter-spaced text
+    (CSS letter-spacing, PDF Tc) puts a gap between all its letters that may approach a word gap; word
+    and chunk gaps are then judged beyond it. Without letter spacing (the most common gap is 0, or
+    kerning) nothing changes."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[int]] = {}
+        self.tracking_em: dict[str, float] = {}
+
+    def measure(self, chars: Iterable[tuple]) -> None:
+        """chars: (text, font, x0, x1, top, bottom, size) in the order the page draws them."""
+        low, high = LETTER_GAP_RANGE_EM
+        touched = set()
+        previous = None
+        for char in chars:
+            text, font, x0, _, top, _, size = char
+            if previous is not None and size and text and not text.isspace():
+                p_text, p_font, _, p_x1, p_top, _, p_size = previous
+                if p_font == font and p_size == size and p_text and not p_text.isspace() and top == p_top:
+                    gap = (x0 - p_x1) / size
+                    if low < gap < high:
+                        self.counts.setdefault(font, Counter())[round(gap * 100)] += 1
+                        touched.add(font)
+            previous = char
+        for font in touched:
+            hundredths = self.counts[font].most_common(1)[0][0]
+            self.tracking_em[font] = hundredths / 100 if hundredths / 100 >= MIN_TRACKING_EM else 0.0
 
 
 def group_into_lines(glyphs: Iterable[Glyph]) -> list[Line]:
@@ -145,7 +182,11 @@ def split_words(glyphs: list[Glyph]) -> list[list[Glyph]]:
     for glyph in glyphs:
         starts_word = previous is None or (
             not glyph.is_space
-            and (previous.is_space or glyph.x0 - previous.x1 > WORD_GAP_EM * min(glyph.size, previous.size))
+            and (
+                previous.is_space
+                or glyph.x0 - previous.x1 - max(glyph.tracking, previous.tracking)
+                > WORD_GAP_EM * min(glyph.size, previous.size)
+            )
         )
         if starts_word:
             words.append([glyph])
