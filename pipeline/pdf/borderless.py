@@ -415,16 +415,20 @@ def table_region(header: Line, bottom: float, below: list[Line], drawing: Drawin
 
 
 def names_left(bounds: list[float], region: list[Line]) -> float:
-    """Where the names start: the left end of the rows that bring values (a name column's header
-    may be centred or right-aligned over left-aligned names; inf if no row is seen)."""
-    lefts = []
+    """Where the names start: the left end of the name lines of a table whose lines bring values (a
+    name column's header may be centred or right-aligned over left-aligned names, and vertically
+    centred values may stand on lines of their own; inf if no row is seen)."""
+    if not bounds:
+        return math.inf
+    lefts, values = [], False
     for line in region:
         words = line.words
-        if not bounds or words[0] and ink_extent(words[0])[1] > bounds[0]:
-            continue  # no name in it
-        if ink_extent(words[-1])[1] > bounds[0] and not any(crosses(word, bounds) for word in words):
+        if any(crosses(word, bounds) for word in words):
+            continue  # prose or a comment across the columns
+        values = values or ink_extent(words[-1])[1] > bounds[0]
+        if ink_extent(words[0])[1] <= bounds[0]:
             lefts.append(line.x0)
-    return min(lefts, default=math.inf)
+    return min(lefts, default=math.inf) if values else math.inf
 
 
 def is_centred(row: Row) -> bool:
