@@ -415,20 +415,21 @@ def table_region(header: Line, bottom: float, below: list[Line], drawing: Drawin
 
 
 def names_left(bounds: list[float], region: list[Line]) -> float:
-    """Where the names start: the left end of the name lines of a table whose lines bring values (a
-    name column's header may be centred or right-aligned over left-aligned names, and vertically
-    centred values may stand on lines of their own; inf if no row is seen)."""
+    """Where the names start: the left end of the rows that bring values, else of the name lines
+    above the first line of values (vertically centred values stand on lines of their own); a name
+    column's header may be centred or right-aligned over left-aligned names (inf if no row is seen)."""
     if not bounds:
         return math.inf
-    lefts, values = [], False
+    beside, above, values = [], [], False
     for line in region:
         words = line.words
         if any(crosses(word, bounds) for word in words):
             continue  # prose or a comment across the columns
-        values = values or ink_extent(words[-1])[1] > bounds[0]
+        has_values = ink_extent(words[-1])[1] > bounds[0]
         if ink_extent(words[0])[1] <= bounds[0]:
-            lefts.append(line.x0)
-    return min(lefts, default=math.inf) if values else math.inf
+            (beside if has_values else above if not values else []).append(line.x0)
+        values = values or has_values
+    return min(beside or (above if values else []), default=math.inf)
 
 
 def is_centred(row: Row) -> bool:
