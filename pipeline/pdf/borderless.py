@@ -291,6 +291,10 @@ class BorderlessTable:
         # with a capital or a marker glyph), or if each value cell it writes to goes on as well:
         # right-aligned values always reach their column's edge, so reaching it proves nothing.
         name = row.cells[0]
+        if name.is_empty and len(self.rows) > 1:  # (rows[0] is the header)
+            # values standing above their name (a tall cell centred beside a shorter name): every
+            # row has a name, this is its first line
+            return any(not cell.is_empty for cell in row.cells[1:])
         if name.is_empty or not self.name_goes_on(name, line):
             return False
         if columns == {0} or name.is_unfinished():
