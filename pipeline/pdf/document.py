@@ -140,13 +140,14 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
             space_ems[font] = (x1 - x0) / size
     letter_gaps = letter_gaps or LetterGaps()
     letter_gaps.measure(chars)
-    tracking = letter_gaps.tracking_em
+    spaced = {font: em for font, em in letter_gaps.tracking_em.items() if em}
     glyphs = []
     for text, font, x0, x1, top, bottom, size in chars:
         if text:
             size = size or 1.0
             space = space_ems.get(font, SPACE_WIDTH_EM) * size
-            glyphs.append(Glyph(text, x0, x1, top, bottom, size, space, tracking.get(font, 0.0) * size))
+            tracking = spaced.get(font, 0.0) * size if spaced else 0.0
+            glyphs.append(Glyph(text, x0, x1, top, bottom, size, space, tracking))
     return Page(
         number,
         width,

@@ -25,6 +25,8 @@ SAME_LINE_EM = 0.4
 WORD_GAP_EM = 0.12
 # Letter spacing below this (in em) is kerning, not spacing: word gaps are judged as they are.
 MIN_TRACKING_EM = 0.02
+# A font's letter spacing is taken as settled after this many gaps measured.
+SETTLED_SAMPLES = 400
 # Gaps between two glyphs of a font measured (in em) for its letter spacing: wider ones are word gaps.
 LETTER_GAP_RANGE_EM = (-0.05, 0.3)
 # An uncovered gap wider than this separates text chunks (table cells without borders, tab stops).
@@ -100,7 +102,8 @@ MULTIPLE_SPACES = re.compile(" {2,}")
 def split_at_gaps(glyphs: list[Glyph], gap_em: float) -> list[list[Glyph]]:
     parts: list[list[Glyph]] = [[glyphs[0]]]
     for previous, glyph in zip(glyphs, glyphs[1:], strict=False):
-        if glyph.x0 - previous.x1 - max(glyph.tracking, previous.tracking) > gap_em * min(glyph.size, previous.size):
+        tracking = glyph.tracking if glyph.tracking > previous.tracking else previous.tracking
+        if glyph.x0 - previous.x1 - tracking > gap_em * min(glyph.size, previous.size):
             parts.append([])
         parts[-1].append(glyph)
     # Space glyphs alone (a trailing space pushed past a gap) carry no text: give them to the left.
@@ -123,25 +126,30 @@ class LetterGaps:
     def __init__(self) -> None:
         self.counts: dict[str, Counter[int]] = {}
         self.tracking_em: dict[str, float] = {}
+        self.settled: set[str] = set()  # fonts measured often enough: not measured again
 
-    def measure(self, chars: Iterable[tuple]) -> None:
+    def measure(self, chars: list[tuple]) -> None:
         """chars: (text, font, x0, x1, top, bottom, size) in the order the page draws them."""
         low, high = LETTER_GAP_RANGE_EM
+        counts, settled = self.counts, self.settled
         touched = set()
-        previous = None
-        for char in chars:
-            text, font, x0, _, top, _, size = char
-            if previous is not None and size and text and not text.isspace():
-                p_text, p_font, _, p_x1, p_top, _, p_size = previous
-                if p_font == font and p_size == size and p_text and not p_text.isspace() and top == p_top:
-                    gap = (x0 - p_x1) / size
-                    if low < gap < high:
-                        self.counts.setdefault(font, Counter())[round(gap * 100)] += 1
-                        touched.add(font)
-            previous = char
+        for before, char in zip(chars, chars[1:], strict=False):
+            font = char[1]
+            if font in settled or font != before[1] or char[4] != before[4]:
+                continue
+            size = char[6]
+            text, previous = char[0], before[0]
+            if not size or size != before[6] or not text or not previous or text.isspace() or previous.isspace():
+                continue
+            gap = (char[2] - before[3]) / size
+            if low < gap < high:
+                counts.setdefault(font, Counter())[round(gap * 100)] += 1
+                touched.add(font)
         for font in touched:
-            hundredths = self.counts[font].most_common(1)[0][0]
+            hundredths, _ = counts[font].most_common(1)[0]
             self.tracking_em[font] = hundredths / 100 if hundredths / 100 >= MIN_TRACKING_EM else 0.0
+            if counts[font].total() >= SETTLED_SAMPLES:
+                settled.add(font)
 
 
 def group_into_lines(glyphs: Iterable[Glyph]) -> list[Line]:
@@ -184,7 +192,9 @@ def split_words(glyphs: list[Glyph]) -> list[list[Glyph]]:
             not glyph.is_space
             and (
                 previous.is_space
-                or glyph.x0 - previous.x1 - max(glyph.tracking, previous.tracking)
+                or glyph.x0
+                - previous.x1
+                - (glyph.tracking if glyph.tracking > previous.tracking else previous.tracking)
                 > WORD_GAP_EM * min(glyph.size, previous.size)
             )
         )
