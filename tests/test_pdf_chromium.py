@@ -1,12 +1,12 @@
-"""Reports typeset by headless Chromium (pipeline/bench/html_corpus.py --fixture NAME made f20 and f21;
+"""Reports typeset by headless Chromium (pipeline/bench/html_corpus.py --fixture NAME made f25 and f26;
 the tests read the committed PDFs), read by geometry alone, as a user meets them: PDF -> lines -> rows.
 test_pdf_layout.py reads both table by table against their .expected.tsv, test_pdf_borderless.py
 again without space glyphs.
 
-f20: Chromium's own header style ("Indikator" centred over left-aligned names, every header cell bold
+f25: Chromium's own header style ("Indikator" centred over left-aligned names, every header cell bold
 and centred), cells centred vertically, zebra rows shaded cell by cell, a table of 40 rows over three
 pages with its header repeated; a reader that starts the name column at "Indikator" finds no row at all.
-f21: a ruled grid with a two-row header ("Utfall" over Totalt | Män/pojkar | Kvinnor/flickor, the other
+f26: a ruled grid with a two-row header ("Utfall" over Totalt | Män/pojkar | Kvinnor/flickor, the other
 header cells two rows high), Period right after the name; a reader of one band at a time puts the
 upper half of "KF:s" / "årsmål" into another column and the city's target into the council's.
 """
@@ -15,14 +15,14 @@ from .conftest import row_named
 
 
 def test_f20_every_row_under_a_centred_indikator_header(parsed_pdf):
-    report = parsed_pdf("f20_chromium_centred_cells")
+    report = parsed_pdf("f25_chromium_centred_cells")
     assert len(report.rows) == 43
     assert report.meta.district == "Hässelby-Vällingby" and report.meta.report_type == "tertialrapport_1"
     assert all(r.quality_flag is None for r in report.rows)
 
 
 def test_f20_minus_signs_and_percent_without_space(parsed_pdf):
-    report = parsed_pdf("f20_chromium_centred_cells")
+    report = parsed_pdf("f25_chromium_centred_cells")
     row = row_named(report, "Mängden matavfall som stadens verksamheter sorterar ut för biologisk behandling")
     assert row.cells == {
         "outcome": "−7,2",
@@ -42,7 +42,7 @@ def test_f20_minus_signs_and_percent_without_space(parsed_pdf):
 def test_f20_rows_after_the_page_break_keep_their_columns(parsed_pdf):
     # page 3, under the header Chromium repeats: an empty outcome stays empty, nothing shifts left
     row = row_named(
-        parsed_pdf("f20_chromium_centred_cells"),
+        parsed_pdf("f25_chromium_centred_cells"),
         "Andel personer med bostadskontrakt enligt Bostad först som behåller kontraktet efter 12 månader",
     )
     assert (row.cells["outcome"], row.cells["outcome_men"], row.cells["outcome_women"]) == ("", "52,6%", "")
@@ -50,7 +50,7 @@ def test_f20_rows_after_the_page_break_keep_their_columns(parsed_pdf):
 
 
 def test_f21_two_row_ruled_header_names_every_column(parsed_pdf):
-    report = parsed_pdf("f21_chromium_ruled_spanning")
+    report = parsed_pdf("f26_chromium_ruled_spanning")
     assert len(report.rows) == 34
     row = row_named(report, "Andel barn som lever i familjer som har ekonomiskt bistånd")
     assert row.cells == {
@@ -68,7 +68,7 @@ def test_f21_two_row_ruled_header_names_every_column(parsed_pdf):
 
 def test_f21_period_right_after_the_name(parsed_pdf):
     row = row_named(
-        parsed_pdf("f21_chromium_ruled_spanning"), "Andelen barn och unga som upplever ungdomsgårdarna som trygga"
+        parsed_pdf("f26_chromium_ruled_spanning"), "Andelen barn och unga som upplever ungdomsgårdarna som trygga"
     )
     assert row.cells["period"] == "År"
     assert (row.cells["outcome"], row.cells["forecast"], row.cells["city_target"], row.cells["target"]) == (

@@ -136,7 +136,7 @@ def test_two_row_header_with_utfall_centred_over_total_men_women(parsed_pdf):
 
 def test_two_row_header_in_a_ruled_grid(parsed_pdf):
     # "KF:s" / "årsmål" centred across both header rows: one cell, the city's target, not "årsmål" alone
-    report = parsed_pdf("f19_ruled_two_row_header")
+    report = parsed_pdf("f24_ruled_two_row_header")
     row = row_named(report, "Andel barn och ungdomar som är nöjda med tillgången till kultur")
     assert row.cells == {
         "outcome": "69,7 %",
@@ -160,7 +160,7 @@ def test_two_row_header_in_a_ruled_grid(parsed_pdf):
 def test_class4_letter_spacing_measured_per_document(parsed_pdf):
     # 0.14 em between all letters: wider than a fixed 0.12 em word gap, narrower than the word gaps
     # the document itself shows (test_pdf_borderless.py reads it again without space glyphs)
-    report = parsed_pdf("f22_letter_spaced")
+    report = parsed_pdf("f27_letter_spaced")
     row = row_named(report, "Andel barn som lever i familjer som har ekonomiskt bistånd")
     assert (row.cells["outcome"], row.cells["target"], row.cells["city_target"]) == ("5,79 %", "5,5 %", "4,0 %")
     assert row_named(report, "Antal barn per grupp").cells["city_target"] == "Tas fram av nämnd"

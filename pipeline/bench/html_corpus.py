@@ -338,7 +338,7 @@ tr { break-inside: auto; }
 FIXTURES = {
     # Chromium's own header style (bold, centred, also "Indikator" over left-aligned names), cells
     # centred vertically, zebra rows shaded cell by cell, a header repeated over a page break
-    "f20_chromium_centred_cells": Layout(
+    "f25_chromium_centred_cells": Layout(
         _FIXTURE_BASE + "td { padding: 2pt 4pt; vertical-align: middle; } td.v { text-align: right; }"
         "tbody tr:nth-child(even) td { background: #f0f3f7; }",
         [3, 40],
@@ -346,7 +346,7 @@ FIXTURES = {
     ),
     # a ruled grid with a two-row header ("Utfall" over Totalt | Män/pojkar | Kvinnor/flickor),
     # headers bottom-aligned, rows cut by the page break
-    "f21_chromium_ruled_spanning": Layout(
+    "f26_chromium_ruled_spanning": Layout(
         _FIXTURE_BASE + "th { vertical-align: bottom; } td, th { border: 0.6pt solid #444; padding: 3pt 5pt; }"
         "td { vertical-align: top; } td.v { text-align: left; }",
         [4, 30],
