@@ -483,7 +483,10 @@ def build_and_publish(
         candidate, report = gate.checked_candidate(list(load_errors), summary)
         try:
             run_at = datetime.now(UTC).replace(tzinfo=None)
-            gate_figures = {**report.figures(), **(loaded_figures(candidate) if report.held_back else {})}
+            loaded = loaded_figures(candidate)
+            # flags the load adds (a unit taken from the indicator) count as the rows show them
+            counted = loaded if report.held_back else {"rows_flagged": loaded["rows_flagged"]}
+            gate_figures = {**report.figures(), **counted}
             figures = {**summary, **gate_figures}
             record_validation(
                 candidate, report.rows(run_id, run_at), gate_figures, state, (report.checked, report.shares)
