@@ -35,6 +35,13 @@ FLAG_MEANINGS = {
     "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",
     "period_missing": "raden slutade inte med en periodcell",
     "too_many_values": "fler värden än kolumner; inga värden placerades",
+    "not_a_period": "periodcellen är ingen period som kan läsas (t.ex. 'Tertial 2014'); utfallet hör inte till "
+    "någon period",
+    "no_period_column": "tabellen saknar periodkolumn",
+    "duplicate_column": "två kolumner i tabellhuvudet har samma namn; det första värdet är avläst",
+    "metadata_from_body": "stadsdel, rapporttyp eller år lästes ur rapportens text, inte ur försättsbladet "
+    "eller manifestet",
+    "unit_from_indicator": "raden anger ingen enhet; enheten är den som indikatorns övriga rader anger oftast",
 }
 
 ASSESSMENTS = {"helt": "Uppfylls helt", "delvis": "Uppfylls delvis", "inte": "Uppfylls inte"}
