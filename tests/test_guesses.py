@@ -169,9 +169,7 @@ def test_a_t1_cell_in_an_annual_report_is_published_under_t1_never_the_full_year
 
 
 @pytest.mark.parametrize("name, cell", [(NO_TERTIAL_ROW, "Tertial 2013"), (NO_HALF_ROW, "Halvår 2013")])
-def test_a_period_cell_that_does_not_parse_flags_its_row_and_files_its_outcome_under_no_period(
-    warehouse, name, cell
-):
+def test_a_period_cell_that_does_not_parse_flags_its_row_and_files_its_outcome_under_no_period(warehouse, name, cell):
     wh, _ = warehouse
     row_no, outcome, period, kind, flag, _ = _row(wh, ANNUAL, name)
     assert (period, kind, flag) == (cell, "unknown", "not_a_period")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,17 +124,32 @@ def reports_cache(cache_dir: Path) -> Path:
     return folder
 
 
-def prune_reports_cache(cache_dir: Path) -> int:
-    """Remove what other versions of the code cached."""
+def prune_reports_cache(cache_dir: Path, keep: Collection[str] = ()) -> int:
+    """Remove what other versions of the code cached, but for the results the published rows came from
+    (`keep`): a report read again and held back gets its published version back from them."""
     folder = cache_dir / "reports"
     removed = 0
     if folder.is_dir():
         for path in folder.iterdir():
             parts = path.name.split(".")
-            if len(parts) > 2 and parts[1] != CODE_VERSION:
+            if len(parts) > 2 and parts[1] != CODE_VERSION and ".".join(parts[:3]) not in keep:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def published_cache_keys(warehouse: Path) -> set[str]:
+    """The cached results the published warehouse's reports were loaded from (none when it cannot be read)."""
+    if not warehouse.is_file():
+        return set()
+    import duckdb  # only when a warehouse is there
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute("select value from build_state where starts_with(name, 'report ')").fetchall()
+    except duckdb.Error:
+        return set()
+    return {value for (value,) in rows}
 
 
 class ReportCache:

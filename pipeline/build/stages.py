@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,11 +149,14 @@ def parse_all(
     stage_dir: Path,
     cache_dir: Path,
     progress: Callable[[str], None] = log.info,
+    keep: Collection[str] = (),
 ) -> ParseStep:
+    """Parse every report, or take it from the cache; `keep`: cache keys of the published reports, kept
+    when the code changed so a report held back can have its published version put back."""
     step = ParseStep()
     claim_stage_dir(stage_dir)
     cache = ReportCache(cache_dir)
-    prune_reports_cache(cache_dir)
+    prune_reports_cache(cache_dir, keep)
     for item in extracted:
         name = item.file.name
         key = report_key(item.file, discovery.manifest.get(name))

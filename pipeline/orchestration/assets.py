@@ -17,6 +17,7 @@ from pipeline.build.incremental import (
     is_up_to_date,
     previous_checks,
     previous_summary,
+    published_cache_keys,
     reports_cache,
     warehouse_sound,
 )
@@ -110,7 +111,8 @@ def parsed_reports(
         context.add_output_metadata(UP_TO_DATE)
         return ParseStep(up_to_date=True)
     stage = settings.stage_dir(context.run.run_id)
-    step = parse_all(report_files, extracted_texts[0], stage, settings.cache_dir, context.log.info)
+    keep = published_cache_keys(settings.warehouse)  # what the published rows came from may be put back
+    step = parse_all(report_files, extracted_texts[0], stage, settings.cache_dir, context.log.info, keep)
     rows = sum(p.rows for p in step.files)
     context.add_output_metadata({"reports": len(step.files), "rows": rows, "from_cache": step.from_cache})
     return step
@@ -215,6 +217,7 @@ def warehouse(
             settings.accept_row_drops,
             state={INPUTS_KEY: report_files.fingerprint},
             reports_cache=reports_cache(settings.cache_dir),
+            value_change_limit=settings.value_change_limit,
         )
     except Exception as exc:
         if is_transient(exc):  # the staging folder stays for the retry

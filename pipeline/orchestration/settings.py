@@ -12,6 +12,7 @@ import dagster as dg
 from pipeline.common.paths import PROJECT_DIR
 from pipeline.sources.extract import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from pipeline.warehouse.gates import DEFAULT_RETRY_WAIT_S
+from pipeline.warehouse.value_changes import VALUE_CHANGE_LIMIT
 
 
 class BuildSettings(dg.ConfigurableResource):
@@ -27,6 +28,9 @@ class BuildSettings(dg.ConfigurableResource):
     accept_row_drops: bool = any(
         os.environ.get(f"INDICATORS_ACCEPT_{name}", "") not in ("", "0") for name in ("LOSSES", "ROW_DROPS")
     )
+    # A published report more than this share of whose values read differently when it is read again (a
+    # new version of the code or a library) is held back, its published rows kept; 1: never held back.
+    value_change_limit: float = float(os.environ.get("INDICATORS_VALUE_CHANGE_LIMIT", VALUE_CHANGE_LIMIT))
     # Wait before the load step retries a transient failure (lock held by another build, I/O error).
     retry_wait_s: float = float(os.environ.get("INDICATORS_RETRY_WAIT_S", DEFAULT_RETRY_WAIT_S))
 
@@ -43,4 +47,9 @@ class BuildSettings(dg.ConfigurableResource):
 
     def affecting_output(self) -> dict[str, object]:
         """The settings that can change what a build gives (which files time out, whether drops publish)."""
-        return {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb, "accept_row_drops": self.accept_row_drops}
+        return {
+            "timeout_s": self.timeout_s,
+            "memory_mb": self.memory_mb,
+            "accept_row_drops": self.accept_row_drops,
+            "value_change_limit": self.value_change_limit,
+        }

@@ -1,5 +1,6 @@
 """The content-addressed extraction cache: one JSON entry per file content hash and EXTRACTOR_VERSION (a
-hash of the extraction code), sealed with the warehouse folder's key (pipeline/common/sealed.py), read
+hash of the extraction code and pdfminer.six's version), sealed with the warehouse folder's key
+(pipeline/common/sealed.py), read
 back checked, and pruned of stale entries."""
 
 from __future__ import annotations
@@ -11,20 +12,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.common.code_version import EXTRACT_LIBRARIES, libraries_digest, library_versions
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.common.paths import PACKAGE_DIR
 from pipeline.common.sealed import SealBroken, cache_key, read_sealed, write_sealed
 
 
-def _code_version() -> str:
-    """A change to the extraction code makes every cached extraction stale, with no version to bump."""
+def extractor_version(libraries: dict[str, str] | None = None) -> str:
+    """A change to the extraction code, or another pdfminer.six (`libraries`, default: the installed
+    one), makes every cached extraction stale, with no version to bump."""
     digest = hashlib.sha256()
     for path in (*sorted(Path(__file__).parent.glob("extract*.py")), *sorted((PACKAGE_DIR / "pdf").glob("*.py"))):
         digest.update(path.read_bytes())
+    libraries_digest(digest, library_versions(EXTRACT_LIBRARIES) if libraries is None else libraries)
     return digest.hexdigest()[:12]
 
 
-EXTRACTOR_VERSION = _code_version()
+EXTRACTOR_VERSION = extractor_version()
 
 
 @dataclass(frozen=True)
