@@ -177,6 +177,7 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         "reports_found",
         "reports_loaded",
         "files_rejected",
+        "files_read_in_part",
         "files_extracted",
         "files_from_cache",
         "reports_from_cache",
@@ -189,8 +190,8 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         "checks_run",
         "checks_warned",
     ):
-        if key == "values_changed" and not summary.get(key):
-            continue  # said only when published values read differently now
+        if key in ("values_changed", "files_read_in_part") and not summary.get(key):
+            continue  # said only when there are some
         print(f"  {key.replace('_', ' '):<18} {summary.get(key, 0)}")
     if summary.get("checks_warned"):
         print("  checks that warned: select * from validation_results where not success")

@@ -61,6 +61,20 @@ class ExtractedText:
     lines: list[TextLine]
 
 
+# A PDF read only in part (its cross-reference table is damaged, pdfminer found what it could): its
+# extraction starts with a line on page 0 saying so, which the parser turns into a warning.
+READ_IN_PART = "\x00read in part: "
+PARTIAL_WARNING = "read in part"  # how its warning names it ("<file>: read in part: <why>"); the summary counts them
+
+
+def read_in_part(lines: list[TextLine]) -> tuple[list[TextLine], list[str]]:
+    """The lines without the read-in-part notes, and the notes."""
+    notes = [ln.text.removeprefix(READ_IN_PART) for ln in lines if ln.page == 0 and ln.text.startswith(READ_IN_PART)]
+    if not notes:
+        return lines, []
+    return [ln for ln in lines if not (ln.page == 0 and ln.text.startswith(READ_IN_PART))], notes
+
+
 @dataclass
 class ReportMeta:
     district: str | None = None

@@ -29,7 +29,7 @@ from pipeline.build.stages import (
     parse_all,
     validate_all,
 )
-from pipeline.common.models import LoadError
+from pipeline.common.models import PARTIAL_WARNING, LoadError
 from pipeline.common.staging import release_stage_dir
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import Discovery, discover_reports
@@ -202,6 +202,8 @@ def warehouse(
         "rows_loaded": validated_indicators.rows_valid,
         "rows_flagged": validated_indicators.rows_flagged,
         "rows_quarantined": validated_indicators.rows_quarantined,
+        # PDFs whose cross-reference table is damaged, read as far as their text could be found
+        "files_read_in_part": len({e.file for e in parsed_reports.errors if f": {PARTIAL_WARNING}: " in e.reason}),
     }
     stage = validated_indicators.stage_dir
     present = [(f.name, f.sha256) for f in report_files.files]

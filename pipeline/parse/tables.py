@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 
 from pipeline.common.models import (
     MEASURES,
+    PARTIAL_WARNING,
     VALUE_COLUMNS,
     ExtractedText,
     IndicatorRow,
     ParsedReport,
     ReportMeta,
     TextLine,
+    read_in_part,
 )
 from pipeline.common.numbers import holds_two_values, is_known_unit, looks_numeric
 from pipeline.parse.flat_rows import parse_flat_report
@@ -366,10 +368,14 @@ def has_tab_tables(lines: Sequence[TextLine]) -> bool:
 
 
 def parse_report(extracted: ExtractedText, manifest_entry: dict[str, str] | None = None) -> ParsedReport:
-    lines = extracted.lines
+    lines, partial = read_in_part(extracted.lines)
+    extracted = ExtractedText(extracted.file, lines)
     meta: ReportMeta = apply_manifest(infer_report_meta(lines), manifest_entry)
     if not has_tab_tables(lines):
-        return parse_flat_report(extracted, meta)
-    parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
-    parser.run(lines)
-    return ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)
+        report = parse_flat_report(extracted, meta)
+    else:
+        parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
+        parser.run(lines)
+        report = ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)
+    report.warnings[:0] = [f"{extracted.file.name}: {PARTIAL_WARNING}: {note}" for note in partial]
+    return report
