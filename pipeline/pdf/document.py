@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
+from pipeline.common.page_numbers import PAGE_NUMBER_LINE
 from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
@@ -71,9 +72,6 @@ RUNNING_LINE_Y_TOLERANCE = 3.0
 # ... on at least this many pages, and on at least this share of the pages.
 RUNNING_LINE_MIN_PAGES = 2
 RUNNING_LINE_MIN_SHARE = 0.5
-PAGE_NUMBER_LINE = re.compile(
-    r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
-)
 
 # A page's printed number is at most this far from its place in the file (covers, contents pages).
 PAGE_NUMBER_OFFSET = 10
