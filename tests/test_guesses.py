@@ -7,14 +7,17 @@ of one indicator print "%" and "st" equally often and one prints no unit.
 """
 
 from datetime import date
+from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 from pipeline.cli import run_build
+from pipeline.common.models import ReportMeta
 from pipeline.common.paths import SQL_DIR
 from pipeline.common.periods import is_unreadable_period, looks_like_period, parse_period_cell
 from pipeline.parse.vocab import is_period_like
+from pipeline.warehouse.validate import keep_one_report_per_scope
 
 from .build_helpers import make_raw, query, sample_name, settings_for, write_t1_report
 
@@ -243,3 +246,24 @@ def test_a_row_without_a_unit_takes_its_indicators_unit_by_a_fixed_tie_break_and
         ("Antal testenheter", 9.0, "%", None, "unit_from_indicator"),
         ("Antal testenheter i grupp", 9.0, None, None, None),
     ]
+
+
+def test_a_report_typed_from_its_body_never_supersedes_one_read_from_its_cover():
+    def parsed(name, rows, source):
+        meta = ReportMeta("Hässelby-Vällingby", None, "tertialrapport_1", 2019, 1)
+        meta.evidence = {f: source for f in ("district", "report_type", "year", "tertial")}
+        return SimpleNamespace(file=SimpleNamespace(name=name), meta=meta, rows=rows)
+
+    guessed, covered = parsed("a_no_cover.txt", 117, "text"), parsed("b_cover.txt", 12, "cover")
+    kept, errors = keep_one_report_per_scope([guessed, covered])
+    assert kept == [covered]  # not the fuller one: its period is a guess
+    assert [(e.file, e.reason) for e in errors] == [
+        (
+            "a_no_cover.txt",
+            "superseded by b_cover.txt: both report Hässelby-Vällingby, tertialrapport_1 2019 T1; this file's "
+            "council, type or year were read from its body, b_cover.txt's from its cover or manifest row (remove "
+            "or correct the other file to choose)",
+        )
+    ]
+    both_covered = parsed("a_no_cover.txt", 117, "cover")
+    assert keep_one_report_per_scope([both_covered, covered])[0] == [both_covered]  # then the fuller one

@@ -91,6 +91,10 @@ class ReportMeta:
             need.append("tertial")
         return [name for name in need if getattr(self, name) is None]
 
+    def from_body(self) -> bool:
+        """Whether council, report type or year were read from the body (no cover, no manifest row): a guess."""
+        return any(self.evidence.get(name) == "text" for name in ("district", "report_type", "year"))
+
 
 @dataclass
 class Goal:

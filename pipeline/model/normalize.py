@@ -29,7 +29,6 @@ TWO_VALUES_IN_CELL = "two_values_in_cell"
 NOT_A_PERIOD = "not_a_period"
 # Council, report type or year read from the report's body (no cover, no manifest row): a guess.
 METADATA_FROM_BODY = "metadata_from_body"
-GUESSED_FIELDS = ("district", "report_type", "year")
 
 FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
 
@@ -101,9 +100,8 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
         "raw_text": pl.String,
     }
     frame = pl.DataFrame(records, schema=schema)
-    from_body = any(meta.evidence.get(f) == "text" for f in GUESSED_FIELDS)
     return frame.with_columns(
-        pl.lit(METADATA_FROM_BODY if from_body else None, dtype=pl.String).alias("_meta_flag"),
+        pl.lit(METADATA_FROM_BODY if meta.from_body() else None, dtype=pl.String).alias("_meta_flag"),
         pl.lit(meta.report_type).alias("report_type"),
         pl.lit(meta.district).alias("district"),
         pl.lit(meta.org_unit, dtype=pl.String).alias("org_unit"),
