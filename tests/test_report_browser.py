@@ -142,8 +142,8 @@ def test_indicator_page_compares_districts(site, browser, screenshots):
 def test_quality_page(site, browser, screenshots):
     _open(browser, site.out_dir / "kvalitet.html")
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.flagged-row")
-    assert len(rows) == 108
-    assert browser.find_element(By.ID, "osakra").text == "Osäkra rader (108)"
+    assert len(rows) == 125
+    assert browser.find_element(By.ID, "osakra").text == "Osäkra rader (125)"
     browser.save_screenshot(str(screenshots / "report-quality.png"))
 
 
