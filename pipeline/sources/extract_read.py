@@ -132,8 +132,11 @@ def with_text(path: str, lines: list[TextLine]) -> list[TextLine]:
     if damaged:
         pages = len({ln.page for ln in lines})
         found = f"{pages} page{'s' if pages != 1 else ''}"
-        note = f"its cross-reference table is damaged; {found} found, some text may be missing (save or "
-        return [TextLine(0, 0, f"{READ_IN_PART}{note}download the file again)"), *lines]
+        note = (
+            f"its cross-reference table is damaged; {found} found, some text may be missing "
+            "(save or download the file again)"
+        )
+        return [TextLine(0, 0, READ_IN_PART + note), *lines]
     return lines
 
 
