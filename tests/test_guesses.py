@@ -19,7 +19,7 @@ from pipeline.common.periods import is_unreadable_period, looks_like_period, par
 from pipeline.parse.vocab import is_period_like
 from pipeline.warehouse.validate import keep_one_report_per_scope
 
-from .build_helpers import make_raw, query, sample_name, settings_for, write_t1_report
+from .build_helpers import REPORT_HEADER, make_raw, query, sample_name, settings_for, write_t1_report
 
 ANNUAL = sample_name("004")
 T1_ROW = "Andel personer beroende av ekonomiskt bistånd i förhållande till befolkningen"  # 0,38 %
@@ -28,6 +28,7 @@ NO_HALF_ROW = "Andel personer med socialmedicinska rehabiliteringsskäl som går
 RINKEBY_VB = "000_rinkeby_vb_2020.txt"  # sorts before the plan's file: the name must not decide
 CHILDREN = "Andel barn som lever i familjer som har ekonomiskt bistånd"
 FARSTA = "farsta_t1_2015.txt"
+COVERLESS = "000_farsta_no_cover.txt"  # sorts first and has more rows: neither may decide
 
 # --- the grammar, and the SQL checks that read what it made --------------------------------------
 
@@ -106,6 +107,25 @@ def _vb_2020(path):
     )
 
 
+def _coverless_farsta(path):
+    """No cover: council and period only in the body, more rows than the real T1 2015 of Farsta."""
+    rows = [f" Antal testenheter\t{n} st\t\t\t\t\tTertial 1 2015" for n in (101, 102, 103, 104, 105, 106)]
+    path.write_text(
+        "\n".join(
+            [
+                "Sammanfattande analys",
+                "",
+                "Farsta stadsdelsnämnd redovisar sitt arbete.",
+                "",
+                REPORT_HEADER.format(prev=2014),
+                *rows,
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     raw = make_raw(tmp_path_factory.mktemp("guesses") / "raw", "002", "003", "004")
@@ -127,6 +147,7 @@ def warehouse(tmp_path_factory):
         " Antal testenheter i grupp\t9\t\t\t\t\tTertial 1 2015",
     ]
     write_t1_report(raw / FARSTA, "Farsta", 2015, rows)
+    _coverless_farsta(raw / COVERLESS)
     settings = settings_for(raw, raw.parent / "wh" / "indicators.duckdb")
     ok, summary, _ = run_build(settings)
     assert ok
@@ -246,6 +267,17 @@ def test_a_row_without_a_unit_takes_its_indicators_unit_by_a_fixed_tie_break_and
         ("Antal testenheter", 9.0, "%", None, "unit_from_indicator"),
         ("Antal testenheter i grupp", 9.0, None, None, None),
     ]
+
+
+def test_a_coverless_report_typed_as_a_t1_does_not_replace_the_real_t1(warehouse):
+    wh, _ = warehouse
+    assert query(wh, "select report_file from dim_report where district_code = 'farsta'") == [(FARSTA,)]
+    [(reason,)] = query(wh, "select reason from load_errors where file = ?", COVERLESS)
+    assert reason.startswith(f"superseded by {FARSTA}: both report Farsta, tertialrapport_1 2015 T1; this file's")
+    outcomes = query(
+        wh, "select outcome from indicator_values where indicator_as_printed = 'Antal testenheter' order by all"
+    )
+    assert outcomes == [(5.0,), (7.0,), (9.0,)]  # the real T1's, none of 101..106
 
 
 def test_a_report_typed_from_its_body_never_supersedes_one_read_from_its_cover():
