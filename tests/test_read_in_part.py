@@ -3,6 +3,7 @@ never silently: a warning names the file and the reason, the build summary count
 read loads with its values as printed."""
 
 from pipeline.cli import run_build
+from pipeline.report.formats import warning_sv
 
 from .build_helpers import make_pdf, query, settings_for
 
@@ -51,3 +52,8 @@ def test_a_pdf_with_a_damaged_xref_and_text_is_read_in_part_with_a_warning(tmp_p
         "where report_file = 'farsta_damaged.pdf' order by source_line",
     ) == [("Sjukfrånvaro", 5.7, 6.0, "Tertial 1 2015"), ("Andel nöjda brukare", 81.0, 85.0, "Tertial 1 2015")]
     assert query(settings.warehouse, "select value from build_summary where metric = 'files_read_in_part'") == [(1,)]
+    # the quality page says it in Swedish
+    assert warning_sv(errors[0].reason, "farsta_damaged.pdf") == (
+        "läst till en del: filens korsreferenstabell är skadad; 1 sida hittades, text kan saknas (spara eller "
+        "ladda ned filen igen)"
+    )

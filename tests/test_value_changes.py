@@ -17,6 +17,7 @@ from pipeline.build import incremental
 from pipeline.cli import run_build
 from pipeline.common.code_version import CODE_VERSION, code_version, library_versions
 from pipeline.model import normalize
+from pipeline.report.formats import held_back_sv, warning_sv
 from pipeline.sources.extract_cache import EXTRACTOR_VERSION, extractor_version
 from pipeline.warehouse import load
 
@@ -114,6 +115,9 @@ def test_a_few_changed_values_are_published_with_a_warning_that_names_them(publi
         == f"warning: 1 of 30 published values read differently now (e.g. '{CHILDREN}' outcome 0.45 → 4.5)"
     )
     assert query(settings.warehouse, "select value from build_summary where metric = 'values_changed'") == [(1,)]
+    assert warning_sv(warning.reason, ANNUAL) == (
+        f"1 av 30 publicerade värden läses nu annorlunda (t.ex. '{CHILDREN}' outcome 0.45 → 4.5)"
+    )
 
 
 def test_many_changed_values_hold_the_report_back_and_its_published_rows_stay(published, monkeypatch):
@@ -127,6 +131,9 @@ def test_many_changed_values_hold_the_report_back_and_its_published_rows_stay(pu
     assert ANNUAL in held
     assert f"'{CHILDREN}' outcome 0.45 → 4.5" in held[ANNUAL]
     assert "INDICATORS_VALUE_CHANGE_LIMIT=1" in held[ANNUAL] and "the version published before stays" in held[ANNUAL]
+    swedish = held_back_sv(held[ANNUAL])
+    assert "publicerade värden läses nu annorlunda" in swedish and "mer än 10 % av dess värden ändrades" in swedish
+    assert swedish.endswith("den tidigare publicerade versionen ligger kvar")
     assert _children(settings.warehouse) == [(0.45,)]  # the published reading, not the new one
     assert query(settings.warehouse, rows_sql, ANNUAL) == before  # every published value of it stays
     kept = query(

@@ -139,10 +139,44 @@ _WARNINGS_SV = {
 }
 
 
+# Published values read differently by a new version of the code or a library (the value-change check),
+# and a PDF read only in part: the phrases a warning and a held-back reason share.
+_PHRASES_SV = (
+    (
+        r"(\d+) of (\d+) published values read differently now \(e\.g\. ",
+        r"\1 av \2 publicerade värden läses nu annorlunda (t.ex. ",
+    ),
+    (
+        r": more than (\d+)% of its values changed on reading it again with another version of the code or a "
+        r"library; compare the examples with the report, and if the new reading is right, build once with "
+        r"INDICATORS_VALUE_CHANGE_LIMIT=1",
+        r": mer än \1 % av dess värden ändrades när den lästes om med en annan version av koden eller ett "
+        r"bibliotek; jämför exemplen med rapporten, och om den nya läsningen är rätt, bygg en gång med "
+        r"INDICATORS_VALUE_CHANGE_LIMIT=1",
+    ),
+    (
+        r"^read in part: its cross-reference table is damaged; (\d+) pages? found, some text may be missing "
+        r"\(save or download the file again\)",
+        lambda m: (
+            f"läst till en del: filens korsreferenstabell är skadad; {m[1]} {'sida' if m[1] == '1' else 'sidor'} "
+            "hittades, text kan saknas (spara eller ladda ned filen igen)"
+        ),
+    ),
+)
+
+
+def _phrases_sv(text: str) -> str:
+    for pattern, replacement in _PHRASES_SV:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def warning_sv(reason: str, file: str = "") -> str:
     """A build warning in Swedish: 'warning: ' and the file name (its own column) dropped."""
     text = reason.removeprefix("warning: ")
     text = text.removeprefix(f"{file}: ") if file else text
+    if (said := _phrases_sv(text)) != text:
+        return said
     if m := _LOST_LAYOUT.match(text):
         how = " (läst ruta för ruta)" if m["boxes"] else ""
         flags = f" ({m['flags']})" if m["flags"] else ""
@@ -177,9 +211,11 @@ _HELD_BACK_SV = (
     (
         r"only (\d+)% of its Period cells name its year (\d+) or the year before(?: \(they name ([^)]*)\))?, so its "
         r"year is wrong and every row would be filed under it",
-        lambda m: f"bara {m[1]} % av periodcellerna anger rapportens år {m[2]} eller året före"
-        + (f" (de anger {m[3]})" if m[3] else "")
-        + ", så året är fel och varje rad skulle hamna under det",
+        lambda m: (
+            f"bara {m[1]} % av periodcellerna anger rapportens år {m[2]} eller året före"
+            + (f" (de anger {m[3]})" if m[3] else "")
+            + ", så året är fel och varje rad skulle hamna under det"
+        ),
     ),
     (r"correct its row in manifest\.csv", "rätta rapportens rad i manifest.csv"),
     (r"correct the file, or give it a row in manifest\.csv", "rätta filen eller ge den en rad i manifest.csv"),
@@ -210,4 +246,4 @@ def held_back_sv(reason: str) -> str:
     """Why the gate held a report back, in Swedish where the phrase is known."""
     for pattern, replacement in _HELD_BACK_SV:
         reason = re.sub(pattern, replacement, reason)
-    return reason
+    return _phrases_sv(reason)
