@@ -64,6 +64,8 @@ BODY_TAB_GAP_EM = 1.5
 # Width of a space (in em) in a font whose space glyph the document never shows.
 SPACE_WIDTH_EM = 0.25
 
+LIGATURES = {chr(0xFB00 + i): pair for i, pair in enumerate(("ff", "fi", "fl", "ffi", "ffl", "ſt", "st"))}
+
 # Running headers/footers live in these top/bottom fractions of the page height.
 PAGE_MARGIN_FRACTION = 0.1
 # ... but at least this deep (a landscape page is low, its footer sits as high as a portrait one's).
@@ -145,6 +147,8 @@ def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
     glyphs = []
     for text, font, x0, x1, top, bottom, size in chars:
         if text:
+            if "\ufb00" <= text <= "\ufb06":
+                text = LIGATURES[text]  # "ﬂickor" is "flickor": fonts map some letter pairs to one glyph
             size = size or 1.0
             glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
     page = Page(

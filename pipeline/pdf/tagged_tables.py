@@ -256,10 +256,9 @@ def overlaps(tagged: TaggedTable, page: int, top: float, bottom: float, x0: floa
 def check_rows(tagged: TaggedTable, geometric: list[Table], vocabulary: Vocabulary) -> None:
     """Compare each body row of the tree with the geometric row of the same name; flag where they differ."""
     geo_rows = [row for table in geometric for row in table.rows]
-    header = next((row for row in geo_rows if row.is_header), None)
-    if header is None:
+    headers = {len(row.cells): row for row in geo_rows if row.is_header}
+    if not headers:
         return  # the geometry saw no table header here: nothing to check against
-    column_of = match_columns(tagged.header_keys, [key_of(cell.text(vocabulary)) for cell in header.cells])
     by_name: dict[str, list[Row]] = defaultdict(list)
     for row in geo_rows:
         if not row.is_header and not row.is_empty:
@@ -267,54 +266,57 @@ def check_rows(tagged: TaggedTable, geometric: list[Table], vocabulary: Vocabula
     for row in tagged.rows[tagged.header_rows :]:
         candidates = by_name.get(row_key(row, vocabulary))
         geo = candidates.pop(0) if candidates else None
-        differing = differing_columns(row, geo, column_of, vocabulary)
-        if geo is None or differing:
+        if geo is None:
+            differs, unsure = True, []  # a row the geometry did not find: nothing contradicts its cells
+        else:
+            columns = column_map(tagged, geo, headers.get(len(geo.cells)), vocabulary)
+            differs, unsure = compare_cells(row, geo, columns, vocabulary)
+        if differs:
             row.flag = STRUCTURE_DISAGREES
             row.other = geo.text(vocabulary) if geo is not None else ""
-            for col in differing:
-                if col > 0:
-                    row.cells[col] = Cell()  # neither reading is sure: empty, the row flagged
+            for col in unsure:
+                row.cells[col] = Cell()  # the readings put this value in different columns: neither is sure
 
 
-def match_columns(tree_keys: list[str], geo_keys: list[str]) -> dict[int, int]:
-    """Tree column -> geometric column, by the header's words; by position where those differ and the
-    two headers have as many columns."""
-    out: dict[int, int] = {}
-    free = list(range(len(geo_keys)))
-    for col, key in enumerate(tree_keys):
-        if key in (geo_keys[g] for g in free):
-            g = next(g for g in free if geo_keys[g] == key)
-            out[col] = g
-            free.remove(g)
-    if len(tree_keys) == len(geo_keys):
-        for col in range(len(tree_keys)):
-            if col not in out and col in free:
-                out[col] = col
-    return out
+def column_map(tagged: TaggedTable, geo: Row, header: Row | None, vocabulary: Vocabulary) -> dict[int, int]:
+    """Tree column -> geometric column: the same where both readings have as many columns, else by the
+    words of the geometric header of the row's width (what no word matches stays unmapped)."""
+    width = len(tagged.header_keys)
+    if len(geo.cells) == width or len(geo.cells) == 1:
+        return {col: col for col in range(min(width, len(geo.cells)))}
+    if header is None:
+        return {}
+    keys = [key_of(cell.text(vocabulary)) for cell in header.cells]
+    return {col: keys.index(key) for col, key in enumerate(tagged.header_keys) if key and key in keys}
 
 
 def row_key(row: Row, vocabulary: Vocabulary) -> str:
     return key_of(row.cells[0].text(vocabulary)) if len(row.cells) > 1 else key_of(row.text(vocabulary))
 
 
-def differing_columns(row: Row, geo: Row | None, column_of: dict[int, int], vocabulary: Vocabulary) -> list[int]:
-    """The tree's columns whose cell the geometric row reads otherwise (all of them where a value of the
-    geometric row stands in a column the tree's header does not have)."""
-    if geo is None:
-        return []
+def compare_cells(row: Row, geo: Row, columns: dict[int, int], vocabulary: Vocabulary) -> tuple[bool, list[int]]:
+    """Whether the two readings of a row differ, and the tree's columns where they put a value in
+    different columns (the tree's value stands in another geometric column, or the geometric one in
+    another tree column): those are not sure. Text that differs in the same column (a cell the drawing
+    runs into its neighbour) keeps the tree's reading."""
     if len(row.cells) == 1 or len(geo.cells) == 1:
-        return [] if key_of(row.text(vocabulary)) == key_of(geo.text(vocabulary)) else [0]
-    geo_text = [key_of(cell.text(vocabulary)) for cell in geo.cells]
-    differing = []
-    for col, cell in enumerate(row.cells):
-        g = column_of.get(col)
-        theirs = geo_text[g] if g is not None and g < len(geo_text) else ""
-        if key_of(cell.text(vocabulary)) != theirs:
-            differing.append(col)
-    mapped = set(column_of.values())
-    if any(text for g, text in enumerate(geo_text) if g not in mapped):
-        differing = list(range(len(row.cells)))
-    return differing
+        return key_of(row.text(vocabulary)) != key_of(geo.text(vocabulary)), []
+    mine = [key_of(cell.text(vocabulary)) for cell in row.cells]
+    theirs = [key_of(cell.text(vocabulary)) for cell in geo.cells]
+    mapped = {g: col for col, g in columns.items()}
+    differs = any(text and g not in mapped for g, text in enumerate(theirs))
+    unsure = []
+    for col, text in enumerate(mine):
+        g = columns.get(col)
+        other = theirs[g] if g is not None else ""
+        if text == other:
+            continue
+        differs = True
+        moved_here = bool(other) and any(other == t for c, t in enumerate(mine) if c != col)
+        moved_away = bool(text) and any(text == t for h, t in enumerate(theirs) if h != g)
+        if col > 0 and (moved_here or moved_away):
+            unsure.append(col)
+    return differs, unsure
 
 
 def insert_table(tagged: TaggedTable, pages: dict[int, PageLike]) -> None:
