@@ -66,7 +66,8 @@ class GlyphAggregator(PDFPageAggregator):
 
     Marked content (BDC/EMC, nested) is kept as `marks`: (index of the next glyph, MCID in force from
     there, -1 for none), one entry per change, so a tagged PDF's structure tree can name its glyphs
-    (tagged.py). A page without marked content costs nothing per glyph."""
+    (tagged.py). A page without marked content costs nothing per glyph. Inside a form XObject an MCID
+    numbers the form's own marked content, not the page's: its glyphs count as in none."""
 
     def begin_page(self, page, ctm) -> None:
         super().begin_page(page, ctm)
@@ -74,13 +75,28 @@ class GlyphAggregator(PDFPageAggregator):
         self.glyphs: list[tuple[str, str, float, float, float, float, float]] = []
         self.marks: list[tuple[int, int]] = []
         self.mcid_stack: list[int] = []
+        self.figures = 0
+
+    def begin_figure(self, name, bbox, matrix) -> None:
+        super().begin_figure(name, bbox, matrix)
+        self.figures += 1
+        self.push_mcid(-1)
+
+    def end_figure(self, name) -> None:
+        self.end_tag()
+        self.figures -= 1
+        super().end_figure(name)
 
     def begin_tag(self, tag, props=None) -> None:
-        mcid = props.get("MCID") if isinstance(props, dict) else None
+        mcid = props.get("MCID") if isinstance(props, dict) and not self.figures else None
+        valid = isinstance(mcid, int) and not isinstance(mcid, bool) and mcid >= 0
+        self.push_mcid(mcid if valid else (self.mcid_stack[-1] if self.mcid_stack else -1))
+
+    def push_mcid(self, mcid: int) -> None:
         outer = self.mcid_stack[-1] if self.mcid_stack else -1
-        self.mcid_stack.append(mcid if isinstance(mcid, int) and mcid >= 0 else outer)
-        if self.mcid_stack[-1] != outer:
-            self.marks.append((len(self.glyphs), self.mcid_stack[-1]))
+        self.mcid_stack.append(mcid)
+        if mcid != outer:
+            self.marks.append((len(self.glyphs), mcid))
 
     def end_tag(self) -> None:
         if not self.mcid_stack:

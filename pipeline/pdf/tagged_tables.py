@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline.pdf.cells import Cell, Row, Table, Vocabulary
+from pipeline.pdf.cells import Cell, Row, Table, Vocabulary, starts_table_header
 from pipeline.pdf.glyphs import Glyph
 from pipeline.pdf.lines import Line, group_into_lines
 from pipeline.pdf.tagged import TreeCell, TreeTable
@@ -59,7 +59,7 @@ def put_tree_tables(pages: list, trees: Iterable[TreeTable], vocabulary: Vocabul
     by_number = {page.number: page for page in pages}
     for tree in trees:
         tagged = place_table(tree, by_number)
-        if tagged is None or not holds_whole_table(tagged, by_number):
+        if tagged is None or not is_report_table(tagged) or not holds_whole_table(tagged, by_number):
             continue
         geometric = take_covered_items(tagged, pages)
         if geometric:
@@ -94,6 +94,12 @@ def place_table(tree: TreeTable, pages: dict[int, PageLike]) -> TaggedTable | No
     if len(tagged.rows) <= heads:
         return None
     return tagged
+
+
+def is_report_table(tagged: TaggedTable) -> bool:
+    """A table of indicators or activities (its header's first cell "Indikator"/"Aktivitet"): a layout
+    table or any other is left to the geometric reading, which knows its lines as text."""
+    return any(starts_table_header(row.cells[0].text()) for row in tagged.rows[: tagged.header_rows])
 
 
 def grid_positions(rows: list[list[TreeCell]]) -> list[list[tuple[int, TreeCell]]]:
@@ -226,7 +232,8 @@ def key_of(text: str) -> str:
 
 def take_covered_items(tagged: TaggedTable, pages: list) -> list[Table]:
     """Remove the geometric reading's tables and body lines that lie in the tree table's extent; give the
-    tables (their rows are what the tree is checked against)."""
+    tables (their rows are what the tree is checked against). Rows of such a table outside the extent
+    (another table the drawing ran into this one) stay where they were."""
     taken: list[Table] = []
     first, last = min(tagged.extent), max(tagged.extent)
     for page in pages:
@@ -235,8 +242,12 @@ def take_covered_items(tagged: TaggedTable, pages: list) -> list[Table]:
         kept = []
         for item in page.items:
             if isinstance(item, Table):
-                if any(overlaps(tagged, row.page, row.top, row.bottom) for row in item.rows):
-                    taken.append(item)
+                inside = [row for row in item.rows if overlaps(tagged, row.page, row.top, row.bottom)]
+                if inside:
+                    taken.append(Table(inside, item.columns, item.top, item.bottom))
+                    rest = [row for row in item.rows if all(row is not r for r in inside) and not row.is_empty]
+                    if any(not row.is_header for row in rest):
+                        kept.append(Table(rest, item.columns, rest[0].top, item.bottom))
                     continue
             elif overlaps(tagged, item.page, item.line.top, item.line.bottom, item.line.x0, item.line.x1):
                 continue
