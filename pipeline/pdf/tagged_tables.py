@@ -31,6 +31,8 @@ from pipeline.pdf.tagged import TreeCell, TreeTable
 
 STRUCTURE_DISAGREES = "structure_disagrees"
 
+# A report table has no more columns than this (a ColSpan beyond it is not a report's table).
+MAX_COLUMNS = 64
 # A glyph counts as inside a table's extent when its middle is this far inside it (points).
 EXTENT_INSET = 0.5
 
@@ -80,18 +82,19 @@ def place_table(tree: TreeTable, pages: dict[int, PageLike]) -> TaggedTable | No
         return None  # a header and no rows
     slots = grid_positions(tree.rows)
     width = max((col + cell.colspan for row in slots[:heads] for col, cell in row), default=0)
-    if width < 2:
+    if not 2 <= width <= MAX_COLUMNS:
         return None
     header_cols = {cell.id: (col, cell) for row in slots[:heads] for col, cell in row if cell.id}
-    tagged = TaggedTable([], heads, header_keys(slots[:heads], pages, width))
-    for index, (tree_row, row_slots) in enumerate(zip(tree.rows, slots, strict=True)):
-        columns = row_columns(tree_row, row_slots, header_cols, width, index < heads)
+    tagged = TaggedTable([], 0, header_keys(slots[:heads], pages, width))
+    for index, row_slots in enumerate(slots):
+        columns = row_columns(row_slots, header_cols, width, index < heads)
         if columns is None:
             return None
         row = build_row(columns, width, pages, tagged)
         if row is not None:
             tagged.rows.append(row)
-    if len(tagged.rows) <= heads:
+            tagged.header_rows += index < heads
+    if not 0 < tagged.header_rows < len(tagged.rows):
         return None
     return tagged
 
@@ -112,26 +115,24 @@ def grid_positions(rows: list[list[TreeCell]]) -> list[list[tuple[int, TreeCell]
             while (r, col) in taken:
                 col += 1
             placed.append((col, cell))
-            taken.update((r + dr, col + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            rows_down, across = min(cell.rowspan, len(rows) - r), min(cell.colspan, MAX_COLUMNS)
+            taken.update((r + dr, col + dc) for dr in range(rows_down) for dc in range(across))
             col += cell.colspan
         out.append(placed)
     return out
 
 
 def row_columns(
-    row: list[TreeCell],
-    slots: list[tuple[int, TreeCell]],
-    header_cols: dict[str, tuple[int, TreeCell]],
-    width: int,
-    is_header: bool,
+    slots: list[tuple[int, TreeCell]], header_cols: dict[str, tuple[int, TreeCell]], width: int, is_header: bool
 ) -> list[tuple[int, TreeCell]] | None:
     """(column, cell) for each cell of a row; None when a cell has no sure column."""
-    if len(row) == 1 and row[0].colspan >= width:
-        return [(0, row[0])]  # a cell across the whole table: a comment row
-    fills = sum(cell.colspan for cell in row) + min((col for col, _ in slots), default=0) >= width
+    if len(slots) == 1 and slots[0][1].colspan >= width:
+        return [(0, slots[0][1])]  # a cell across the whole table: a comment row
+    # the cells of a row are packed from the left: one short of a cell ends before the last column
+    fills = bool(slots) and slots[-1][0] + slots[-1][1].colspan >= width
     out = []
-    for (col, cell), tree_cell in zip(slots, row, strict=True):
-        named = [header_cols[h] for h in tree_cell.headers if h in header_cols]
+    for col, cell in slots:
+        named = [header_cols[h] for h in cell.headers if h in header_cols]
         if named and not is_header:
             col = min(named, key=lambda pair: pair[1].colspan)[0]
         elif not (fills or is_header):
