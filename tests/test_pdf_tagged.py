@@ -143,6 +143,13 @@ def test_a_full_row_without_headers_is_placed_by_its_order_a_short_one_is_not(mo
     assert place_table(tree, pages) is None  # not read from the tree: the geometric reading stands
 
 
+def test_marked_content_named_by_two_cells_is_no_table():
+    tree = read_structure(path_of(NO_EMPTY_TD))[0]
+    tree.rows[1][2].content = tree.rows[1][1].content + tree.rows[1][2].content  # "5,79 %" in two cells
+    _, pages = tree_reading(NO_EMPTY_TD)
+    assert place_table(tree, pages) is None
+
+
 # --- a tree that disagrees with what is drawn ---------------------------------------------------------
 
 

@@ -7,15 +7,17 @@ order in a row that is short of cells: an engine may write no TD at all for an e
 is the glyphs of its marked content, each on its own page, laid into lines as any cell's (lines.py,
 cells.py); a header cell with content on several pages (repeated at the top of each) is read once.
 
-A tree table is used only where it holds the whole table: every row's cells placed, and no glyph inside
-the table's extent on a page left outside its cells' marked content. Otherwise (tables tagged as P or Div,
-no TR, text outside any MCID, a short row without /Headers) the geometric reading stands.
+A tree table is used only where it is an indicator or activity table ("Indikator"/"Aktivitet" heads its
+header) and holds the whole table: every row's cells placed, and no glyph inside the table's extent on a
+page left outside its cells' marked content. Otherwise (tables tagged as P or Div, no TR, text outside any
+MCID, a short row without /Headers) the geometric reading stands.
 
 Where the geometric reading found the same table (a table of its own overlapping the tree table's extent
 on a page), the two are compared row by row, by the name cell and the header's words. A row they read
-differently (a value in another column, a row the geometry did not find) loads the tree's cells except
-where the two readings differ, which are left empty (a wrong number is worse than a missing one), and is
-flagged STRUCTURE_DISAGREES with the geometric reading kept beside it for raw_text.
+differently (a value in another column, a row the geometry did not find or ran into another) loads the
+tree's cells, except values the two readings put in different columns, which are left empty (a wrong
+number is worse than a missing one), and is flagged STRUCTURE_DISAGREES with the geometric reading kept
+beside it for raw_text.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ def place_table(tree: TreeTable, pages: dict[int, PageLike]) -> TaggedTable | No
     heads = heads or 1  # a header written as TD cells: the first row
     if heads >= len(tree.rows):
         return None  # a header and no rows
+    named = [mark for row in tree.rows for cell in row for mark in cell.content]
+    if len(named) != len(set(named)):
+        return None  # marked content given to two cells: its text would stand in both
     slots = grid_positions(tree.rows)
     width = max((col + cell.colspan for row in slots[:heads] for col, cell in row), default=0)
     if not 2 <= width <= MAX_COLUMNS:
