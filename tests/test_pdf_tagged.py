@@ -123,6 +123,7 @@ def test_chromium_rows_agree_with_the_drawing_where_it_reads_them_right(parsed_p
 def test_cells_are_placed_by_the_header_they_name_not_by_their_order(parsed_pdf):
     tree = read_structure(path_of(NO_EMPTY_TD))[0]
     assert [len(row) for row in tree.rows] == [5, 4, 3, 3, 5]  # empty cells have no TD
+    assert {page for row in tree.rows[1:] for cell in row for page, _ in cell.content} == {1}  # from MCRs
     report = parsed_pdf(NO_EMPTY_TD)
     welfare = row_named(report, WELFARE)
     assert (welfare.cells["outcome"], welfare.cells["target"], welfare.cells["city_target"]) == ("5,79 %", "5,5 %", "")
