@@ -148,7 +148,7 @@ def read_page(raw: RawPage, space_ems: dict[str, float]) -> Page:
     for text, font, x0, x1, top, bottom, size in chars:
         if text:
             if "\ufb00" <= text <= "\ufb06":
-                text = LIGATURES[text]  # "ﬂickor" is "flickor": fonts map some letter pairs to one glyph
+                text = LIGATURES.get(text, text)  # "ﬂickor" is "flickor": fonts draw some letter pairs as one
             size = size or 1.0
             glyphs.append(Glyph(text, x0, x1, top, bottom, size, space_ems.get(font, SPACE_WIDTH_EM) * size))
     page = Page(
