@@ -24,6 +24,7 @@ CHROMIUM = "f19_tagged_chromium"
 NO_EMPTY_TD = "f20_tagged_headers_no_empty_td"
 DISAGREES = "f21_tagged_tree_disagrees"
 BADLY_TAGGED = "f22_badly_tagged"
+REPEATED_TR = "f23_tagged_repeated_header_row"
 WELFARE = "Andel barn som lever i familjer som är beroende av ekonomiskt bistånd"
 
 
@@ -115,6 +116,28 @@ def test_chromium_rows_agree_with_the_drawing_where_it_reads_them_right(parsed_p
         "87 %",
         "Tas fram av nämnd",
     ]
+
+
+def test_a_header_repeated_as_a_tr_of_its_own_is_read_once_and_each_mcid_on_its_own_page(parsed_pdf):
+    tree = read_structure(path_of(REPEATED_TR))[0]
+    assert [all(cell.header for cell in row) for row in tree.rows] == [True, False, False, False, True, False, False]
+    _, pages = tree_reading(REPEATED_TR)
+    (mark,) = tree.rows[5][0].content  # "Sjukfrånvaro", at the top of page 2
+    assert mark[0] == 2 and "".join(g.text for g in pages[2].marked[mark[1]]) == "Sjukfrånvaro"
+    assert "".join(g.text for g in pages[1].marked[mark[1]]) != "Sjukfrånvaro"  # the same MCID on page 1
+    report = parsed_pdf(REPEATED_TR)
+    sick = row_named(report, "Sjukfrånvaro")
+    assert (sick.source_page, sick.cells["outcome"], sick.cells["target"], sick.cells["city_target"]) == (
+        2,
+        "6,1 %",
+        "5 %",
+        "5,5 %",
+    )
+    parents = row_named(report, "Andel nöjda föräldrar")
+    assert (parents.cells["outcome"], parents.cells["target"], parents.cells["period"]) == ("88 %", "90 %", "2014")
+    assert [r.table_no for r in report.rows] == [1] * 5 and all(r.quality_flag is None for r in report.rows)
+    lines = [line.text for line in pdf_to_lines(path_of(REPEATED_TR))]
+    assert sum(text.startswith("Indikator") for text in lines) == 1
 
 
 # --- written by hand: /Headers on each TD, no TD for an empty cell ------------------------------------
@@ -260,7 +283,7 @@ def test_a_structure_tree_that_loops_or_cannot_be_read_leaves_the_geometric_read
     assert tree_tables(str(path)) == []
 
 
-@pytest.mark.parametrize("name", [CHROMIUM, NO_EMPTY_TD, DISAGREES])
+@pytest.mark.parametrize("name", [CHROMIUM, NO_EMPTY_TD, DISAGREES, REPEATED_TR])
 def test_every_tagged_table_is_read_from_the_tree(name):
     tagged, pages = tree_reading(name)
     assert tagged is not None and holds_whole_table(tagged, pages)

@@ -96,12 +96,20 @@ def place_table(tree: TreeTable, pages: dict[int, PageLike]) -> TaggedTable | No
         if columns is None:
             return None
         row = build_row(columns, width, pages, tagged)
-        if row is not None:
+        if row is not None and not repeats_header(row, tree.rows[index], tagged):
             tagged.rows.append(row)
             tagged.header_rows += index < heads
     if not 0 < tagged.header_rows < len(tagged.rows):
         return None
     return tagged
+
+
+def repeats_header(row: Row, tree_row: list[TreeCell], tagged: TaggedTable) -> bool:
+    """A header row written again as a TR of its own (at the top of the next page): read once, as the
+    geometric reading drops a repeated header."""
+    if len(tagged.rows) <= tagged.header_rows or not all(cell.header for cell in tree_row):
+        return False
+    return any(key_of(row.text()) == key_of(head.text()) for head in tagged.rows[: tagged.header_rows])
 
 
 def is_report_table(tagged: TaggedTable) -> bool:
