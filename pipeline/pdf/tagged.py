@@ -17,6 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import resolve1
+
 # Limits on what is walked: a tree this deep or this large is not a report's (or loops).
 MAX_DEPTH = 100
 MAX_ELEMENTS = 500_000
@@ -53,11 +58,6 @@ def tree_tables(path: str) -> list[TreeTable] | None:
 def read_structure(path: str) -> list[TreeTable] | None:
     """The tables of a tagged PDF's structure tree; None when the PDF is not tagged (no structure tree,
     or /MarkInfo does not say /Marked true), [] when it is tagged but names no table rows."""
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import resolve1
-
     with open(path, "rb") as handle:
         document = PDFDocument(PDFParser(handle))
         catalog = document.catalog
@@ -74,8 +74,6 @@ def read_structure(path: str) -> list[TreeTable] | None:
 
 
 def role_map(value: object) -> dict[str, str]:
-    from pdfminer.pdftypes import resolve1
-
     if not isinstance(value, dict):
         return {}
     return {str(key): name for key, target in value.items() if (name := literal_name(resolve1(target)))}
@@ -98,8 +96,6 @@ class TreeReader:
         self.count = 0
 
     def structure_type(self, element: dict) -> str | None:
-        from pdfminer.pdftypes import resolve1
-
         name = literal_name(resolve1(element.get("S")))
         for _ in range(MAX_ROLE_HOPS):
             if name is None or name not in self.roles or self.roles[name] == name:
@@ -113,16 +109,12 @@ class TreeReader:
         return number if number is not None else inherited
 
     def kids(self, element: dict) -> list:
-        from pdfminer.pdftypes import resolve1
-
         kids = element.get("K")
         resolved = resolve1(kids)
         return list(resolved) if isinstance(resolved, list) else ([] if kids is None else [kids])
 
     def element(self, value: object) -> dict | None:
         """The structure element a /K entry names, once per walk (a loop or a shared kid is not walked twice)."""
-        from pdfminer.pdftypes import resolve1
-
         objid = getattr(value, "objid", None)
         if objid is not None:
             if objid in self.seen:
@@ -193,8 +185,6 @@ class TreeReader:
 
     def content(self, element: dict, page: int | None, depth: int) -> list[tuple[int, int]]:
         """(page, MCID) of everything under `element`, in order: integers, MCRs, and kids' content."""
-        from pdfminer.pdftypes import resolve1
-
         out: list[tuple[int, int]] = []
         stack = [(kid, page, depth + 1) for kid in reversed(self.kids(element))]
         while stack:
@@ -227,8 +217,6 @@ class TreeTooLarge(Exception):
 
 def table_attributes(element: dict) -> dict:
     """The Table attributes of /A (a dict, or a list of dicts and revision numbers), merged."""
-    from pdfminer.pdftypes import resolve1
-
     merged: dict = {}
     for entry in as_list(element.get("A")):
         entry = resolve1(entry)
@@ -238,8 +226,6 @@ def table_attributes(element: dict) -> dict:
 
 
 def as_list(value: object) -> list:
-    from pdfminer.pdftypes import resolve1
-
     value = resolve1(value)
     if value is None:
         return []
@@ -247,8 +233,6 @@ def as_list(value: object) -> list:
 
 
 def text_of(value: object) -> str | None:
-    from pdfminer.pdftypes import resolve1
-
     value = resolve1(value)
     if isinstance(value, bytes):
         return value.decode("latin-1")
