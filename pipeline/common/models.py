@@ -48,11 +48,15 @@ class TextLine:
 
     For a .txt file `page` is None and `line_no` is the 1-based line in the file;
     for a PDF `page` is 1-based and `line_no` is the 1-based line within that page.
+    `flag` is a quality flag the extraction already knows for a table row (a tagged PDF's structure tree
+    and its drawing disagree), `other_reading` the row as the other reading has it, for raw_text.
     """
 
     page: int | None
     line_no: int
     text: str
+    flag: str | None = None
+    other_reading: str = ""
 
 
 @dataclass

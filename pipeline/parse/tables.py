@@ -300,6 +300,7 @@ class TabTableParser:
                 continue
             cells[col] = cells[col] or value
         flag = flag or header_flag(st.header) or cell_flag(cells)
+        flag = ",".join(dict.fromkeys(f for f in (line.flag, flag) if f)) or None  # the extraction's flag first
         row = IndicatorRow(
             table_no=st.table_no,
             row_no=len(self.rows) + 1,
@@ -311,7 +312,7 @@ class TabTableParser:
             source_page=line.page,
             source_line=line.line_no,
             quality_flag=flag,
-            raw_text=line.text,
+            raw_text=line.text + (f"\n{line.other_reading}" if line.other_reading else ""),
         )
         self.rows.append(row)
         st.last_row, st.comment_open = row, False
@@ -335,7 +336,7 @@ class TabTableParser:
         row.raw_text += "\n" + line.text
         # the cells are checked again as merged: a flag of the half row before the break may no longer hold
         kept = [f for f in (row.quality_flag or "").split(",") if f and f not in (TWO_VALUES_IN_CELL, NOT_A_PERIOD)]
-        new = [CONTINUATION_CONFLICT] if conflict else []
+        new = ([CONTINUATION_CONFLICT] if conflict else []) + ([line.flag] if line.flag else [])
         flags = list(dict.fromkeys([*kept, *new, *filter(None, [cell_flag(row.cells)])]))
         row.quality_flag = ",".join(flags) or None
 

@@ -30,6 +30,8 @@ FLAG_MEANINGS = {
     "two_values_in_cell": "två kolumners värden har flutit ihop i en cell; värdet lämnas tomt",
     "continuation_conflict": "radens fortsättning efter sidbrytningen hade värden där raden redan hade värden; "
     "de fogades inte ihop",
+    "structure_disagrees": "PDF-filens taggade tabell och det som syns på sidan läses olika; "
+    "de värden som skiljer lämnas tomma",
     "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
     "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
     "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",

@@ -1,7 +1,8 @@
 """Extract the text of each report file into lines, cached by the file's content hash.
 
 Takes SourceFiles, gives for each either the path of its cached extraction (a JSON list of
-[page, line_no, text]) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
+[page, line_no, text], with the row's flag and other reading after them where a tagged PDF's structure
+tree and its drawing disagree) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
 (pipeline/pdf/document.py) in a worker process with a wall-clock limit and a memory cap, because
 pdfminer has no time limit of its own and hangs or recurses on some malformed files. A PDF too long
 for one worker to read while the others idle is read in parts by several, then laid out by one

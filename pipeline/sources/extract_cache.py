@@ -57,8 +57,15 @@ def entry_key(path: Path) -> bytes:
 # changed, cut short or planted after it was written is found before use, discarded and extracted again.
 def write_cache(path: Path, lines: list[TextLine]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
+    body = json.dumps([entry(ln) for ln in lines], ensure_ascii=False).encode("utf-8")
     write_sealed(path, body, entry_key(path))
+
+
+def entry(line: TextLine) -> list:
+    """[page, line_no, text], and the flag and other reading where the extraction gave one."""
+    if line.flag or line.other_reading:
+        return [line.page, line.line_no, line.text, line.flag, line.other_reading]
+    return [line.page, line.line_no, line.text]
 
 
 class DamagedCacheEntry(Exception):
@@ -69,7 +76,7 @@ def read_cache(path: Path) -> list[TextLine]:
     """The lines of a cache entry, checked; DamagedCacheEntry when it fails its check."""
     body = verified_body(path)
     try:
-        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
+        return [TextLine(*fields) for fields in json.loads(body)]
     except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
         raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
 

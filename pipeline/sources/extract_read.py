@@ -98,7 +98,7 @@ def join_pdf_parts(path: str, parts: list[str], key: bytes) -> list[TextLine]:
         except (OSError, SealBroken) as exc:
             raise ExtractionFailed(f"a part read by another worker failed its check ({exc}); build again") from None
     with pdf_reasons():
-        lines = lines_from_pages(pages)
+        lines = lines_from_pages(pages, path)
     return with_text(path, lines)
 
 
