@@ -185,7 +185,8 @@ def test_a_value_the_tree_and_the_drawing_put_in_different_columns_is_null_and_f
     assert cars.raw_text.split("\n") == ["Andel elbilar\t\t\t\t2014", "Andel elbilar\t\t9 %\t\t2014"]
     frame = normalize_report(report).filter(indicator_as_printed="Andel elbilar")
     assert frame["target"].to_list() == [None] and frame["city_target"].to_list() == [None]
-    assert frame["quality_flag"].to_list() == [STRUCTURE_DISAGREES]
+    # the fixture has no cover, so its metadata is read from the body and says so too
+    assert frame["quality_flag"].to_list() == [f"{STRUCTURE_DISAGREES},metadata_from_body"]
 
 
 def test_rows_the_drawing_runs_together_load_the_trees_rows_flagged(parsed_pdf):
