@@ -1,11 +1,14 @@
 """The content-addressed extraction cache: one JSON entry per file content hash and EXTRACTOR_VERSION (a
 hash of the extraction code), sealed with the warehouse folder's key (pipeline/common/sealed.py), read
-back checked, and pruned of stale entries."""
+back checked, and pruned of stale entries. With a store attached to the cache folder (INDICATORS_CACHE_URL,
+pipeline/common/storage.py) an entry missing locally is fetched from it, checked, and an entry extracted
+here is put there."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -13,7 +16,10 @@ from pathlib import Path
 
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.common.paths import PACKAGE_DIR
-from pipeline.common.sealed import SealBroken, cache_key, read_sealed, write_sealed
+from pipeline.common.sealed import SealBroken, cache_key, open_sealed, read_sealed, write_sealed
+from pipeline.common.storage import store_of
+
+log = logging.getLogger(__name__)
 
 
 def _code_version() -> str:
@@ -129,3 +135,53 @@ def _mark_used(path: Path) -> None:
 
 def load_extracted(item: Extracted) -> ExtractedText:
     return ExtractedText(item.file, read_cache(item.cache_path))
+
+
+# --- the shared store ----------------------------------------------------------------------------
+
+
+def store_name(path: Path) -> str:
+    """An entry's name in the store: its path below the cache folder."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def fetch_entries(cache_dir: Path, paths: list[Path]) -> set[Path]:
+    """Entries missing locally, fetched from the cache folder's store in one batch and checked before
+    they are put in place; gives those now in place. One that fails its check is left out (one line says
+    so): it is extracted again, and the new entry replaces it in the store."""
+    store = store_of(cache_dir)
+    if store is None or not paths:
+        return set()
+    by_name = {store_name(p): p for p in paths}
+    fetched = set()
+    for name, data in store.get_many(by_name).items():
+        path = by_name[name]
+        try:
+            open_sealed(data, entry_key(path), path.name)
+        except SealBroken as exc:
+            log.warning("cache entry %s in %s failed its check (%s); extracted again", name, store.url, exc)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        fetched.add(path)
+    return fetched
+
+
+def publish_entries(cache_dir: Path, paths: list[Path]) -> int:
+    """Put entries extracted here into the cache folder's store (each checked first: only what passes
+    goes out). Gives how many were put."""
+    store = store_of(cache_dir)
+    if store is None:
+        return 0
+    put = 0
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            open_sealed(data, entry_key(path), path.name)
+        except (OSError, SealBroken):  # changed since it was written: the next build extracts it again
+            continue
+        store.put(store_name(path), data)
+        put += 1
+    return put
