@@ -9,7 +9,7 @@ import dagster as dg
 
 from pipeline.orchestration.assets import ALL_ASSETS
 from pipeline.orchestration.executors import report_executor, report_executor_config
-from pipeline.orchestration.partitions import PARTITION_ASSETS, reports_partitions
+from pipeline.orchestration.partitions import NOTHING_STORED, PARTITION_ASSETS, nothing_stored
 from pipeline.orchestration.sensors import raw_folder_sensor
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.orchestration.tables import RELATION_ASSETS
@@ -41,7 +41,6 @@ build_warehouse_job = dg.define_asset_job(
 build_reports_job = dg.define_asset_job(
     "build_reports",
     selection=dg.AssetSelection.assets(*PARTITION_ASSETS),
-    partitions_def=reports_partitions,
     description="Extract, parse, normalize and validate one report (a partition) into the shared cache; "
     "a backfill of every partition followed by build_warehouse loads without extracting again.",
     executor_def=report_executor(),
@@ -67,7 +66,11 @@ def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
         # Outputs pass between the assets in memory (one process runs the job): Dagster's default
         # would pickle each into $DAGSTER_HOME/storage and unpickle it for the next asset. The report
         # partitions have no output: their results are sealed into the cache.
-        resources={"settings": settings or BuildSettings(), "io_manager": dg.mem_io_manager},
+        resources={
+            "settings": settings or BuildSettings(),
+            "io_manager": dg.mem_io_manager,
+            NOTHING_STORED: nothing_stored,
+        },
     )
 
 

@@ -83,8 +83,29 @@ def sync_partitions(instance: dg.DagsterInstance, names: Iterable[str]) -> tuple
     return len(add), len(delete)
 
 
+class NothingStored(dg.IOManager):
+    """The IO manager of the report partitions: they give no value (their results are sealed into the
+    cache), so nothing is stored or pickled, and a multiprocess or cluster executor may run them."""
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        if obj is not None:
+            raise TypeError(f"{context.asset_key.to_user_string()} gives no value; its results are in the cache")
+
+    def load_input(self, context: dg.InputContext) -> object:
+        raise TypeError("the report partitions give no value to load; read their results from the cache")
+
+
+@dg.io_manager
+def nothing_stored(_init_context) -> NothingStored:
+    return NothingStored()
+
+
+NOTHING_STORED = "nothing_stored"
+
+
 @dg.asset(
     partitions_def=reports_partitions,
+    io_manager_key=NOTHING_STORED,
     group_name="build",
     description="One report extracted, parsed, normalized and validated on its own (a partition per report "
     "file), its results sealed into the cache the warehouse build reads: a local folder, or the store at "
