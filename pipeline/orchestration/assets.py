@@ -59,6 +59,7 @@ UP_TO_DATE = {"up_to_date": True}
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
         raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
+    settings.open_cache()  # a shared cache without its key is refused before any work
     found = discover_reports(settings.raw_dir)
     added, removed = sync_partitions(context.instance, report_names(Path(settings.raw_dir)))
     if added or removed:

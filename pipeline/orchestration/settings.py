@@ -43,6 +43,9 @@ class BuildSettings(dg.ConfigurableResource):
 
     @property
     def cache_dir(self) -> Path:
+        return self.open_cache()
+
+    def open_cache(self) -> Path:
         """The local cache folder, with the shared store (if any) attached, so every stage that opens
         the cache fetches what is missing here and shares what it writes."""
         folder = self.warehouse.parent / ".cache"
