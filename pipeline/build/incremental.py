@@ -25,7 +25,7 @@ from pathlib import Path
 from pipeline.common.code_version import CODE_VERSION
 from pipeline.common.models import LoadError, SourceFile
 from pipeline.common.sealed import SealBroken, cache_key, open_sealed, read_sealed, remove_entry, seal, write_sealed
-from pipeline.common.storage import store_of
+from pipeline.common.storage import batches, store_of
 from pipeline.sources.discover import Discovery
 from pipeline.warehouse.housekeeping import keep_damaged
 from pipeline.warehouse.published import warehouse_damage
@@ -178,10 +178,29 @@ class ReportCache:
             where = self.store.url
             log.warning("cache entry %s of %s in %s failed its check (%s); derived again", name, report, where, exc)
             return None
-        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(sealed)
-        os.replace(tmp, path)
+        _keep(path, sealed)
         return data
+
+    def prefetch(self, keys: list[str], kinds: tuple[str, ...]) -> None:
+        """The entries of these reports missing here, fetched from the store in concurrent batches and kept
+        here once checked: a build on a machine that has none does not ask for them one by one. One that
+        fails its check is left in the store; read() finds it there again and says so."""
+        if self.store is None:
+            return
+        wanted = {
+            f"{self.folder.name}/{key}.{kind}": self.path(key, kind)
+            for key in keys
+            for kind in kinds
+            if not self.path(key, kind).exists()
+        }
+        for batch in batches(list(wanted)):
+            for name, sealed in self.store.get_many(batch).items():
+                path = wanted[name]
+                try:
+                    open_sealed(sealed, self.key, path.name)
+                except SealBroken:
+                    continue
+                _keep(path, sealed)
 
     def discard(self, key: str, kind: str, report: str, why: str) -> None:
         log.warning("cache entry %s of %s failed its check (%s); derived again", kind, report, why)
@@ -192,3 +211,10 @@ class ReportCache:
         write_sealed(path, data, self.key)
         if self.store is not None:  # one PUT of the sealed entry, as it is on disk
             self.store.put(f"{path.parent.name}/{path.name}", seal(data, self.key, path.name))
+
+
+def _keep(path: Path, sealed: bytes) -> None:
+    """An entry from the store, put in place here whole (its check passed)."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(sealed)
+    os.replace(tmp, path)

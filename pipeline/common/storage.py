@@ -29,6 +29,16 @@ CACHE_URL_ENV = "INDICATORS_CACHE_URL"
 CACHE_OPTIONS_ENV = "INDICATORS_CACHE_OPTIONS"
 
 
+# Entries asked of a store in one batch: concurrent requests, their answers in memory together (an
+# extraction is up to a few MB).
+FETCH_BATCH = 64
+
+
+def batches(items: list, size: int = FETCH_BATCH) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class StoreError(RuntimeError):
     """The store could not be read or written (unreachable, no permission)."""
 
@@ -107,7 +117,8 @@ class FsspecStore(Store):
             raise StoreError(f"cache store {self.url}: cannot read {name}: {type(exc).__name__}: {exc}") from exc
 
     def get_many(self, names: Iterable[str]) -> dict[str, bytes]:
-        """Fetched concurrently where the driver can (s3fs, gcsfs: one batch of requests)."""
+        """Fetched concurrently where the driver can (s3fs, gcsfs: one batch of requests); callers ask for
+        a bounded number at a time (FETCH_BATCH), since the answers are held in memory together."""
         paths = {self._path(n): n for n in names}
         if not paths:
             return {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.common.paths import PACKAGE_DIR
 from pipeline.common.sealed import SealBroken, cache_key, open_sealed, read_sealed, write_sealed
-from pipeline.common.storage import store_of
+from pipeline.common.storage import batches, store_of
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def store_name(path: Path) -> str:
 
 
 def fetch_entries(cache_dir: Path, paths: list[Path]) -> set[Path]:
-    """Entries missing locally, fetched from the cache folder's store in one batch and checked before
+    """Entries missing locally, fetched from the cache folder's store in concurrent batches and checked before
     they are put in place; gives those now in place. One that fails its check is left out (one line says
     so): it is extracted again, and the new entry replaces it in the store."""
     store = store_of(cache_dir)
@@ -154,7 +154,14 @@ def fetch_entries(cache_dir: Path, paths: list[Path]) -> set[Path]:
         return set()
     by_name = {store_name(p): p for p in paths}
     fetched = set()
-    for name, data in store.get_many(by_name).items():
+    for batch in batches(list(by_name)):
+        fetched |= _put_in_place(store, by_name, store.get_many(batch))
+    return fetched
+
+
+def _put_in_place(store, by_name: dict[str, Path], found: dict[str, bytes]) -> set[Path]:
+    fetched = set()
+    for name, data in found.items():
         path = by_name[name]
         try:
             open_sealed(data, entry_key(path), path.name)
