@@ -7,8 +7,10 @@ import shutil
 
 import dagster as dg
 import duckdb
+import pytest
 
 from pipeline.definitions import build_definitions
+from pipeline.orchestration.executors import report_executor, report_executor_config
 from pipeline.orchestration.partitions import (
     NOTHING_STORED,
     REPORTS_PARTITIONS,
@@ -175,3 +177,14 @@ def test_a_backfill_then_the_warehouse_gives_the_cli_warehouse_row_for_row(built
         WELFARE_2014,
     )
     assert cell == [(5.79, 5.5)]
+
+
+def test_the_partitions_executor_is_chosen_by_configuration():
+    assert report_executor("").name == "multiprocess" and report_executor("in_process").name == "in_process"
+    with pytest.raises(ValueError, match="INDICATORS_EXECUTOR=k8s needs dagster-k8s installed"):
+        report_executor("k8s")  # not installed here; on a cluster's image it is
+    with pytest.raises(ValueError, match="is not one of multiprocess, in_process, k8s"):
+        report_executor("slurm")
+    config = report_executor_config('{"broker": "redis://queue:6379/0"}')
+    assert config == {"execution": {"config": {"broker": "redis://queue:6379/0"}}}
+    assert report_executor_config("") is None
