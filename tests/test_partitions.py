@@ -114,6 +114,10 @@ def test_a_rejected_report_fails_its_partition_and_is_rerun_alone(tmp_path):
     assert good.success and _metadata(good)["rows"] == 10
     asset = dg.AssetKey("report_results")
     assert instance.get_materialized_partitions(asset) == {sample_name("004")}
+    instance.add_dynamic_partitions(REPORTS_PARTITIONS, ["gone.txt"])  # its file removed before the run
+    gone = _materialize(settings, "gone.txt", instance)
+    (failure,) = [e for e in gone.all_events if e.is_step_failure]
+    assert "gone.txt: discover: no such report file in the raw folder" in failure.step_failure_data.error.message
     shutil.copy(sample_txt("000"), raw / "minutes.txt")  # the right file put in its place: its partition alone
     again = _materialize(settings, "minutes.txt", instance)
     assert again.success and _metadata(again)["rows"] == 67
