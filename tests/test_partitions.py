@@ -19,6 +19,7 @@ from pipeline.orchestration.partitions import (
     report_name,
     report_names,
     report_results,
+    reports_per_run,
     sync_partitions,
 )
 from pipeline.orchestration.sensors import raw_folder_sensor
@@ -192,3 +193,23 @@ def test_the_partitions_executor_is_chosen_by_configuration():
     config = report_executor_config('{"broker": "redis://queue:6379/0"}')
     assert config == {"execution": {"config": {"broker": "redis://queue:6379/0"}}}
     assert report_executor_config("") is None
+
+
+def test_a_batch_of_reports_is_one_run_with_the_batchs_figures(tmp_path):
+    raw = make_raw(tmp_path / "raw", "004", "000")
+    settings = settings_for(raw, tmp_path / "wh" / "indicators.duckdb")
+    instance = dg.DagsterInstance.ephemeral()
+    sync_partitions(instance, report_names(raw))
+    keys = instance.get_dynamic_partitions(REPORTS_PARTITIONS)
+    batch = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    resources = {"settings": settings, NOTHING_STORED: nothing_stored}
+    result = dg.materialize([report_results], instance=instance, resources=resources, tags=batch)
+    assert result.success
+    events = result.asset_materializations_for_node("report_results")
+    assert sorted(e.partition for e in events) == sorted(keys)
+    figures = events[0].metadata
+    assert (figures["reports"].value, figures["rows"].value, figures["extracted"].value) == (2, 77, 2)
+    assert f"| {sample_name('000')} | " in figures["each_report"].value
+    assert reports_per_run("") == 1 and reports_per_run("100") == 100
+    with pytest.raises(ValueError, match="INDICATORS_REPORTS_PER_RUN must be a whole number"):
+        reports_per_run("0")

@@ -11,13 +11,14 @@ The `warehouse` asset depends on every partition and stays the one writer: a bui
 partitions left in the cache, and does itself (on its own worker pool) whatever they did not.
 """
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.build.per_report import build_one_report
+from pipeline.build.per_report import ReportOutcome, build_one_report
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import IGNORED_NAMES, REPORT_SUFFIXES, printable_name
 from pipeline.sources.extract import ExtractSettings
@@ -103,8 +104,28 @@ def nothing_stored(_init_context) -> NothingStored:
 NOTHING_STORED = "nothing_stored"
 
 
+# Reports per run of a backfill. 1 (the default): a run per report, each with its own figures and its
+# own failure. More: a run's start-up (seconds of imports, a pod on a cluster) is paid once a batch, but
+# the batch's partitions share one set of figures, and one rejected report fails them all (README,
+# "Running on a cluster").
+REPORTS_PER_RUN_ENV = "INDICATORS_REPORTS_PER_RUN"
+
+
+def reports_per_run(text: str | None = None) -> int:
+    text = os.environ.get(REPORTS_PER_RUN_ENV, "") if text is None else text
+    try:
+        count = int(text or 1)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError(f"{REPORTS_PER_RUN_ENV} must be a whole number of reports, 1 or more (got {text!r})")
+    return count
+
+
 @dg.asset(
     partitions_def=reports_partitions,
+    # None: Dagster's default, a run per partition (BackfillPolicy is still marked beta: no warning for it then)
+    backfill_policy=dg.BackfillPolicy.multi_run(reports_per_run()) if reports_per_run() > 1 else None,
     io_manager_key=NOTHING_STORED,
     group_name="build",
     description="One report extracted, parsed, normalized and validated on its own (a partition per report "
@@ -112,22 +133,49 @@ NOTHING_STORED = "nothing_stored"
     "INDICATORS_CACHE_URL that every worker reaches. A rejected report fails its partition.",
 )
 def report_results(context: dg.AssetExecutionContext, settings: BuildSettings) -> dg.MaterializeResult:
-    name = report_name(context.partition_key)
     extract = ExtractSettings(settings.cache_dir, settings.workers, settings.timeout_s, settings.memory_mb)
-    stage = settings.stage_dir(f"{context.run.run_id}-report")
-    outcome = build_one_report(Path(settings.raw_dir), name, extract, stage)
-    for warning in outcome.warnings:
-        context.log.warning(f"{name}: {warning.removeprefix('warning: ')}")
-    if outcome.rejected:
-        raise dg.Failure(  # the same file fails the same way: re-run it alone once it is replaced
-            description=f"{name}: {outcome.rejected}", metadata=outcome.metadata(), allow_retries=False
-        )
-    context.log.info(
-        f"{name}: {outcome.pages or '-'} pages, {outcome.rows} rows ({outcome.rows_flagged} flagged, "
-        f"{outcome.rows_quarantined} quarantined) in {outcome.seconds:.1f} s"
-        + (" from the cache" if outcome.reused and not outcome.extracted else "")
-    )
-    return dg.MaterializeResult(metadata=outcome.metadata())
+    outcomes = []
+    for i, key in enumerate(context.partition_keys):  # one key, or a batch (INDICATORS_REPORTS_PER_RUN)
+        name = report_name(key)
+        stage = settings.stage_dir(f"{context.run.run_id}-report-{i}")
+        outcome = build_one_report(Path(settings.raw_dir), name, extract, stage)
+        for warning in outcome.warnings:
+            context.log.warning(f"{name}: {warning.removeprefix('warning: ')}")
+        if not outcome.rejected:
+            context.log.info(
+                f"{name}: {outcome.pages or '-'} pages, {outcome.rows} rows ({outcome.rows_flagged} flagged, "
+                f"{outcome.rows_quarantined} quarantined) in {outcome.seconds:.1f} s"
+                + (" from the cache" if outcome.reused and not outcome.extracted else "")
+            )
+        outcomes.append(outcome)
+    metadata = outcomes[0].metadata() if len(outcomes) == 1 else batch_metadata(outcomes)
+    rejected = [o for o in outcomes if o.rejected]
+    if rejected:  # the same file fails the same way: re-run it alone once it is replaced
+        text = "; ".join(f"{o.name}: {o.rejected}" for o in rejected)
+        raise dg.Failure(description=text, metadata=metadata, allow_retries=False)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def batch_metadata(outcomes: list[ReportOutcome]) -> dict[str, object]:
+    """The figures of a batch of reports (every partition of the batch shows them): totals, and a table
+    of each report's."""
+    lines = ["| file | pages | rows | flagged | quarantined | s |", "|---|---|---|---|---|---|"]
+    lines += [
+        f"| {o.name} | {o.pages or 0} | {o.rows} | {o.rows_flagged} | {o.rows_quarantined} | {o.seconds:.1f} |"
+        for o in outcomes
+    ]
+    return {
+        "reports": len(outcomes),
+        "pages": sum(o.pages or 0 for o in outcomes),
+        "rows": sum(o.rows for o in outcomes),
+        "rows_valid": sum(o.rows_valid for o in outcomes),
+        "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
+        "rows_flagged": sum(o.rows_flagged for o in outcomes),
+        "extracted": sum(1 for o in outcomes if o.extracted),
+        "seconds": round(sum(o.seconds for o in outcomes), 2),
+        "rejected": sum(1 for o in outcomes if o.rejected),
+        "each_report": dg.MetadataValue.md("\n".join(lines)),
+    }
 
 
 PARTITION_ASSETS = [report_results]
