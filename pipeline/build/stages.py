@@ -115,6 +115,7 @@ def _reject_reason(report: ParsedReport) -> str | None:
 PARSED, REJECTED = "parsed.json", "rejected.txt"
 FACTS, GOALS = "facts.parquet", "goals.parquet"
 VALID, QUARANTINE, OUTCOMES = "valid.parquet", "quarantine.parquet", "outcomes.json"
+ENTRY_KINDS = (PARSED, REJECTED, FACTS, GOALS, VALID, QUARANTINE, OUTCOMES)
 
 
 class CacheChanged(RuntimeError):
@@ -157,6 +158,8 @@ def parse_all(
     claim_stage_dir(stage_dir)
     cache = ReportCache(cache_dir)
     prune_reports_cache(cache_dir, keep)
+    keys = [report_key(item.file, discovery.manifest.get(item.file.name)) for item in extracted]
+    cache.prefetch(keys, ENTRY_KINDS)  # from the shared store, if any: in batches, not one by one
     for item in extracted:
         name = item.file.name
         key = report_key(item.file, discovery.manifest.get(name))

@@ -4,7 +4,9 @@ checks, retries and the up-to-date short cut.
 
 discover -> extract -> parse -> normalize -> validate -> load. Per-file work is fanned out inside
 an asset (extract runs worker processes), not as one Dagster step per file: on two cores Dagster's
-per-step overhead would cost more than the work.
+per-step overhead would cost more than the work. Beyond one machine the same per-report work runs as
+partitions of `report_results` (pipeline/orchestration/partitions.py), one run per report on any run
+launcher; the stages here then find each report's results in the shared cache and only load.
 """
 
 from pathlib import Path
@@ -31,6 +33,7 @@ from pipeline.build.stages import (
 )
 from pipeline.common.models import PARTIAL_WARNING, LoadError
 from pipeline.common.staging import release_stage_dir
+from pipeline.orchestration.partitions import report_names, report_results, sync_partitions
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import Discovery, discover_reports
 from pipeline.sources.extract import ExtractSettings, extract_all
@@ -57,7 +60,11 @@ UP_TO_DATE = {"up_to_date": True}
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
         raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
+    settings.open_cache()  # a shared cache without its key is refused before any work
     found = discover_reports(settings.raw_dir)
+    added, removed = sync_partitions(context.instance, report_names(Path(settings.raw_dir)))
+    if added or removed:
+        context.log.info(f"report partitions: {added} added, {removed} removed")
     found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
     # a file written to since it was published, or damaged, is built again: what it holds is not what was checked
     found.up_to_date = (
@@ -167,6 +174,8 @@ def validated_indicators(
     group_name=BUILD_GROUP,
     description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
     "in atomically only when no blocking expectation failed (pipeline/warehouse/gates.py).",
+    # every report's partition: lineage, and what a backfill must finish before the warehouse is built
+    deps=[dg.AssetDep(report_results, partition_mapping=dg.AllPartitionMapping())],
     check_specs=[
         dg.AssetCheckSpec(
             f"{suite}_suite",

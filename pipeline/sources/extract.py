@@ -43,7 +43,9 @@ from pipeline.sources.extract_cache import (
     cache_entry_problem,
     cache_path,
     entry_key,
+    fetch_entries,
     prune_cache,
+    publish_entries,
     write_cache,
 )
 from pipeline.sources.extract_read import (
@@ -79,6 +81,7 @@ class ExtractSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     min_part_pages: int = MIN_PART_PAGES  # 0: every file read whole by one worker
+    prune: bool = True  # False when `files` are some of the reports (one partition): the others' entries stay
 
 
 def _page_count(lines: list[TextLine]) -> int | None:
@@ -328,8 +331,10 @@ def extract_all(
     errors: list[LoadError] = []
     todo: list[SourceFile] = []
     cache_key(settings.cache_dir)  # made here if new, before any worker seals with it
+    paths = {id(f): cache_path(settings.cache_dir, f) for f in files}
+    fetch_entries(settings.cache_dir, [p for p in paths.values() if not p.exists()])  # from a shared store
     for f in files:
-        path = cache_path(settings.cache_dir, f)
+        path = paths[id(f)]
         problem = cache_entry_problem(path)
         if problem is None:
             _mark_used(path)
@@ -341,7 +346,8 @@ def extract_all(
             errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
         todo.append(f)
     report = progress or (lambda msg: log.info(msg))
-    prune_cache(settings.cache_dir, {f.sha256 for f in files})
+    if settings.prune:
+        prune_cache(settings.cache_dir, {f.sha256 for f in files})
     todo = _extract_text_files(todo, settings, done, errors)
     if todo:
         bars = ExtractProgress(len(todo))
@@ -349,6 +355,7 @@ def extract_all(
             _run_workers(todo, settings, done, errors, report, bars)
         finally:
             bars.close()
+    publish_entries(settings.cache_dir, [d.cache_path for d in done if not d.from_cache])
     order = {id(f): i for i, f in enumerate(files)}
     done.sort(key=lambda e: (order.get(id(e.file), 0), e.file.name))
     return done, errors
