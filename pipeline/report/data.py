@@ -70,7 +70,6 @@ class Series:
     unit: str | None
     better: str | None
     periods: list[PeriodRow] = field(default_factory=list)
-    chart: str | None = None  # the digest of its chart (chart_digest), once planned
 
     @property
     def has_gender(self) -> bool:
@@ -83,18 +82,24 @@ class Series:
 
     @property
     def point_count(self) -> int:
-        """Outcome points the chart draws (total, men, women): the browser test counts them."""
+        """Outcome points the full chart draws (total, men, women): the browser test counts them."""
         return sum(1 for p in self.periods for key, _ in OUTCOME_SERIES if p.cells[key])
+
+    @property
+    def trend_count(self) -> int:
+        """Outcome points the compact trend draws (total only)."""
+        return sum(1 for p in self.periods if p.cells["outcome"])
 
 
 @dataclass
 class IndicatorCard:
     series: Series
-    chart: str  # the digest of its chart
+    chart: str | None  # SVG: a compact trend on the district's page, in full on the indicator's
     comment: str | None
     comment_cell: Cell | None
     comment_report: str | None  # set when the comment is from an earlier report than the latest row
     legend: list[tuple[str, str]]
+    href: str = ""  # the indicator's page of this district, from the page the card is on
 
 
 @dataclass
@@ -267,6 +272,14 @@ def indicator_path(indicator_key: str) -> str:
     return f"{INDICATOR_DIR}/{indicator_key}.html"
 
 
+def detail_path(district: str, indicator_key: str) -> str:
+    """An indicator's page of one district: its full history, one level below the district's page."""
+    return f"{DISTRICT_DIR}/{slug(district)}/{indicator_key}.html"
+
+
+DETAIL_SEP = chr(31)  # joins district and indicator key in the queries' $details
+
+
 def fingerprint(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
@@ -276,19 +289,25 @@ class PageSource:
     """A page planned from rows of one district, one indicator or the quality tables, and the fingerprint
     of those rows and of how they are drawn: the same fingerprint gives the same file."""
 
-    kind: str  # "district", "indicator" or "quality"
+    kind: str  # "district", "indicator", "detail" or "quality"
     name: str | None  # the district or the indicator key
     inputs: str
+    key: str | None = None  # a detail page's indicator key (name is its district)
 
 
 def page_sources(con, drawn_with: str) -> dict[str, PageSource]:
     """Page path -> what it is made from, for every page but the overview; `drawn_with` is what every
     page shares (code, templates, the warehouse's name, where the raw folder is)."""
-    paths = {"district": district_path, "indicator": indicator_path, "quality": lambda _: QUALITY_PAGE}
+    paths = {
+        "district": lambda name, _: district_path(name),
+        "indicator": lambda name, _: indicator_path(name),
+        "detail": detail_path,
+        "quality": lambda *_: QUALITY_PAGE,
+    }
     out = {}
-    for kind, name, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
-        path = paths[kind](name)
-        out[path] = PageSource(kind, name, fingerprint(drawn_with, path, rows_hash))
+    for kind, name, key, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
+        path = paths[kind](name, key)
+        out[path] = PageSource(kind, name, fingerprint(drawn_with, path, rows_hash), key)
     return out
 
 
@@ -303,8 +322,9 @@ class SiteData:
     summary: dict[str, int]
     districts: list[str]  # the district pages to write
     indicator_keys: list[str]  # the indicator pages to write
-    series_rows: list[dict]  # every series row of those districts and of those indicators
-    rows: list[dict]  # the latest rows of those districts
+    details: list[tuple[str, str]]  # the indicators' pages of one district to write: (district, key)
+    series_rows: list[dict]  # every series row of those districts, indicators and details
+    rows: list[dict]  # the latest rows of those districts and details
     flagged: list[dict] | None = None  # None when the quality page is not written
     quarantine: list[dict] | None = None
 
@@ -313,8 +333,10 @@ def read_site_data(con, sources: list[PageSource]) -> SiteData:
     """From the staged tables: what the overview needs, and the rows of the pages of `sources` only."""
     districts = sorted(s.name for s in sources if s.kind == "district")
     keys = sorted(s.name for s in sources if s.kind == "indicator")
+    details = sorted((s.name, s.key) for s in sources if s.kind == "detail")
     quality = any(s.kind == "quality" for s in sources)
-    params = {"districts": districts, "indicators": keys}
+    joined = [f"{d}{DETAIL_SEP}{k}" for d, k in details]
+    params = {"districts": districts, "indicators": keys, "details": joined}
     return SiteData(
         reports=staged_dicts(con, "reports"),
         overview_series=query_dicts(con, "overview_series"),
@@ -323,8 +345,9 @@ def read_site_data(con, sources: list[PageSource]) -> SiteData:
         summary={r["metric"]: r["value"] for r in query_dicts(con, "build_summary")},
         districts=districts,
         indicator_keys=keys,
+        details=details,
         series_rows=query_dicts(con, "page_series", params),
-        rows=query_dicts(con, "page_rows", {"districts": districts}),
+        rows=query_dicts(con, "page_rows", {"districts": districts, "details": joined}),
         flagged=staged_dicts(con, "flagged") if quality else None,
         quarantine=staged_dicts(con, "quarantine") if quality else None,
     )
