@@ -65,7 +65,7 @@ def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     raw = span / count
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(lo / step) * step
+    first = round(math.floor(lo / step + 1e-9) * step, 10)  # 4.8 / 0.2 is 23.999…
     ticks = [first]
     while ticks[-1] < hi - 1e-9 * step:
         ticks.append(round(first + len(ticks) * step, 10))
