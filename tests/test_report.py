@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.report import site as report_module
-from pipeline.report.data import slug
+from pipeline.report.data import quality_path, slug
 from pipeline.report.formats import period_label, source_href, sv_number
 from pipeline.report.pages import plan_site
 from pipeline.report.site import OWNER_FILE, STALE_AFTER_S, build_report, remove_stale_builds
@@ -200,6 +200,11 @@ def test_flagged_values_are_marked_everywhere(site):
     assert 'data-flag="mixed_units">17,2\xa0barn/avd</a> <abbr class="flag-mark"' in page
     quality = _text((site.out_dir / "kvalitet.html").read_text(encoding="utf-8"))
     assert "Osäkra rader (108)" in quality
+    # each report's flagged rows on its own page, linked from the quality page with their count
+    assert "001_e413b7b4eec749f1.pdf Hägersten-Älvsjö 2 0" in quality
+    own = (site.out_dir / quality_path("001_e413b7b4eec749f1.pdf")).read_text(encoding="utf-8")
+    assert own.count('<tr class="flagged-row" data-flag="mixed_units">') == 1 and "Osäkra rader (2)" in _text(own)
+    assert re.search(r'href="[^"]*raw/001_e413b7b4eec749f1\.pdf#page=14"', own)
     # the build's warning, in Swedish on a Swedish page, beside the file it is about
     assert (
         "002_80d6a2513fda4bdc.txt parse tabellernas layout saknas i texten; 117 indikatorrader i 33 tabeller, "
@@ -298,7 +303,7 @@ def test_a_report_of_a_known_district_plans_only_its_pages_and_equals_a_fresh_bu
         sample_name("002"),
     )
     files = _site_files(out)
-    expected = {"index.html", "kvalitet.html", "stadsdelar/hasselby-vallingby.html"}
+    expected = {"index.html", "kvalitet.html", "stadsdelar/hasselby-vallingby.html", quality_path(sample_name("002"))}
     expected |= {f"indikatorer/{key}.html" for (key,) in keys if Path(f"indikatorer/{key}.html") in files}
     details = {f"stadsdelar/hasselby-vallingby/{key}.html" for (key,) in keys}
     expected |= {path for path in details if Path(path) in files}

@@ -250,8 +250,8 @@ def district_points(series: list[Series]) -> list[Point]:
 
 # sql/report/<name>.sql, each run once per build into the temp table report_<name>: every page's
 # fingerprint (sql/report/page_inputs.sql) and the rows of the pages to write are read from these
-STAGED = ("series", "rows", "reports", "flagged", "quarantine", "load_errors")
-INDEX_PAGE, QUALITY_PAGE = "index.html", "kvalitet.html"
+STAGED = ("series", "rows", "reports", "flagged", "quarantine", "load_errors", "quality_counts")
+INDEX_PAGE, QUALITY_PAGE, QUALITY_DIR = "index.html", "kvalitet.html", "kvalitet"
 
 
 def stage_queries(con) -> None:
@@ -277,6 +277,12 @@ def detail_path(district: str, indicator_key: str) -> str:
     return f"{DISTRICT_DIR}/{slug(district)}/{indicator_key}.html"
 
 
+def quality_path(report_file: str) -> str:
+    """A report's quality page: its name folded, and a digest of it so two names never share a page."""
+    digest = hashlib.sha256(report_file.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{QUALITY_DIR}/{slug(Path(report_file).stem)[:60]}-{digest}.html"
+
+
 DETAIL_SEP = chr(31)  # joins district and indicator key in the queries' $details
 
 
@@ -289,8 +295,8 @@ class PageSource:
     """A page planned from rows of one district, one indicator or the quality tables, and the fingerprint
     of those rows and of how they are drawn: the same fingerprint gives the same file."""
 
-    kind: str  # "district", "indicator", "detail" or "quality"
-    name: str | None  # the district or the indicator key
+    kind: str  # "district", "indicator", "detail", "quality" or "quality_report"
+    name: str | None  # the district, the indicator key or the report file
     inputs: str
     key: str | None = None  # a detail page's indicator key (name is its district)
 
@@ -303,6 +309,7 @@ def page_sources(con, drawn_with: str) -> dict[str, PageSource]:
         "indicator": lambda name, _: indicator_path(name),
         "detail": detail_path,
         "quality": lambda *_: QUALITY_PAGE,
+        "quality_report": lambda name, _: quality_path(name),
     }
     out = {}
     for kind, name, key, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
@@ -325,8 +332,11 @@ class SiteData:
     details: list[tuple[str, str]]  # the indicators' pages of one district to write: (district, key)
     series_rows: list[dict]  # every series row of those districts, indicators and details
     rows: list[dict]  # the latest rows of those districts and details
-    flagged: list[dict] | None = None  # None when the quality page is not written
-    quarantine: list[dict] | None = None
+    quality_counts: list[dict] | None = None  # per report: flagged and quarantined rows; None when the
+    # quality page is not written
+    quality_reports: list[str] = field(default_factory=list)  # the reports whose quality pages are written
+    flagged: list[dict] = field(default_factory=list)  # their flagged rows
+    quarantine: list[dict] = field(default_factory=list)  # their quarantined rows
 
 
 def read_site_data(con, sources: list[PageSource]) -> SiteData:
@@ -335,6 +345,7 @@ def read_site_data(con, sources: list[PageSource]) -> SiteData:
     keys = sorted(s.name for s in sources if s.kind == "indicator")
     details = sorted((s.name, s.key) for s in sources if s.kind == "detail")
     quality = any(s.kind == "quality" for s in sources)
+    files = sorted(s.name for s in sources if s.kind == "quality_report")
     joined = [f"{d}{DETAIL_SEP}{k}" for d, k in details]
     params = {"districts": districts, "indicators": keys, "details": joined}
     return SiteData(
@@ -348,6 +359,8 @@ def read_site_data(con, sources: list[PageSource]) -> SiteData:
         details=details,
         series_rows=query_dicts(con, "page_series", params),
         rows=query_dicts(con, "page_rows", {"districts": districts, "details": joined}),
-        flagged=staged_dicts(con, "flagged") if quality else None,
-        quarantine=staged_dicts(con, "quarantine") if quality else None,
+        quality_counts=staged_dicts(con, "quality_counts") if quality else None,
+        quality_reports=files,
+        flagged=query_dicts(con, "page_flagged", {"files": files}),
+        quarantine=query_dicts(con, "page_quarantine", {"files": files}),
     )

@@ -29,6 +29,7 @@ from pipeline.report.data import (
     district_path,
     district_points,
     indicator_path,
+    quality_path,
     series_legend,
     series_points,
     slug,
@@ -273,25 +274,45 @@ def plan_indicators(keys: list[str], series: dict[tuple, Series]) -> list[Page]:
     return pages
 
 
-def plan_quality(data: SiteData, links: Links) -> Page:
-    flagged = [
-        {
-            **r,
-            "link": links.file(r["report_file"], r["source_page"], r["source_line"]),
-            "meaning": flag_text(r["quality_flag"]),
-        }
-        for r in data.flagged
-    ]
-    quarantine = [
-        {**r, "link": links.file(r["report_file"], r["source_page"], r["source_line"])} for r in data.quarantine
-    ]
+def plan_quality(data: SiteData) -> Page:
+    """Held-back reports, files not loaded, and per report how many rows were flagged or quarantined, each
+    linked to the report's own quality page: bounded by the reports, not by their rows."""
+    counts = [{**c, "href": quality_path(c["report_file"])} for c in data.quality_counts or []]
     context = {
-        "flagged": flagged,
-        "quarantine": quarantine,
+        "counts": counts,
+        "flagged_total": sum(c["flagged"] for c in counts),
+        "quarantine_total": sum(c["quarantined"] for c in counts),
         "load_errors": [e for e in data.load_errors if not e["is_held_back"]],
         "held_back": _held_back(data.load_errors),
     }
     return Page(QUALITY_PAGE, "quality.html", context)
+
+
+def plan_quality_reports(data: SiteData, links: Links) -> list[Page]:
+    """One report's flagged rows, with what is uncertain and their source text, and its quarantined rows."""
+    flagged, quarantine = (
+        _by_unit(data.flagged, lambda r: r["report_file"]),
+        _by_unit(data.quarantine, lambda r: r["report_file"]),
+    )
+    pages = []
+    for report_file in data.quality_reports:
+        context = {
+            "report_file": report_file,
+            "flagged": [
+                {
+                    **r,
+                    "link": links.file(r["report_file"], r["source_page"], r["source_line"]),
+                    "meaning": flag_text(r["quality_flag"]),
+                }
+                for r in flagged[report_file]
+            ],
+            "quarantine": [
+                {**r, "link": links.file(r["report_file"], r["source_page"], r["source_line"])}
+                for r in quarantine[report_file]
+            ],
+        }
+        pages.append(Page(quality_path(report_file), "quality_report.html", context))
+    return pages
 
 
 def _held_back(load_errors: list[dict]) -> list[dict]:
@@ -308,6 +329,7 @@ def plan_site(data: SiteData, raw_dir: Path, link_base: Path) -> list[Page]:
     pages += plan_districts(data, series, sub)
     pages += plan_indicators(data.indicator_keys, series)
     pages += plan_details(data, raw_dir, link_base)
-    if data.flagged is not None:
-        pages.append(plan_quality(data, top))
+    if data.quality_counts is not None:
+        pages.append(plan_quality(data))
+    pages += plan_quality_reports(data, sub)
     return pages

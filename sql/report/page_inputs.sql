@@ -2,8 +2,9 @@
 -- report_<name> hold the results of sql/report/<name>.sql for one build). An indicator page shows its
 -- series in every district; a district page its series (as compact trends), their latest rows and its
 -- reports; an indicator's page of one district that series in full and its latest rows; the quality
--- page the flagged and quarantined rows and the load errors. Rows are hashed as JSON (strings quoted,
--- null not 'NULL', doubles in full) in sorted order, so equal hashes mean equal rows.
+-- page the load errors and each report's count of flagged and quarantined rows; a report's quality page
+-- those rows. Rows are hashed as JSON (strings quoted, null not 'NULL', doubles in full) in sorted order,
+-- so equal hashes mean equal rows.
 with series as (
     select indicator_key, district, to_json(s)::varchar as line from report_series s
 ),
@@ -22,10 +23,13 @@ detail_lines as (
     union all
     select district, indicator_key, 'r' || line from latest_rows
 ),
-quality_lines as (
-    select 'f' || to_json(f)::varchar as line from report_flagged f
+report_quality_lines as (
+    select report_file, 'f' || to_json(f)::varchar as line from report_flagged f
     union all
-    select 'q' || to_json(q)::varchar from report_quarantine q
+    select report_file, 'q' || to_json(q)::varchar from report_quarantine q
+),
+quality_lines as (
+    select 'c' || to_json(c)::varchar as line from report_quality_counts c
     union all
     select 'e' || to_json(e)::varchar from report_load_errors e
 )
@@ -43,6 +47,10 @@ select 'detail', d.district, d.indicator_key, md5(string_agg(d.line, chr(10) ord
 from detail_lines d
 where exists (select 1 from series s where s.district = d.district and s.indicator_key = d.indicator_key)
 group by d.district, d.indicator_key
+union all
+select 'quality_report', report_file, null, md5(string_agg(line, chr(10) order by line))
+from report_quality_lines
+group by report_file
 union all
 select 'quality', null, null, md5(coalesce(string_agg(line, chr(10) order by line), ''))
 from quality_lines;
