@@ -119,7 +119,9 @@ def test_the_site_has_an_overview_a_page_per_district_and_per_indicator(site):
     assert (out / "stadsdelar" / "hasselby-vallingby" / f"{ANDEL_BARN}.html").is_file()
     assert (out / "stadsdelar" / "ostermalm" / f"{ANDEL_BARN}.html").is_file()
     details = list((out / "stadsdelar").glob("*/*.html"))
-    assert site.pages == 2 + len(districts) + len(list((out / "indikatorer").iterdir())) + len(details)
+    reports = list((out / "kvalitet").iterdir())  # each report with flagged or quarantined rows: its own page
+    assert len(reports) == 4
+    assert site.pages == 2 + len(districts) + len(list((out / "indikatorer").iterdir())) + len(details) + len(reports)
 
 
 def test_the_site_needs_no_network(site):
