@@ -262,7 +262,7 @@ def test_a_new_report_rewrites_only_what_it_changes_and_gives_the_report_a_fresh
 
 
 def _site_files(out: Path) -> dict[Path, Path]:
-    """Every file of a report's site (pages, `.pages.json`, `.charts/`) by its path in the site; not the
+    """Every file of a report's site (pages, `.pages.json`, `style.css`) by its path in the site; not the
     record that names the site's folder as the report's own."""
     site = out.resolve()
     return {p.relative_to(site): p for p in site.rglob("*") if p.is_file() and p.name != OWNER_FILE}
