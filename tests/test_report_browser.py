@@ -97,7 +97,7 @@ def test_district_page_charts_flags_and_sources(site, browser, screenshots):
     # every trend on the page drew as many points as its card says
     for c in browser.find_elements(By.CSS_SELECTOR, ".card")[:40]:
         assert len(_drawn(browser, "svg g.points_marks circle", c)) == int(c.get_attribute("data-points"))
-    assert "Senaste utfall: 3,3\u00a0%" in card.text
+    assert "Senaste utfall: 3,3 % (Tertial 1 2019)" in card.text.replace("\u00a0", " ")
 
     flagged = browser.find_elements(By.CSS_SELECTOR, "a.num.flagged")
     assert flagged, "no flagged value marked"
