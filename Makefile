@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,s3]'
 	touch $@
 
 build: install          ## build warehouse/indicators.duckdb from raw/
@@ -25,7 +25,7 @@ test: install browser   ## run the test suite (installs headless Chromium for th
 bench: install          ## print extraction and build speed and peak memory
 	$(PY) -m pipeline.bench
 
-bench-report: install   ## print how long the offline report takes (sample warehouse, 100 reports)
+bench-report: install   ## print what the offline report costs a build at 24, 120 and 600 reports
 	$(PY) -m pipeline.bench.report
 
 report: install         ## write the offline report of warehouse/indicators.duckdb to warehouse/report/

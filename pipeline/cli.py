@@ -131,7 +131,7 @@ def _published(result, settings: BuildSettings) -> tuple[dict[str, int], list]:
         + result.output_for_node("extracted_texts")[1]
         + result.output_for_node("parsed_reports").errors
     )
-    if summary.get("reports_held_back"):  # decided by the gate: named in the warehouse it published
+    if summary.get("reports_held_back") or summary.get("values_changed"):  # the gate's: in the warehouse published
         from pipeline.build.incremental import previous_load_errors
         from pipeline.warehouse.holdback import GATE_STAGE
 
@@ -177,6 +177,7 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         "reports_found",
         "reports_loaded",
         "files_rejected",
+        "files_read_in_part",
         "files_extracted",
         "files_from_cache",
         "reports_from_cache",
@@ -185,9 +186,12 @@ def print_summary(summary: dict[str, int], errors: list, warehouse: Path) -> Non
         "rows_flagged",
         "rows_quarantined",
         "reports_held_back",
+        "values_changed",
         "checks_run",
         "checks_warned",
     ):
+        if key in ("values_changed", "files_read_in_part") and not summary.get(key):
+            continue  # said only when there are some
         print(f"  {key.replace('_', ' '):<18} {summary.get(key, 0)}")
     if summary.get("checks_warned"):
         print("  checks that warned: select * from validation_results where not success")

@@ -14,7 +14,7 @@ COMMENT ON COLUMN indicator_values."period" IS 'The row''s Period cell as printe
 COMMENT ON COLUMN indicator_values."goal_ref" IS 'Number of the goal the row belongs to, e.g. ''1.2'' or ''1.2.N1'' (unnumbered council goal 1 under 1.2).';
 COMMENT ON COLUMN indicator_values."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN indicator_values."indicator_as_printed" IS 'The indicator''s name exactly as this report printed it.';
-COMMENT ON COLUMN indicator_values."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN indicator_values."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_values."outcome" IS 'Outcome (utfall) for the period, total; NULL when the cell is empty, ''-'' or text.';
 COMMENT ON COLUMN indicator_values."outcome_men" IS 'Outcome for men/boys; NULL when not reported by gender.';
 COMMENT ON COLUMN indicator_values."outcome_women" IS 'Outcome for women/girls; NULL when not reported by gender.';
@@ -31,7 +31,7 @@ COMMENT ON COLUMN indicator_values."indicator_key" IS 'Key of the indicator (dim
 COMMENT ON COLUMN indicator_values."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
 COMMENT ON COLUMN indicator_values."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_values."period_key" IS 'Key of the report''s period (dim_period), e.g. ''2014-T1''; the row''s own Period cell is in period and period_start/period_end.';
-COMMENT ON COLUMN indicator_values."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
+COMMENT ON COLUMN indicator_values."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown (a cell the period grammar does not read: flagged not_a_period, its outcome filed under no period).';
 COMMENT ON COLUMN indicator_values."period_start" IS 'First day of the period the outcome refers to; NULL for plans and unreadable Period cells.';
 COMMENT ON COLUMN indicator_values."period_end" IS 'Last day of the period the outcome refers to; NULL for plans and unreadable Period cells.';
 COMMENT ON COLUMN indicator_values."unit_as_printed" IS 'The unit after the numbers as the report printed it (several, separated by '' / '', when the cells differ); NULL when the row printed none.';
@@ -48,7 +48,7 @@ COMMENT ON COLUMN fact_indicator_value."period_key" IS 'Key of the report''s per
 COMMENT ON COLUMN fact_indicator_value."table_no" IS 'Number of the indicator table within the report.';
 COMMENT ON COLUMN fact_indicator_value."goal_ref" IS 'Number of the goal the row belongs to, e.g. ''1.2'' or ''1.2.N1'' (unnumbered council goal 1 under 1.2).';
 COMMENT ON COLUMN fact_indicator_value."indicator_as_printed" IS 'The indicator''s name exactly as this report printed it.';
-COMMENT ON COLUMN fact_indicator_value."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN fact_indicator_value."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN fact_indicator_value."unit_as_printed" IS 'The unit after the numbers as the report printed it (several, separated by '' / '', when the cells differ); NULL when the row printed none.';
 COMMENT ON COLUMN fact_indicator_value."outcome" IS 'Outcome (utfall) for the period, total; NULL when the cell is empty, ''-'' or text.';
 COMMENT ON COLUMN fact_indicator_value."outcome_men" IS 'Outcome for men/boys; NULL when not reported by gender.';
@@ -65,7 +65,7 @@ COMMENT ON COLUMN fact_indicator_value."forecast_text" IS 'The forecast cell as 
 COMMENT ON COLUMN fact_indicator_value."target_text" IS 'The council''s-target cell as printed.';
 COMMENT ON COLUMN fact_indicator_value."city_target_text" IS 'The city''s-target cell as printed.';
 COMMENT ON COLUMN fact_indicator_value."period" IS 'The row''s Period cell as printed (reports), e.g. ''Tertial 1 2014'', ''VB 2013'', or how often it is measured (plans: ''År'', ''Tertial'').';
-COMMENT ON COLUMN fact_indicator_value."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
+COMMENT ON COLUMN fact_indicator_value."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown (a cell the period grammar does not read: flagged not_a_period, its outcome filed under no period).';
 COMMENT ON COLUMN fact_indicator_value."period_start" IS 'First day of the period the outcome refers to; NULL for plans and unreadable Period cells.';
 COMMENT ON COLUMN fact_indicator_value."period_end" IS 'Last day of the period the outcome refers to; NULL for plans and unreadable Period cells.';
 COMMENT ON COLUMN fact_indicator_value."frequency" IS 'Plans: how often the indicator is measured (yearly, tertial, half-yearly).';
@@ -168,7 +168,7 @@ COMMENT ON COLUMN indicator_observations."org_unit" IS 'Unit below the council t
 COMMENT ON COLUMN indicator_observations."gender_code" IS 'T total, K women/girls, M men/boys (dim_gender).';
 COMMENT ON COLUMN indicator_observations."measure" IS 'Which figure: outcome, forecast, target or city_target.';
 COMMENT ON COLUMN indicator_observations."value" IS 'The figure, as a number in the row''s unit.';
-COMMENT ON COLUMN indicator_observations."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN indicator_observations."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_observations."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_observations."ref_end" IS 'Last day of the period the value is about.';
 COMMENT ON COLUMN indicator_observations."value_source" IS '''reported'' when the report printed the value for its own period; ''previous_year_column'' when it is last year''s outcome restated in a later report.';
@@ -184,7 +184,7 @@ COMMENT ON COLUMN indicator_observations."quality_flag" IS 'NULL for a certain r
 COMMENT ON COLUMN indicator_observations."district_code" IS 'Key of the district council (dim_district), e.g. ''hasselby-vallingby''. Councils are never merged: Hägersten-Älvsjö is its own council.';
 COMMENT ON COLUMN indicator_observations."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 
-COMMENT ON VIEW indicator_latest_revision IS 'The latest value per indicator, council, unit, gender, measure and period, the report it came from and how many reports printed it.';
+COMMENT ON VIEW indicator_latest_revision IS 'The latest value per indicator, council, unit, gender, measure and period, the report it came from and how many reports printed it. The annual report''s figures supersede the plan''s of the same year.';
 COMMENT ON COLUMN indicator_latest_revision."indicator_key" IS 'Key of the indicator (dim_indicator); the same for every printed variant of its name. ''new-…'' for a name the catalog does not know yet.';
 COMMENT ON COLUMN indicator_latest_revision."indicator" IS 'The indicator''s name in the catalog; one name for all the ways reports have printed it.';
 COMMENT ON COLUMN indicator_latest_revision."district" IS 'District council (stadsdelsnämnd) as the city spells it.';
@@ -192,7 +192,7 @@ COMMENT ON COLUMN indicator_latest_revision."org_unit" IS 'Unit below the counci
 COMMENT ON COLUMN indicator_latest_revision."gender_code" IS 'T total, K women/girls, M men/boys (dim_gender).';
 COMMENT ON COLUMN indicator_latest_revision."measure" IS 'Which figure: outcome, forecast, target or city_target.';
 COMMENT ON COLUMN indicator_latest_revision."value" IS 'The figure, as a number in the row''s unit.';
-COMMENT ON COLUMN indicator_latest_revision."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN indicator_latest_revision."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_latest_revision."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_latest_revision."ref_end" IS 'Last day of the period the value is about.';
 COMMENT ON COLUMN indicator_latest_revision."value_source" IS '''reported'' when the report printed the value for its own period; ''previous_year_column'' when it is last year''s outcome restated in a later report.';
@@ -217,7 +217,7 @@ COMMENT ON COLUMN indicator_series."district" IS 'District council (stadsdelsnä
 COMMENT ON COLUMN indicator_series."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_series."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_series."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
-COMMENT ON COLUMN indicator_series."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
+COMMENT ON COLUMN indicator_series."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown (a cell the period grammar does not read: flagged not_a_period, its outcome filed under no period).';
 COMMENT ON COLUMN indicator_series."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_series."ref_end" IS 'Last day of the period the value is about.';
 COMMENT ON COLUMN indicator_series."span" IS 'Older display of the period: ''year'' for a whole year, else ''YYYY-MM..YYYY-MM''. Prefer ref_period or ref_start/ref_end.';
@@ -227,7 +227,7 @@ COMMENT ON COLUMN indicator_series."outcome_women" IS 'Outcome for women/girls; 
 COMMENT ON COLUMN indicator_series."forecast" IS 'The council''s forecast for the year of the period.';
 COMMENT ON COLUMN indicator_series."target" IS 'The council''s target for the year of the period.';
 COMMENT ON COLUMN indicator_series."city_target" IS 'The city council''s target for the year of the period.';
-COMMENT ON COLUMN indicator_series."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN indicator_series."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_series."outcome_report" IS 'File of the report the total outcome came from.';
 COMMENT ON COLUMN indicator_series."quality_flag" IS 'Quality flags of the rows this row''s values come from: the outcome''s, then those of the rows its target, city target and forecast come from; NULL when every value was read with certainty.';
 
@@ -239,7 +239,7 @@ COMMENT ON COLUMN indicator_latest."district" IS 'District council (stadsdelsnä
 COMMENT ON COLUMN indicator_latest."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN indicator_latest."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN indicator_latest."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
-COMMENT ON COLUMN indicator_latest."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
+COMMENT ON COLUMN indicator_latest."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown (a cell the period grammar does not read: flagged not_a_period, its outcome filed under no period).';
 COMMENT ON COLUMN indicator_latest."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN indicator_latest."ref_end" IS 'Last day of the period the value is about.';
 COMMENT ON COLUMN indicator_latest."span" IS 'Older display of the period: ''year'' for a whole year, else ''YYYY-MM..YYYY-MM''. Prefer ref_period or ref_start/ref_end.';
@@ -249,7 +249,7 @@ COMMENT ON COLUMN indicator_latest."outcome_women" IS 'Outcome for women/girls; 
 COMMENT ON COLUMN indicator_latest."forecast" IS 'The council''s forecast for the year of the period.';
 COMMENT ON COLUMN indicator_latest."target" IS 'The council''s target for the year of the period.';
 COMMENT ON COLUMN indicator_latest."city_target" IS 'The city council''s target for the year of the period.';
-COMMENT ON COLUMN indicator_latest."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN indicator_latest."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN indicator_latest."outcome_report" IS 'File of the report the total outcome came from.';
 COMMENT ON COLUMN indicator_latest."quality_flag" IS 'Quality flags of the rows this row''s values come from: the outcome''s, then those of the rows its target, city target and forecast come from; NULL when every value was read with certainty.';
 
@@ -261,11 +261,11 @@ COMMENT ON COLUMN target_attainment."district" IS 'District council (stadsdelsn�
 COMMENT ON COLUMN target_attainment."org_unit_key" IS 'Key of the unit (dim_org_unit): district_code/unit name, or district_code/ for the council as a whole; never NULL, so joins on it keep every council.';
 COMMENT ON COLUMN target_attainment."org_unit" IS 'Unit below the council that the report is about, e.g. Försörjningsstödsenheten; NULL for the council as a whole.';
 COMMENT ON COLUMN target_attainment."ref_period" IS 'The period as one sortable name: ''2014'' the year, ''2014-T1'' January–April, ''2014-T2'' January–August, ''2014-H1'' first half year, ''2014-Q3'' a quarter; other spans as ''YYYY-MM-DD..YYYY-MM-DD''. Sorts by year first; order by ref_end for time order.';
-COMMENT ON COLUMN target_attainment."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown.';
+COMMENT ON COLUMN target_attainment."period_kind" IS 'What the period is: year, tertial (cumulative from January), half_year, quarter; in fact rows also frequency (a plan''s Periodicitet) or unknown (a cell the period grammar does not read: flagged not_a_period, its outcome filed under no period).';
 COMMENT ON COLUMN target_attainment."ref_start" IS 'First day of the period the value is about.';
 COMMENT ON COLUMN target_attainment."ref_end" IS 'Last day of the period the value is about.';
 COMMENT ON COLUMN target_attainment."span" IS 'Older display of the period: ''year'' for a whole year, else ''YYYY-MM..YYYY-MM''. Prefer ref_period or ref_start/ref_end.';
-COMMENT ON COLUMN target_attainment."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes its indicator''s unit from rows that do; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
+COMMENT ON COLUMN target_attainment."unit" IS 'Unit of the figures, normalised: st (count), % (a percent stays a percent: 5.79 means 5.79 %), kr, kWh/kvm, GWh, … A row that prints no unit takes the unit most rows of its indicator print (on a tie the first in sort order), flagged unit_from_indicator; NULL when no report printed one (counts, indexes and scores printed as bare numbers).';
 COMMENT ON COLUMN target_attainment."better" IS 'Which direction is better according to the catalog: ''higher'' or ''lower''; NULL where the catalog does not say.';
 COMMENT ON COLUMN target_attainment."outcome" IS 'Outcome (total) for the period.';
 COMMENT ON COLUMN target_attainment."target" IS 'The council''s target for the year of the period.';
@@ -310,7 +310,7 @@ COMMENT ON COLUMN load_errors."stage" IS 'Where it stopped: discover, extract, p
 COMMENT ON COLUMN load_errors."reason" IS 'Why, in one line.';
 
 COMMENT ON TABLE build_summary IS 'The figures of the build that made this file: reports read, rows loaded, rows flagged, checks run and warned.';
-COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_gate_checked (reports whose own rows the quality gate read this build: all when the file was loaded whole, only new and changed ones when it was patched), reports_held_back (reports the gate kept out because their own rows failed a check, named in load_errors), reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
+COMMENT ON COLUMN build_summary."metric" IS 'Name of the figure: reports_found, reports_loaded, files_rejected, rows_loaded, rows_flagged, rows_quarantined, checks_run, checks_warned, reports_gate_checked (reports whose own rows the quality gate read this build: all when the file was loaded whole, only new and changed ones when it was patched), reports_held_back (reports the gate kept out because their own rows failed a check, named in load_errors), values_changed (values of published reports that read differently after a new version of the code or a library), files_read_in_part (PDFs with a damaged cross-reference table, read as far as their text was found), reports_from_cache and validations_from_cache (reports an earlier build had parsed and validated), …';
 COMMENT ON COLUMN build_summary."value" IS 'The figure.';
 COMMENT ON TABLE build_state IS 'What this file was built from: a build whose inputs have the same fingerprint leaves it in place ("up to date").';
 COMMENT ON COLUMN build_state."name" IS 'inputs: the fingerprint of the report files (names, content hashes), the manifest, the code, SQL, suites, reference data and settings; code: the version of the code, SQL and suites that built the file; report <content hash>: the cached result of that report that was loaded (the next build loads again only the reports whose result differs).';

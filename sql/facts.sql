@@ -11,7 +11,11 @@ select
     f.outcome_text, f.outcome_men_text, f.outcome_women_text, f.previous_outcome_text, f.forecast_text,
     f.target_text, f.city_target_text,
     f.period, f.period_kind, f.period_start, f.period_end, f.frequency, f.previous_label, f.previous_year,
-    f.comment, f.source_page, f.source_line, f.quality_flag, f.raw_text
+    f.comment, f.source_page, f.source_line,
+    -- the unit taken from the indicator is a guess the row shows
+    case when f.unit is null and i.unit is not null
+         then coalesce(f.quality_flag || ',', '') || 'unit_from_indicator' else f.quality_flag end,
+    f.raw_text
 from loading_facts f
 join dim_report r on r.report_key = f.report_id
 join dim_indicator i on i.indicator_key = f.indicator_key
@@ -36,13 +40,18 @@ placed as (
         case when measure_column in ('outcome', 'outcome_men', 'outcome_women', 'previous_outcome') then 'outcome'
              else measure_column end as "measure",
         measure_value, unit,
-        -- an outcome refers to the row's Period cell; a previous-year outcome to that whole year;
-        -- forecasts and targets to the report's year
+        -- an outcome refers to the row's Period cell (the report's own period only where the cell is
+        -- empty or a plan's frequency: a cell the period grammar does not read files it under none);
+        -- a previous-year outcome to that whole year; forecasts and targets to the report's year
         case when measure_column = 'previous_outcome' then make_date(previous_year, 1, 1)
-             when measure_column like 'outcome%' then coalesce(period_start, report_start)
+             when measure_column like 'outcome%' then
+                 case when period_start is not null then period_start
+                      when period is null or period_kind = 'frequency' then report_start end
              else make_date(year(report_end), 1, 1) end as ref_start,
         case when measure_column = 'previous_outcome' then make_date(previous_year, 12, 31)
-             when measure_column like 'outcome%' then coalesce(period_end, report_end)
+             when measure_column like 'outcome%' then
+                 case when period_start is not null then period_end
+                      when period is null or period_kind = 'frequency' then report_end end
              else make_date(year(report_end), 12, 31) end as ref_end,
         case when measure_column = 'previous_outcome' then 'previous_year_column' else 'reported' end
             as value_source,

@@ -72,8 +72,10 @@ select * from named;
 -- The latest value per indicator, district (and unit), gender, measure and period, saying which report it
 -- came from. A value printed by the report of its own period wins over the same value restated in a later
 -- report's previous-year column ("Periodens utfall VB 2013"); otherwise the latest report wins, so an
--- annual report's correction replaces what the tertial reports said; within one report, the row printed
--- first (so the choice never depends on the order rows are stored in). `revisions` counts all reports.
+-- annual report's correction replaces what the tertial reports said; a plan and an annual report of the
+-- same year end on the same day: the annual report's figures supersede the plan's (what was done over
+-- what was planned), never the file name; within one report, the row printed first (so the choice never
+-- depends on the order rows are stored in). `revisions` counts all reports.
 CREATE VIEW indicator_latest_revision AS
 with ranked as (
     select
@@ -84,8 +86,8 @@ with ranked as (
     from indicator_observations
     window w as (
         partition by indicator_key, district_code, org_unit_key, gender_code, "measure", ref_start, ref_end
-        order by (value_source = 'reported') desc, report_end desc, report_file desc, source_page nulls first,
-                 source_line
+        order by (value_source = 'reported') desc, report_end desc, (report_type = 'verksamhetsplan'),
+                 report_file desc, source_page nulls first, source_line
     )
 )
 select * exclude (revision_rank) from ranked where revision_rank = 1;

@@ -9,7 +9,14 @@ from pipeline.warehouse.relations import PUBLISHED_RELATIONS
 def test_asset_graph():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    stages = ["extracted_texts", "normalized_indicators", "parsed_reports", "report_files", "validated_indicators"]
+    stages = [
+        "extracted_texts",
+        "normalized_indicators",
+        "parsed_reports",
+        "report_files",
+        "report_results",
+        "validated_indicators",
+    ]
     assert keys == sorted([*stages, "warehouse", "report_site", *PUBLISHED_RELATIONS])
     upstream = {
         k.to_user_string(): sorted(p.to_user_string() for p in graph.get(k).parent_keys)
@@ -19,7 +26,9 @@ def test_asset_graph():
     assert upstream["parsed_reports"] == ["extracted_texts", "report_files"]
     assert upstream["normalized_indicators"] == ["parsed_reports"]
     assert upstream["validated_indicators"] == ["normalized_indicators"]
-    assert upstream["warehouse"] == ["extracted_texts", "parsed_reports", "report_files", "validated_indicators"]
+    upstream_stages = ["extracted_texts", "parsed_reports", "report_files", "report_results", "validated_indicators"]
+    assert upstream["warehouse"] == upstream_stages
+    assert upstream["report_results"] == []  # one partition per report file, read from the raw folder
     # lineage reaches what BI tools read: every published table and view hangs off the warehouse
     assert all(upstream[name] == ["warehouse"] for name in PUBLISHED_RELATIONS)
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}

@@ -106,11 +106,14 @@ def test_the_sensor_keeps_its_cursor_in_dagster(tmp_path):
     raw = make_raw(tmp_path / "raw", "004")
     _age(raw, LONG_AGO_S)
     settings = settings_for(raw, tmp_path / "wh" / "indicators.duckdb")
-    with dg.build_sensor_context(resources={"settings": settings}) as context:
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(resources={"settings": settings}, instance=instance) as context:
         result = raw_folder_sensor(context)
-        assert isinstance(result, dg.RunRequest)
-        assert context.cursor == raw_folder_state(raw).fingerprint
-        assert isinstance(raw_folder_sensor(context), dg.SkipReason)
+        assert [r.run_key for r in result.run_requests] == [raw_folder_state(raw).fingerprint]
+        assert result.cursor == raw_folder_state(raw).fingerprint
+        context.update_cursor(result.cursor)
+        again = raw_folder_sensor(context)
+        assert not again.run_requests and "no change" in again.skip_reason.skip_message
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ import pytest
 
 from pipeline.cli import main, run_build
 from pipeline.report import site as report_module
-from pipeline.report.charts import render_all
-from pipeline.report.data import slug
+from pipeline.report.data import quality_path, slug
 from pipeline.report.formats import period_label, source_href, sv_number
 from pipeline.report.pages import plan_site
 from pipeline.report.site import OWNER_FILE, STALE_AFTER_S, build_report, remove_stale_builds
@@ -26,6 +25,7 @@ from .build_helpers import make_raw, query, sample_name, settings_for
 from .conftest import RAW
 
 NBSP = "\u00a0"
+ANDEL_BARN = "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand"
 
 
 @pytest.mark.parametrize(
@@ -112,17 +112,29 @@ def _card(page: str, indicator_key: str) -> str:
 def test_the_site_has_an_overview_a_page_per_district_and_per_indicator(site):
     out = site.out_dir
     assert (out / "index.html").is_file() and (out / "kvalitet.html").is_file()
-    districts = sorted(p.name for p in (out / "stadsdelar").iterdir())
+    districts = sorted(p.name for p in (out / "stadsdelar").glob("*.html"))
     assert districts == ["hagersten-alvsjo.html", "hasselby-vallingby.html", "ostermalm.html", "rinkeby-kista.html"]
-    assert (out / "indikatorer" / "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand.html").is_file()
-    assert site.pages == 2 + len(districts) + len(list((out / "indikatorer").iterdir()))
+    assert (out / "indikatorer" / f"{ANDEL_BARN}.html").is_file()
+    # one level down: each indicator's page of each district that reports it
+    assert (out / "stadsdelar" / "hasselby-vallingby" / f"{ANDEL_BARN}.html").is_file()
+    assert (out / "stadsdelar" / "ostermalm" / f"{ANDEL_BARN}.html").is_file()
+    details = list((out / "stadsdelar").glob("*/*.html"))
+    reports = list((out / "kvalitet").iterdir())  # each report with flagged or quarantined rows: its own page
+    assert len(reports) == 4
+    assert site.pages == 2 + len(districts) + len(list((out / "indikatorer").iterdir())) + len(details) + len(reports)
 
 
 def test_the_site_needs_no_network(site):
     for page in site.out_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?https?:", html), page
+        assert not re.search(r"<script[^>]+src=|@import|url\(\s*['\"]?https?:", html), page
         assert not re.search(r"(src|href)=\"(https?:)?//", html), page
+        # one stylesheet, the site's own, at its root
+        assert re.findall(r"<link[^>]+>", html) == [
+            f'<link rel="stylesheet" href="{"../" * (len(page.relative_to(site.out_dir).parts) - 1)}style.css">'
+        ]
+    css = (site.out_dir / "style.css").read_text(encoding="utf-8")
+    assert "--flag: #c00000" in css and "url(" not in css and "@import" not in css
 
 
 def test_overview_counts_targets_met_and_goal_assessments_of_the_latest_period(site):
@@ -133,42 +145,55 @@ def test_overview_counts_targets_met_and_goal_assessments_of_the_latest_period(s
     # T1 2019 (sample 002) is Hässelby-Vällingby's latest report; its goals: 46 met in full (README example)
     assert "Tertialrapport 1 2019" in hv and "Tertial 1 2019" in hv
     assert "46 helt 0 delvis 0 inte" in hv
-    assert "105 av 184 i alla 2 rapporter" in hv  # flagged rows of both its reports, and it says so
+    # flagged rows of both its reports, and it says so: 002 was typed from its body, so all its 117 rows
+    assert "118 av 184 i alla 2 rapporter" in hv
     ostermalm = rows["Östermalm"]
     assert "Försörjningsstödsenheten" in ostermalm and "Verksamhetsberättelse 2013" in ostermalm
     assert "12 helt 0 delvis 0 inte" in ostermalm
     assert "inget utfall (plan)" in rows["Rinkeby-Kista"]
 
 
-def test_a_district_page_shows_outcome_against_targets_with_sources(site):
+def test_a_district_page_shows_latest_values_and_a_trend_and_its_indicator_page_every_value(site):
     page = (site.out_dir / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
-    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
-    # sample 000, page 6: Tertial 1 2014 outcome 5,79 %, Årsmål 5,5 %, KF:s årsmål 4,0 %; lower is better
-    assert re.search(r'href="[^"]*/raw/000_3e9cf77e5c646f75\.pdf#page=6"[^>]*>5,79\xa0%</a>', card)
-    row_2014 = _text(re.search(r"<tr>\s*<td>Tertial 1 2014</td>.*?</tr>", card, re.S).group(0))
-    assert row_2014.split() == ["Tertial", "1", "2014", "5,79", "%", "5,5", "%", "4", "%", "nej", "/", "nej"]
-    assert "lägre värde är bättre" in card
-    assert "<svg" in card and 'class="mark-symbol role-mark points_marks"' in card
+    card = _card(page, ANDEL_BARN)
+    # the latest: sample 002, Tertial 1 2019, 3,3 % against 2,8 % (lower is better: not met), linked to its file
+    assert re.search(r'href="[^"]*/raw/002_80d6a2513fda4bdc\.txt"[^>]*>3,3\xa0%</a>', card)
+    # marked uncertain: 002 has no cover, its council, type and year were read from its body
+    assert "Senaste utfall: 3,3 % ⚠&nbsp;osäker (Tertial 1 2019) · når årsmål: nej · KF:s: nej" in _text(card)
+    points = card[card.index('class="points_marks"') : card.index('class="flagged_marks"')]
+    assert points.count("<circle") == 4 and 'data-points="4"' in card  # 2013, T1 2014, 2018, T1 2019: the trend
+    assert "5,79" not in card  # earlier values are one level down
+    assert f'href="hasselby-vallingby/{ANDEL_BARN}.html#hasselby-vallingby"' in card
     # the goal it stood under in its latest report (sample 002, Tertial 1 2019)
-    goal = page[: page.index('data-indicator="andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand"')]
+    goal = page[: page.index(f'data-indicator="{ANDEL_BARN}"')]
     assert "I Stockholm är människor självförsörjande" in _text(goal[goal.rindex('<div class="goal">') :])
+    # its page of the district: sample 000, page 6: Tertial 1 2014 outcome 5,79 %, Årsmål 5,5 %, KF:s årsmål 4,0 %
+    detail = (site.out_dir / "stadsdelar" / "hasselby-vallingby" / f"{ANDEL_BARN}.html").read_text(encoding="utf-8")
+    assert re.search(r'href="[^"]*/raw/000_3e9cf77e5c646f75\.pdf#page=6"[^>]*>5,79\xa0%</a>', detail)
+    row_2014 = _text(re.search(r"<tr><td>Tertial 1 2014</td>.*?</tr>", detail, re.S).group(0))
+    assert row_2014.split() == ["Tertial", "1", "2014", "5,79", "%", "5,5", "%", "4", "%", "nej", "/", "nej"]
+    assert "Lägre värde är bättre" in detail
+    assert 'aria-label="period: Tertial 1 2014; value: 5,79\xa0%; series: Utfall"' in detail
 
 
 def test_unknown_direction_stays_unknown(site):
     page = (site.out_dir / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
     card = _text(_card(page, "antal-tillhandahallna-platser-for-feriejobb"))
-    assert "katalogen anger inte om högre eller lägre är bättre" in card
     assert "når årsmål: okänt" in card
     assert " ja " not in card and " nej " not in card
+    detail = site.out_dir / "stadsdelar" / "hasselby-vallingby" / "antal-tillhandahallna-platser-for-feriejobb.html"
+    assert "Katalogen anger inte om högre eller lägre är bättre" in detail.read_text(encoding="utf-8")
 
 
 def test_the_comment_printed_beside_an_indicator_is_shown_with_its_source(site):
     page = (site.out_dir / "stadsdelar" / "ostermalm.html").read_text(encoding="utf-8")
-    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
+    card = _card(page, ANDEL_BARN)
     assert "Östermalm har en minskning skett från 48 till 43 barn i snitt" in card
     assert re.search(r'href="[^"]*/raw/004_05871d331dd0cb08\.pdf#page=4"', card)
     # 0,45 % against a target of 0,5 %, lower is better: met
-    row = _text(re.search(r"<tr>\s*<td>2013</td>.*?</tr>", card, re.S).group(0))
+    detail = (site.out_dir / "stadsdelar" / "ostermalm" / f"{ANDEL_BARN}.html").read_text(encoding="utf-8")
+    assert "Östermalm har en minskning skett från 48 till 43 barn i snitt" in detail
+    row = _text(re.search(r"<tr><td>2013</td>.*?</tr>", detail, re.S).group(0))
     assert row.split() == ["2013", "0,45", "%", "0,5", "%", "4,4", "%", "ja", "/", "ja"]
 
 
@@ -179,7 +204,12 @@ def test_flagged_values_are_marked_everywhere(site):
     assert link and link.group(1).endswith("raw/001_e413b7b4eec749f1.pdf#page=14")
     assert 'data-flag="mixed_units">17,2\xa0barn/avd</a> <abbr class="flag-mark"' in page
     quality = _text((site.out_dir / "kvalitet.html").read_text(encoding="utf-8"))
-    assert "Osäkra rader (108)" in quality
+    assert "Osäkra rader (125)" in quality
+    # each report's flagged rows on its own page, linked from the quality page with their count
+    assert "001_e413b7b4eec749f1.pdf Hägersten-Älvsjö 2 0" in quality
+    own = (site.out_dir / quality_path("001_e413b7b4eec749f1.pdf")).read_text(encoding="utf-8")
+    assert own.count('<tr class="flagged-row" data-flag="mixed_units">') == 1 and "Osäkra rader (2)" in _text(own)
+    assert re.search(r'href="[^"]*raw/001_e413b7b4eec749f1\.pdf#page=14"', own)
     # the build's warning, in Swedish on a Swedish page, beside the file it is about
     assert (
         "002_80d6a2513fda4bdc.txt parse tabellernas layout saknas i texten; 117 indikatorrader i 33 tabeller, "
@@ -196,9 +226,9 @@ def test_a_new_report_replaces_the_old_one_whole(small_warehouse, tmp_path, monk
     assert out.is_symlink() and (target / "index.html").is_file()
 
     def broken(*args, **kwargs):
-        raise RuntimeError("chart renderer gone")
+        raise RuntimeError("planning failed")
 
-    monkeypatch.setattr(report_module, "render_all", broken)
+    monkeypatch.setattr(report_module, "plan_site", broken)
     with pytest.raises(RuntimeError):
         build_report(warehouse, out, RAW, workers=1)
     assert out.resolve() == target and (out / "index.html").is_file()  # the previous report stays
@@ -235,7 +265,7 @@ def test_a_new_report_rewrites_only_what_it_changes_and_gives_the_report_a_fresh
 
 
 def _site_files(out: Path) -> dict[Path, Path]:
-    """Every file of a report's site (pages, `.pages.json`, `.charts/`) by its path in the site; not the
+    """Every file of a report's site (pages, `.pages.json`, `style.css`) by its path in the site; not the
     record that names the site's folder as the report's own."""
     site = out.resolve()
     return {p.relative_to(site): p for p in site.rglob("*") if p.is_file() and p.name != OWNER_FILE}
@@ -246,9 +276,9 @@ def _planned_paths(monkeypatch) -> list[str]:
     planned: list[str] = []
 
     def spy(*args, **kwargs):
-        pages, charts = plan_site(*args, **kwargs)
+        pages = plan_site(*args, **kwargs)
         planned.extend(page.path for page in pages)
-        return pages, charts
+        return pages
 
     monkeypatch.setattr(report_module, "plan_site", spy)
     return planned
@@ -268,9 +298,9 @@ def test_a_report_of_a_known_district_plans_only_its_pages_and_equals_a_fresh_bu
     planned = _planned_paths(monkeypatch)
     again = build_report(warehouse, out, raw, workers=1)
 
-    # planned and written: the overview, the quality page (002 has flagged rows), Hässelby-Vällingby's page
-    # and the page of every indicator 002 printed a row of (one with neither outcome nor target has none);
-    # the others are the previous site's files
+    # planned and written: the overview, the quality page (002 has flagged rows), Hässelby-Vällingby's page,
+    # and the page of every indicator 002 printed a row of (one with neither outcome nor target has none) and
+    # its page of Hässelby-Vällingby; the others are the previous site's files
     keys = query(
         warehouse,
         "select distinct indicator_key from fact_indicator_value join dim_report using (report_key) "
@@ -278,20 +308,25 @@ def test_a_report_of_a_known_district_plans_only_its_pages_and_equals_a_fresh_bu
         sample_name("002"),
     )
     files = _site_files(out)
-    expected = {"index.html", "kvalitet.html", "stadsdelar/hasselby-vallingby.html"}
+    expected = {"index.html", "kvalitet.html", "stadsdelar/hasselby-vallingby.html", quality_path(sample_name("002"))}
     expected |= {f"indikatorer/{key}.html" for (key,) in keys if Path(f"indikatorer/{key}.html") in files}
-    assert len(expected) > 20
+    details = {f"stadsdelar/hasselby-vallingby/{key}.html" for (key,) in keys}
+    expected |= {path for path in details if Path(path) in files}
+    assert len(expected) > 40
     written = {str(path) for path in files if path.suffix == ".html" and files[path].stat().st_ino != inodes.get(path)}
     assert set(planned) == written == expected and again.pages_written == len(expected)
-    assert again.pages - len(expected) > 30  # Östermalm's page and the indicators 002 does not report: kept
-    assert files[Path("stadsdelar/ostermalm.html")].stat().st_ino == inodes[Path("stadsdelar/ostermalm.html")]
+    assert again.pages - len(expected) > 30  # Östermalm's pages and the indicators 002 does not report: kept
+    for kept in ("stadsdelar/ostermalm.html", f"stadsdelar/ostermalm/{ANDEL_BARN}.html"):
+        assert files[Path(kept)].stat().st_ino == inodes[Path(kept)]
 
     # sample 002: "Andel barn som lever i familjer som har ekonomiskt bistånd", Tertial 1 2019: 3,3 %
-    page = (out / "stadsdelar" / "hasselby-vallingby.html").read_text(encoding="utf-8")
-    card = _card(page, "andel-barn-som-lever-i-familjer-som-har-ekonomiskt-bistand")
-    row_2019 = _text(re.search(r"<tr>\s*<td>Tertial 1 2019</td>.*?</tr>", card, re.S).group(0))
+    page = (out / "stadsdelar" / "hasselby-vallingby" / f"{ANDEL_BARN}.html").read_text(encoding="utf-8")
+    # marked uncertain: 002 has no cover, its council, type and year were read from its body
+    found = re.search(r"<tr( class=\"row-flagged\")?>\s*<td>Tertial 1 2019</td>.*?</tr>", page, re.S)
+    assert found.group(1) and 'data-flag="metadata_from_body"' in found.group(0)
+    row_2019 = _text(found.group(0))
     assert row_2019.split()[:5] == ["Tertial", "1", "2019", "3,3", "%"]
-    assert f"raw/{sample_name('002')}" in card
+    assert f"raw/{sample_name('002')}" in page
 
     fresh = build_report(warehouse, warehouse.parent / "fresh", raw, workers=1)
     assert (fresh.pages, fresh.charts) == (again.pages, again.charts)
@@ -314,7 +349,7 @@ def test_a_previous_site_without_a_readable_page_list_gives_a_full_build(small_w
         pages_file.write_text(json.dumps({path: "0" * 64 for path in json.loads(pages_file.read_text())}))
     again = build_report(small_warehouse, out, RAW, workers=1)
     assert (again.pages_written, again.pages, again.charts) == (first.pages, first.pages, first.charts)
-    assert again.charts_drawn < first.charts  # each page's previous SVGs are still taken by digest
+    assert again.charts_drawn == first.charts
     fresh = build_report(small_warehouse, tmp_path / "fresh", RAW, workers=1)
     assert _site_files(out).keys() == _site_files(fresh.out_dir).keys()
     for path, file in _site_files(out).items():
@@ -350,14 +385,14 @@ def test_the_build_writes_the_report_and_a_failed_gate_keeps_the_previous_one(tm
 
     # a report that cannot be written fails the run after the publish, and leaves the previous report
     def broken(*args, **kwargs):
-        raise RuntimeError("chart renderer gone")
+        raise RuntimeError("planning failed")
 
-    monkeypatch.setattr(report_module, "render_all", broken)
+    monkeypatch.setattr(report_module, "plan_site", broken)
     make_raw(raw, "001")  # a new report: an unchanged build would leave warehouse and report alone
     ok, summary, _ = run_build(settings_for(raw, warehouse))
     assert not ok and summary["reports_loaded"] == 3  # the warehouse with 001 was published all the same
     assert report.resolve() == published and (report / "index.html").is_file()
-    monkeypatch.setattr(report_module, "render_all", render_all)
+    monkeypatch.setattr(report_module, "plan_site", plan_site)
 
     (raw / sample_name("000")).write_bytes((raw / sample_name("000")).read_bytes()[:30_000])  # gate fails
     ok, _, _ = run_build(settings_for(raw, warehouse))
@@ -373,6 +408,13 @@ def test_report_links_resolve_to_files_in_the_raw_folder(site):
     assert {Path(t).name for t in targets} == {"000_3e9cf77e5c646f75.pdf", "002_80d6a2513fda4bdc.txt"}
     for href in targets:
         assert (page_dir / href).resolve() == (RAW / Path(href).name).resolve()
+    # one level further down: an indicator's page of the district
+    detail_dir = page_dir / "hasselby-vallingby"
+    html = (detail_dir / f"{ANDEL_BARN}.html").read_text(encoding="utf-8")
+    targets = {h.split("#")[0] for h in re.findall(r'href="([^"]*raw/[^"]+)"', html)}
+    assert {Path(t).name for t in targets} == {"000_3e9cf77e5c646f75.pdf", "002_80d6a2513fda4bdc.txt"}
+    for href in targets:
+        assert (detail_dir / href).resolve() == (RAW / Path(href).name).resolve()
 
 
 def _age(path: Path) -> None:
@@ -428,24 +470,6 @@ def test_a_report_never_removes_a_users_folder_beside_it(small_warehouse, tmp_pa
     assert (backup / "index.html").read_text() == "my own copy" and (mine / "index.html").is_file()
     assert not site.exists()  # the site it wrote, unlinked a build ago and old enough, is gone
     assert sorted(p.name for p in tmp_path.glob(".outlink*")) == sorted([backup.name, mine.name, out.resolve().name])
-
-
-def test_charts_drawn_by_worker_processes_are_those_drawn_in_this_one(monkeypatch):
-    from pipeline.report import charts as report_charts
-    from pipeline.report.charts import Chart, Point, render
-
-    charts = [
-        Chart(
-            "series",
-            tuple(Point(f"{2014 + j}", f"{2014 + j}-07-02", "Utfall", 5.79 + i + j, "outcome") for j in range(3)),
-            f"Andel barn i familjer med ekonomiskt bistånd {i}",
-        )
-        for i in range(4)
-    ]
-    monkeypatch.setattr(report_charts, "PARALLEL_FROM_S", 0)  # a pool, whatever the work it starts from
-    drawn = render_all(charts, workers=2)
-    assert drawn == [render(c) for c in charts]
-    assert "period: 2014; value: 5,79; series: Utfall" in drawn[0]  # Swedish decimals, read aloud
 
 
 def test_build_warnings_are_said_in_swedish():

@@ -18,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.common.code_version import CODE_VERSION
 from pipeline.common.models import LoadError, SourceFile
-from pipeline.common.sealed import SealBroken, cache_key, read_sealed, remove_entry, write_sealed
+from pipeline.common.sealed import SealBroken, cache_key, open_sealed, read_sealed, remove_entry, seal, write_sealed
+from pipeline.common.storage import batches, store_of
 from pipeline.sources.discover import Discovery
 from pipeline.warehouse.housekeeping import keep_damaged
 from pipeline.warehouse.published import warehouse_damage
@@ -123,26 +126,44 @@ def reports_cache(cache_dir: Path) -> Path:
     return folder
 
 
-def prune_reports_cache(cache_dir: Path) -> int:
-    """Remove what other versions of the code cached."""
+def prune_reports_cache(cache_dir: Path, keep: Collection[str] = ()) -> int:
+    """Remove what other versions of the code cached, but for the results the published rows came from
+    (`keep`): a report read again and held back gets its published version back from them."""
     folder = cache_dir / "reports"
     removed = 0
     if folder.is_dir():
         for path in folder.iterdir():
             parts = path.name.split(".")
-            if len(parts) > 2 and parts[1] != CODE_VERSION:
+            if len(parts) > 2 and parts[1] != CODE_VERSION and ".".join(parts[:3]) not in keep:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
 
 
+def published_cache_keys(warehouse: Path) -> set[str]:
+    """The cached results the published warehouse's reports were loaded from (none when it cannot be read)."""
+    if not warehouse.is_file():
+        return set()
+    import duckdb  # only when a warehouse is there
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute("select value from build_state where starts_with(name, 'report ')").fetchall()
+    except duckdb.Error:
+        return set()
+    return {value for (value,) in rows}
+
+
 class ReportCache:
     """The per-report cache of one build: each report's results by its key and kind (parsed.json,
-    facts.parquet, ...), sealed when written and checked when read."""
+    facts.parquet, ...), sealed when written and checked when read. With a store attached to the cache
+    folder (pipeline/common/storage.py) an entry missing here is fetched from it, and each entry written
+    is put there too: a report's partition run on another machine and the build share them."""
 
     def __init__(self, cache_dir: Path) -> None:
         self.folder = reports_cache(cache_dir)
         self.key = cache_key(cache_dir)
+        self.store = store_of(cache_dir)
 
     def path(self, key: str, kind: str) -> Path:
         return self.folder / f"{key}.{kind}"
@@ -154,14 +175,62 @@ class ReportCache:
         try:
             return read_sealed(path, self.key)
         except FileNotFoundError:
-            return None
+            return self._fetch(path, report)
         except (SealBroken, OSError) as exc:
             self.discard(key, kind, report, str(exc))
+            return self._fetch(path, report)
+
+    def _fetch(self, path: Path, report: str) -> bytes | None:
+        """The entry from the store, checked, and kept here; None when the store has none or it fails."""
+        if self.store is None:
             return None
+        name = f"{path.parent.name}/{path.name}"
+        sealed = self.store.get(name)
+        if sealed is None:
+            return None
+        try:
+            data = open_sealed(sealed, self.key, path.name)
+        except SealBroken as exc:
+            where = self.store.url
+            log.warning("cache entry %s of %s in %s failed its check (%s); derived again", name, report, where, exc)
+            return None
+        _keep(path, sealed)
+        return data
+
+    def prefetch(self, keys: list[str], kinds: tuple[str, ...]) -> None:
+        """The entries of these reports missing here, fetched from the store in concurrent batches and kept
+        here once checked: a build on a machine that has none does not ask for them one by one. One that
+        fails its check is left in the store; read() finds it there again and says so."""
+        if self.store is None:
+            return
+        wanted = {
+            f"{self.folder.name}/{key}.{kind}": self.path(key, kind)
+            for key in keys
+            for kind in kinds
+            if not self.path(key, kind).exists()
+        }
+        for batch in batches(list(wanted)):
+            for name, sealed in self.store.get_many(batch).items():
+                path = wanted[name]
+                try:
+                    open_sealed(sealed, self.key, path.name)
+                except SealBroken:
+                    continue
+                _keep(path, sealed)
 
     def discard(self, key: str, kind: str, report: str, why: str) -> None:
         log.warning("cache entry %s of %s failed its check (%s); derived again", kind, report, why)
         remove_entry(self.path(key, kind))
 
     def write(self, key: str, kind: str, data: bytes) -> None:
-        write_sealed(self.path(key, kind), data, self.key)
+        path = self.path(key, kind)
+        write_sealed(path, data, self.key)
+        if self.store is not None:  # one PUT of the sealed entry, as it is on disk
+            self.store.put(f"{path.parent.name}/{path.name}", seal(data, self.key, path.name))
+
+
+def _keep(path: Path, sealed: bytes) -> None:
+    """An entry from the store, put in place here whole (its check passed)."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(sealed)
+    os.replace(tmp, path)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +115,7 @@ def _reject_reason(report: ParsedReport) -> str | None:
 PARSED, REJECTED = "parsed.json", "rejected.txt"
 FACTS, GOALS = "facts.parquet", "goals.parquet"
 VALID, QUARANTINE, OUTCOMES = "valid.parquet", "quarantine.parquet", "outcomes.json"
+ENTRY_KINDS = (PARSED, REJECTED, FACTS, GOALS, VALID, QUARANTINE, OUTCOMES)
 
 
 class CacheChanged(RuntimeError):
@@ -149,11 +150,16 @@ def parse_all(
     stage_dir: Path,
     cache_dir: Path,
     progress: Callable[[str], None] = log.info,
+    keep: Collection[str] = (),
 ) -> ParseStep:
+    """Parse every report, or take it from the cache; `keep`: cache keys of the published reports, kept
+    when the code changed so a report held back can have its published version put back."""
     step = ParseStep()
     claim_stage_dir(stage_dir)
     cache = ReportCache(cache_dir)
-    prune_reports_cache(cache_dir)
+    prune_reports_cache(cache_dir, keep)
+    keys = [report_key(item.file, discovery.manifest.get(item.file.name)) for item in extracted]
+    cache.prefetch(keys, ENTRY_KINDS)  # from the shared store, if any: in batches, not one by one
     for item in extracted:
         name = item.file.name
         key = report_key(item.file, discovery.manifest.get(name))

@@ -48,17 +48,35 @@ class TextLine:
 
     For a .txt file `page` is None and `line_no` is the 1-based line in the file;
     for a PDF `page` is 1-based and `line_no` is the 1-based line within that page.
+    `flag` is a quality flag the extraction already knows for a table row (a tagged PDF's structure tree
+    and its drawing disagree), `other_reading` the row as the other reading has it, for raw_text.
     """
 
     page: int | None
     line_no: int
     text: str
+    flag: str | None = None
+    other_reading: str = ""
 
 
 @dataclass
 class ExtractedText:
     file: SourceFile
     lines: list[TextLine]
+
+
+# A PDF read only in part (its cross-reference table is damaged, pdfminer found what it could): its
+# extraction starts with a line on page 0 saying so, which the parser turns into a warning.
+READ_IN_PART = "\x00read in part: "
+PARTIAL_WARNING = "read in part"  # how its warning names it ("<file>: read in part: <why>"); the summary counts them
+
+
+def read_in_part(lines: list[TextLine]) -> tuple[list[TextLine], list[str]]:
+    """The lines without the read-in-part notes, and the notes."""
+    notes = [ln.text.removeprefix(READ_IN_PART) for ln in lines if ln.page == 0 and ln.text.startswith(READ_IN_PART)]
+    if not notes:
+        return lines, []
+    return [ln for ln in lines if not (ln.page == 0 and ln.text.startswith(READ_IN_PART))], notes
 
 
 @dataclass
@@ -76,6 +94,10 @@ class ReportMeta:
         if self.report_type in ("tertialrapport_1", "tertialrapport_2"):
             need.append("tertial")
         return [name for name in need if getattr(self, name) is None]
+
+    def from_body(self) -> bool:
+        """Whether council, report type or year were read from the body (no cover, no manifest row): a guess."""
+        return any(self.evidence.get(name) == "text" for name in ("district", "report_type", "year"))
 
 
 @dataclass

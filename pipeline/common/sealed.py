@@ -11,6 +11,10 @@ The key is 32 random bytes in `<warehouse folder>/.indicators.key`, made on firs
 its owner only (0600) and never inside the cache folder. A key file that is not a regular file owned
 by this user with no access for others is not trusted: it is replaced, and what was sealed with it
 is derived again.
+
+Caches shared between machines (pipeline/common/storage.py) need one key for all of them: the secret
+INDICATORS_CACHE_KEY (64 hex digits), when set, seals and checks every cache folder's entries instead of
+the folder's key file. The record of the published warehouse keeps the folder's own key.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 KEY_NAME = ".indicators.key"
 KEY_BYTES = 32
+SHARED_KEY_ENV = "INDICATORS_CACHE_KEY"
 HEADER = b"hmac-sha256 "
 _keys: dict[Path, bytes] = {}  # per key file, read once per process
 
@@ -83,8 +88,30 @@ def key_path(folder: Path) -> Path:
 
 
 def cache_key(cache_dir: Path) -> bytes:
-    """The key of a cache folder: the one of the warehouse folder it is in (`<warehouse dir>/.cache`)."""
-    return folder_key(cache_dir.parent)
+    """The key of a cache folder: the shared secret when one is set, else the one of the warehouse folder
+    it is in (`<warehouse dir>/.cache`)."""
+    shared = shared_key()
+    if shared is None:
+        return folder_key(cache_dir.parent)
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    return shared
+
+
+def shared_key() -> bytes | None:
+    """INDICATORS_CACHE_KEY as bytes; None when unset; ValueError naming the variable when malformed."""
+    text = os.environ.get(SHARED_KEY_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise ValueError(
+            f"{SHARED_KEY_ENV} must be {2 * KEY_BYTES} hex digits "
+            "(make one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return key
 
 
 def folder_key(folder: Path) -> bytes:

@@ -17,6 +17,7 @@ import polars as pl
 
 from pipeline.common import numbers
 from pipeline.common.models import MEASURES, ParsedReport
+from pipeline.common.periods import is_unreadable_period
 from pipeline.model.catalog import load_catalog
 from pipeline.model.periods import parse_period_cell, previous_year
 
@@ -24,6 +25,10 @@ from pipeline.model.periods import parse_period_cell, previous_year
 # NULL, its text kept, the row flagged; never its leading digits.
 UNREADABLE_NUMBER = "unreadable_number"
 TWO_VALUES_IN_CELL = "two_values_in_cell"
+# A filled Period cell the period grammar does not read: its outcome is filed under no period.
+NOT_A_PERIOD = "not_a_period"
+# Council, report type or year read from the report's body (no cover, no manifest row): a guess.
+METADATA_FROM_BODY = "metadata_from_body"
 
 FACT_TEXT_COLUMNS = [f"{m}_text" for m in MEASURES]
 
@@ -66,6 +71,7 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
             "by_gender": r.by_gender,
             **{f"{m}_text": r.cells.get(m, "") for m in MEASURES},
             "period": r.cells.get("period") or None,
+            "_period_flag": NOT_A_PERIOD if is_unreadable_period(r.cells.get("period")) else None,
             "previous_label": r.previous_label,
             "comment": r.comment,
             "source_page": r.source_page,
@@ -85,6 +91,7 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
         "by_gender": pl.Boolean,
         **{c: pl.String for c in FACT_TEXT_COLUMNS},
         "period": pl.String,
+        "_period_flag": pl.String,
         "previous_label": pl.String,
         "comment": pl.String,
         "source_page": pl.Int32,
@@ -94,6 +101,7 @@ def rows_frame(report: ParsedReport) -> pl.DataFrame:
     }
     frame = pl.DataFrame(records, schema=schema)
     return frame.with_columns(
+        pl.lit(METADATA_FROM_BODY if meta.from_body() else None, dtype=pl.String).alias("_meta_flag"),
         pl.lit(meta.report_type).alias("report_type"),
         pl.lit(meta.district).alias("district"),
         pl.lit(meta.org_unit, dtype=pl.String).alias("org_unit"),
@@ -140,6 +148,8 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("parse_flag"),
                 pl.col("_cell_flag"),
                 pl.when(distinct.list.len() > 1).then(pl.lit("mixed_units")),
+                pl.col("_period_flag"),
+                pl.col("_meta_flag"),
             ]
         )
         .list.drop_nulls()
@@ -154,7 +164,7 @@ def _row_unit_and_flags(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(printed.list.len() > 0).then(printed.list.join(" / ")).alias("unit_as_printed"),
         text_cells.alias("text_cells"),
         pl.when(flags != "").then(flags).alias("quality_flag"),
-    ).drop([*unit_cols, *printed_cols, "_cell_flag"])
+    ).drop([*unit_cols, *printed_cols, "_cell_flag", "_meta_flag", "_period_flag"])
 
 
 CATALOG_SCHEMA = {

@@ -4,7 +4,9 @@ checks, retries and the up-to-date short cut.
 
 discover -> extract -> parse -> normalize -> validate -> load. Per-file work is fanned out inside
 an asset (extract runs worker processes), not as one Dagster step per file: on two cores Dagster's
-per-step overhead would cost more than the work.
+per-step overhead would cost more than the work. Beyond one machine the same per-report work runs as
+partitions of `report_results` (pipeline/orchestration/partitions.py), one run per report on any run
+launcher; the stages here then find each report's results in the shared cache and only load.
 """
 
 from pathlib import Path
@@ -17,6 +19,7 @@ from pipeline.build.incremental import (
     is_up_to_date,
     previous_checks,
     previous_summary,
+    published_cache_keys,
     reports_cache,
     warehouse_sound,
 )
@@ -28,8 +31,9 @@ from pipeline.build.stages import (
     parse_all,
     validate_all,
 )
-from pipeline.common.models import LoadError
+from pipeline.common.models import PARTIAL_WARNING, LoadError
 from pipeline.common.staging import release_stage_dir
+from pipeline.orchestration.partitions import report_names, report_results, sync_partitions
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.sources.discover import Discovery, discover_reports
 from pipeline.sources.extract import ExtractSettings, extract_all
@@ -56,7 +60,11 @@ UP_TO_DATE = {"up_to_date": True}
 def report_files(context: dg.AssetExecutionContext, settings: BuildSettings) -> Discovery:
     if not Path(settings.raw_dir).is_dir():  # a typo or a share not mounted: nothing to build from
         raise dg.Failure(description=f"raw folder {settings.raw_dir} does not exist or is not a folder")
+    settings.open_cache()  # a shared cache without its key is refused before any work
     found = discover_reports(settings.raw_dir)
+    added, removed = sync_partitions(context.instance, report_names(Path(settings.raw_dir)))
+    if added or removed:
+        context.log.info(f"report partitions: {added} added, {removed} removed")
     found.fingerprint = inputs_fingerprint(found, settings.affecting_output())
     # a file written to since it was published, or damaged, is built again: what it holds is not what was checked
     found.up_to_date = (
@@ -110,7 +118,8 @@ def parsed_reports(
         context.add_output_metadata(UP_TO_DATE)
         return ParseStep(up_to_date=True)
     stage = settings.stage_dir(context.run.run_id)
-    step = parse_all(report_files, extracted_texts[0], stage, settings.cache_dir, context.log.info)
+    keep = published_cache_keys(settings.warehouse)  # what the published rows came from may be put back
+    step = parse_all(report_files, extracted_texts[0], stage, settings.cache_dir, context.log.info, keep)
     rows = sum(p.rows for p in step.files)
     context.add_output_metadata({"reports": len(step.files), "rows": rows, "from_cache": step.from_cache})
     return step
@@ -165,6 +174,8 @@ def validated_indicators(
     group_name=BUILD_GROUP,
     description="The DuckDB star schema, built into a new file, checked by the warehouse suites and swapped "
     "in atomically only when no blocking expectation failed (pipeline/warehouse/gates.py).",
+    # every report's partition: lineage, and what a backfill must finish before the warehouse is built
+    deps=[dg.AssetDep(report_results, partition_mapping=dg.AllPartitionMapping())],
     check_specs=[
         dg.AssetCheckSpec(
             f"{suite}_suite",
@@ -200,6 +211,8 @@ def warehouse(
         "rows_loaded": validated_indicators.rows_valid,
         "rows_flagged": validated_indicators.rows_flagged,
         "rows_quarantined": validated_indicators.rows_quarantined,
+        # PDFs whose cross-reference table is damaged, read as far as their text could be found
+        "files_read_in_part": len({e.file for e in parsed_reports.errors if f": {PARTIAL_WARNING}: " in e.reason}),
     }
     stage = validated_indicators.stage_dir
     present = [(f.name, f.sha256) for f in report_files.files]
@@ -215,6 +228,7 @@ def warehouse(
             settings.accept_row_drops,
             state={INPUTS_KEY: report_files.fingerprint},
             reports_cache=reports_cache(settings.cache_dir),
+            value_change_limit=settings.value_change_limit,
         )
     except Exception as exc:
         if is_transient(exc):  # the staging folder stays for the retry

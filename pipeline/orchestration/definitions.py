@@ -8,6 +8,8 @@ instance at $DAGSTER_HOME when it is set).
 import dagster as dg
 
 from pipeline.orchestration.assets import ALL_ASSETS
+from pipeline.orchestration.executors import report_executor, report_executor_config
+from pipeline.orchestration.partitions import NOTHING_STORED, PARTITION_ASSETS, nothing_stored
 from pipeline.orchestration.sensors import raw_folder_sensor
 from pipeline.orchestration.settings import BuildSettings
 from pipeline.orchestration.tables import RELATION_ASSETS
@@ -34,6 +36,18 @@ build_warehouse_job = dg.define_asset_job(
     config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
 )
 
+# A backfill of the report partitions: one run per report (a run launcher in dagster.yaml puts each
+# where it should run: a process here, a Kubernetes job or a container on a cluster), each one step.
+build_reports_job = dg.define_asset_job(
+    "build_reports",
+    selection=dg.AssetSelection.assets(*PARTITION_ASSETS),
+    description="Extract, parse, normalize and validate one report (a partition) into the shared cache; "
+    "a backfill of every partition followed by build_warehouse loads without extracting again.",
+    executor_def=report_executor(),
+    config=report_executor_config(),
+    tags={"indicators/partition": "report"},  # not indicators/build: dagster.yaml runs those one at a time
+)
+
 nightly_build = dg.ScheduleDefinition(
     name="nightly_build",
     job=build_warehouse_job,
@@ -45,13 +59,18 @@ nightly_build = dg.ScheduleDefinition(
 
 def build_definitions(settings: BuildSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*ALL_ASSETS, *RELATION_ASSETS],
-        jobs=[build_warehouse_job],
+        assets=[*ALL_ASSETS, *PARTITION_ASSETS, *RELATION_ASSETS],
+        jobs=[build_warehouse_job, build_reports_job],
         schedules=[nightly_build],
         sensors=[raw_folder_sensor],
         # Outputs pass between the assets in memory (one process runs the job): Dagster's default
-        # would pickle each into $DAGSTER_HOME/storage and unpickle it for the next asset.
-        resources={"settings": settings or BuildSettings(), "io_manager": dg.mem_io_manager},
+        # would pickle each into $DAGSTER_HOME/storage and unpickle it for the next asset. The report
+        # partitions have no output: their results are sealed into the cache.
+        resources={
+            "settings": settings or BuildSettings(),
+            "io_manager": dg.mem_io_manager,
+            NOTHING_STORED: nothing_stored,
+        },
     )
 
 

@@ -3,7 +3,9 @@
 Takes the raw folder (BuildSettings.raw_dir) and the sensor's cursor; gives a RunRequest for the
 build job when the folder's fingerprint — a hash of the sorted (name, size, mtime) of its files —
 differs from the cursor, else a SkipReason saying why not. The fingerprint is also the run key, so
-one state of the folder is built once however often the sensor looks.
+one state of the folder is built once however often the sensor looks. Each look also keeps the report
+partitions (pipeline/orchestration/partitions.py) in step with the folder: a partition added for each
+new report file, removed for each file gone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.orchestration.partitions import REPORTS_PARTITIONS, partition_requests, report_names
 from pipeline.orchestration.settings import BuildSettings
 
 SENSOR_INTERVAL_S = 60
@@ -72,10 +75,12 @@ def evaluate_raw_folder(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Builds the warehouse when files in the raw folder are added, removed or changed.",
 )
-def raw_folder_sensor(context: dg.SensorEvaluationContext, settings: BuildSettings):
-    result, cursor = evaluate_raw_folder(Path(settings.raw_dir), settings.warehouse, context.cursor, time.time())
-    if cursor != context.cursor and cursor is not None:
-        context.update_cursor(cursor)
+def raw_folder_sensor(context: dg.SensorEvaluationContext, settings: BuildSettings) -> dg.SensorResult:
+    raw = Path(settings.raw_dir)
+    result, cursor = evaluate_raw_folder(raw, settings.warehouse, context.cursor, time.time())
+    existing = context.instance.get_dynamic_partitions(REPORTS_PARTITIONS)
+    partitions = partition_requests(existing, report_names(raw)) if raw.is_dir() else []
     if isinstance(result, dg.RunRequest):
         context.log.info(f"raw folder changed ({settings.raw_dir}); starting a build")
-    return result
+        return dg.SensorResult(run_requests=[result], cursor=cursor, dynamic_partitions_requests=partitions)
+    return dg.SensorResult(skip_reason=result, cursor=cursor, dynamic_partitions_requests=partitions)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.common.models import VALUE_COLUMNS, TextLine
+from pipeline.common.page_numbers import BARE_PAGE_NUMBER, WORDED_PAGE_NUMBER
 from pipeline.common.reference import LEADING_GLYPHS
 from pipeline.parse.flat_vocab import (
     FURNITURE_REACH,
-    PAGE_NUMBER,
     UNIT_JOINER,
     Block,
     is_activity_header,
@@ -54,7 +54,6 @@ NAME_GLYPHS = LEADING_GLYPHS.replace(" ", "").replace("\t", "").replace("\u00a0"
 # recurs on this many pages at least.
 COVER_TITLE_LINES = 3
 TITLE_MIN_PAGES = 4
-_BARE_PAGE_NUMBER = re.compile(r"^\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?$")
 
 # Canonical order of the value columns of an indicator table (GUIDE: every era prints them so).
 COLUMN_ORDER = VALUE_COLUMNS
@@ -362,7 +361,7 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
     # A running title seen next to one page number only (a short report) is still the cover's title.
     texts = [ln.text.strip() for ln in lines]
     cover = set([t for t in texts if t][:COVER_TITLE_LINES])
-    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
+    pages = [i for i, t in enumerate(texts) if WORDED_PAGE_NUMBER.match(t)]
     furniture |= {j for i in pages for j in lines_near(texts, i) if texts[j] in cover and _is_furniture(texts[j])}
     # Page numbers printed bare ("3", "3 (22)") are told by the running title that follows them: a
     # line that recurs page after page, most often right after a bare number.
@@ -372,7 +371,7 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
             seen.setdefault(text, []).append(i)
     for where in seen.values():
         numbers = [
-            [j for j in lines_near(texts, i)[:FURNITURE_REACH] if _BARE_PAGE_NUMBER.match(texts[j])] for i in where
+            [j for j in lines_near(texts, i)[:FURNITURE_REACH] if BARE_PAGE_NUMBER.match(texts[j])] for i in where
         ]
         if len(where) >= TITLE_MIN_PAGES and sum(bool(n) for n in numbers) * 2 >= len(where):
             furniture.update(where)
@@ -381,7 +380,7 @@ def box_furniture(lines: Sequence[TextLine]) -> set[int]:
 
 
 def _is_furniture(text: str) -> bool:
-    if PAGE_NUMBER.match(text):
+    if WORDED_PAGE_NUMBER.match(text):
         return True
     if len(text) < TITLE_MIN_CHARS or re.match(r"^\d{4}-\d{2}-\d{2}", text):
         return False  # a short piece of a table, or an activity's date

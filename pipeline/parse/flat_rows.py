@@ -54,6 +54,7 @@ from pipeline.common.models import (
     ReportMeta,
     TextLine,
 )
+from pipeline.common.periods import parse_period_cell
 from pipeline.parse.flat_box_cells import box_rows
 from pipeline.parse.flat_boxes import BoxReading, read_boxes
 from pipeline.parse.flat_placement import Placement, RowContext, about_people, place_values
@@ -91,8 +92,6 @@ from pipeline.parse.vocab import (
 
 # The name column wraps at about 30 characters; a longer line with no values is prose or a comment.
 NAME_LINE_MAX_CHARS = 45
-
-_TERTIAL_PERIOD = re.compile(r"^Tertial\s+([12])\s+((?:19|20)\d{2})$")
 
 
 # --- rows as read ----------------------------------------------------------------------------
@@ -458,7 +457,8 @@ def fill_meta_from_periods(meta: ReportMeta, periods: Sequence[str], file_name: 
     """
     if meta.report_type is not None and meta.year is not None:
         return []
-    counts = Counter(m.groups() for p in periods if (m := _TERTIAL_PERIOD.match(p)))
+    read = [parse_period_cell(p) for p in periods]
+    counts = Counter((str(r.number), str(r.year)) for r in read if r.kind == "tertial" and r.number in (1, 2))
     if not counts:
         return []
     ranked = counts.most_common(2)

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
 from pipeline.common.numbers import TOKEN_DIGITS
+from pipeline.common.page_numbers import BARE_PAGE_NUMBER, WORDED_PAGE_NUMBER
 from pipeline.common.reference import KNOWN_UNITS
-from pipeline.parse.goals import GoalTracker
+from pipeline.parse.goals import GoalTracker, is_goal_marker
 from pipeline.parse.vocab import TableHeader, clean_cell, header_columns, is_period_like
 
 # --- flags -----------------------------------------------------------------------------------
@@ -66,15 +67,9 @@ TOC_MAX_WRAPPED_LINES = 1
 
 # --- line patterns ---------------------------------------------------------------------------
 
-PAGE_NUMBER = re.compile(r"^Sida?\s+\d+\s*(?:\(\s*\d+\s*\)|av\s+\d+)?$", re.IGNORECASE)
 _TOC_HEAD = re.compile(r"^Innehåll(?:sförteckning)?$", re.IGNORECASE)
 _TOC_ENTRY = re.compile(r"^\S.*?(?:\.{2,}|\s)\s*\d{1,3}$")
-_BARE_PAGE = re.compile(r"^\d{1,3}$")
 _ACTIVITY_HEADER = re.compile(r"^Aktivitet(?:\s+(?:Startdatum|Slutdatum|Avvikelse)\b.*)?$")
-_GOAL_MARKER = re.compile(
-    r"^(?:KF:s inriktningsmål|Inriktningsmål|KF:s mål för verksamhetsområdet|Nämndmål|Åtagande):$",
-    re.IGNORECASE,
-)
 _COMMENT_HEAD = re.compile(r"^(?:Kommentar|Analys)(?=$|[\s:.])[:.]?\s*", re.IGNORECASE)
 
 # Header words, each a piece of one of these; a header column starts at a capitalised keyword.
@@ -148,10 +143,6 @@ def is_activity_header(text: str) -> bool:
     return bool(_ACTIVITY_HEADER.match(text.strip()))
 
 
-def is_goal_marker(text: str) -> bool:
-    return bool(_GOAL_MARKER.match(clean_cell(text)))
-
-
 def is_comment_head(text: str) -> bool:
     """'Analys' or 'Kommentar' (alone or before the comment), not 'Analysen visar ...'."""
     return bool(_COMMENT_HEAD.match(text.strip()))
@@ -194,7 +185,7 @@ def join_wrapped(texts: Sequence[str]) -> str:
 def page_furniture(lines: Sequence[TextLine]) -> set[int]:
     """Indexes of page numbers ("Sid 18 (84)") and of the lines that recur around them (titles, site)."""
     texts = [ln.text.strip() for ln in lines]
-    pages = [i for i, t in enumerate(texts) if PAGE_NUMBER.match(t)]
+    pages = [i for i, t in enumerate(texts) if WORDED_PAGE_NUMBER.match(t)]
     around: Counter[str] = Counter()
     for i in pages:
         around.update({texts[j] for j in lines_near(texts, i)})
@@ -232,7 +223,7 @@ def table_of_contents(lines: Sequence[TextLine]) -> set[int]:
             text = lines[j].text.strip()
             if not text:
                 continue
-            if _TOC_ENTRY.match(text) or _BARE_PAGE.match(text):
+            if _TOC_ENTRY.match(text) or BARE_PAGE_NUMBER.match(text):
                 skip.update(wrapped + [j])
                 wrapped = []
             elif len(wrapped) < TOC_MAX_WRAPPED_LINES:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from pipeline.common.models import ReportMeta, TextLine
+from pipeline.common.periods import TERTIAL_IN_TEXT
 from pipeline.common.reference import find_districts, squash_hyphens
 
 COVER_LINES = 80  # the cover and decision page come before the table of contents
@@ -24,7 +25,6 @@ _REPORT_TITLE = re.compile(
 _COUNCIL = re.compile(r"stadsdels(?:nämnd|förvaltning)", re.IGNORECASE)
 _ORG_UNIT = re.compile(r"^\s*([A-ZÅÄÖ][\wåäöÅÄÖ-]*(?:enheten|avdelningen|sektionen))\s*$")
 _COVER_ENDS = ("Innehållsförteckning", "Sammanfattande analys")  # the body starts here
-_PERIOD_CELL = re.compile(r"\bTertial\s+([12])\s+((?:19|20)\d{2})\b")
 
 
 def _report_type(kind: str, tertial: str | None) -> tuple[str | None, int | None]:
@@ -98,7 +98,7 @@ def _from_body(lines: Sequence[TextLine], meta: ReportMeta) -> None:
             meta.evidence["district"] = "text"
     if meta.report_type is None:
         # One pass over the joined text: a Period cell may wrap ("Tertial 1" / "2019").
-        periods = Counter((m.group(1), m.group(2)) for m in _PERIOD_CELL.finditer("\n".join(texts)))
+        periods = Counter((m.group(1), m.group(2)) for m in TERTIAL_IN_TEXT.finditer("\n".join(texts)))
         if periods:
             (tertial, year), _ = periods.most_common(1)[0]
             meta.report_type, meta.tertial, meta.year = f"tertialrapport_{tertial}", int(tertial), int(year)

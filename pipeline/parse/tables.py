@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 
 from pipeline.common.models import (
     MEASURES,
+    PARTIAL_WARNING,
     VALUE_COLUMNS,
     ExtractedText,
     IndicatorRow,
     ParsedReport,
     ReportMeta,
     TextLine,
+    read_in_part,
 )
 from pipeline.common.numbers import holds_two_values, is_known_unit, looks_numeric
 from pipeline.parse.flat_rows import parse_flat_report
@@ -298,6 +300,7 @@ class TabTableParser:
                 continue
             cells[col] = cells[col] or value
         flag = flag or header_flag(st.header) or cell_flag(cells)
+        flag = ",".join(dict.fromkeys(f for f in (line.flag, flag) if f)) or None  # the extraction's flag first
         row = IndicatorRow(
             table_no=st.table_no,
             row_no=len(self.rows) + 1,
@@ -309,7 +312,7 @@ class TabTableParser:
             source_page=line.page,
             source_line=line.line_no,
             quality_flag=flag,
-            raw_text=line.text,
+            raw_text=line.text + (f"\n{line.other_reading}" if line.other_reading else ""),
         )
         self.rows.append(row)
         st.last_row, st.comment_open = row, False
@@ -333,7 +336,7 @@ class TabTableParser:
         row.raw_text += "\n" + line.text
         # the cells are checked again as merged: a flag of the half row before the break may no longer hold
         kept = [f for f in (row.quality_flag or "").split(",") if f and f not in (TWO_VALUES_IN_CELL, NOT_A_PERIOD)]
-        new = [CONTINUATION_CONFLICT] if conflict else []
+        new = ([CONTINUATION_CONFLICT] if conflict else []) + ([line.flag] if line.flag else [])
         flags = list(dict.fromkeys([*kept, *new, *filter(None, [cell_flag(row.cells)])]))
         row.quality_flag = ",".join(flags) or None
 
@@ -366,10 +369,14 @@ def has_tab_tables(lines: Sequence[TextLine]) -> bool:
 
 
 def parse_report(extracted: ExtractedText, manifest_entry: dict[str, str] | None = None) -> ParsedReport:
-    lines = extracted.lines
+    lines, partial = read_in_part(extracted.lines)
+    extracted = ExtractedText(extracted.file, lines)
     meta: ReportMeta = apply_manifest(infer_report_meta(lines), manifest_entry)
     if not has_tab_tables(lines):
-        return parse_flat_report(extracted, meta)
-    parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
-    parser.run(lines)
-    return ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)
+        report = parse_flat_report(extracted, meta)
+    else:
+        parser = TabTableParser(report_year=meta.year or 0, report_tertial=meta.tertial)
+        parser.run(lines)
+        report = ParsedReport(extracted.file, meta, parser.goals.goals, parser.rows, parser.warnings)
+    report.warnings[:0] = [f"{extracted.file.name}: {PARTIAL_WARNING}: {note}" for note in partial]
+    return report

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.common.periods import looks_like_period
 from pipeline.common.reference import GENDER_GLYPH, KNOWN_UNITS, LEADING_GLYPHS
 
 # --- cell text -------------------------------------------------------------------------------
@@ -17,10 +18,6 @@ from pipeline.common.reference import GENDER_GLYPH, KNOWN_UNITS, LEADING_GLYPHS
 _MARKUP = re.compile(r"</?[a-zA-Z][^>]*>")
 _EMPHASIS = re.compile(r"\*([^*\n]+)\*")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
-_PERIOD_LIKE = re.compile(
-    r"^((Tertial|Halvår|Kvartal|Månad)\s*\d?\s*)?((VB|T[12])\s*)?(19|20)\d{2}$|^(År|Tertial|Halvår|Kvartal|Månad)$",
-    re.IGNORECASE,
-)
 
 
 def clean_cell(text: str) -> str:
@@ -48,7 +45,8 @@ def strip_footnote_marker(name: str) -> str:
 
 
 def is_period_like(text: str) -> bool:
-    return bool(_PERIOD_LIKE.match(text.strip()))
+    """The shape of a Period cell, by the one period grammar (pipeline/common/periods.py)."""
+    return looks_like_period(text)
 
 
 # --- headers ---------------------------------------------------------------------------------

@@ -130,6 +130,10 @@ class Row:
     page: int
     top: float
     bottom: float
+    # a row of a tagged PDF's table that its geometric reading reads otherwise (tagged_tables.py): the
+    # flag, and the geometric reading, kept for a person checking it
+    flag: str | None = None
+    other: str = ""
 
     def text(self, vocabulary: Vocabulary = frozenset()) -> str:
         return "\t".join(cell.text(vocabulary) for cell in self.cells)

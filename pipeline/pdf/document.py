@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.common.models import TextLine
+from pipeline.common.page_numbers import PAGE_NUMBER_LINE
 from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
@@ -54,6 +55,8 @@ from pipeline.pdf.glyphs import Glyph, RawPage, Segment, read_raw_pages
 from pipeline.pdf.header import header_block, header_cell_starts
 from pipeline.pdf.lines import LetterGaps, Line, group_into_lines
 from pipeline.pdf.ruled import find_grids, split_glyphs_by_grid, table_from_grid
+from pipeline.pdf.tagged import tree_tables
+from pipeline.pdf.tagged_tables import put_tree_tables
 
 # Tolerances. Lengths are in PDF points (1/72 inch) unless the name ends in _EM (times font size).
 
@@ -61,6 +64,8 @@ from pipeline.pdf.ruled import find_grids, split_glyphs_by_grid, table_from_grid
 BODY_TAB_GAP_EM = 1.5
 # Width of a space (in em) in a font whose space glyph the document never shows.
 SPACE_WIDTH_EM = 0.25
+
+LIGATURES = {chr(0xFB00 + i): pair for i, pair in enumerate(("ff", "fi", "fl", "ffi", "ffl", "ſt", "st"))}
 
 # Running headers/footers live in these top/bottom fractions of the page height.
 PAGE_MARGIN_FRACTION = 0.1
@@ -71,9 +76,6 @@ RUNNING_LINE_Y_TOLERANCE = 3.0
 # ... on at least this many pages, and on at least this share of the pages.
 RUNNING_LINE_MIN_PAGES = 2
 RUNNING_LINE_MIN_SHARE = 0.5
-PAGE_NUMBER_LINE = re.compile(
-    r"^(?:(?:sida|sid\.?|page|s\.)\s*)?\d+(?:\s*(?:\(\s*\d+\s*\)|(?:av|of|/)\s*\d+))?$", re.IGNORECASE
-)
 
 # A page's printed number is at most this far from its place in the file (covers, contents pages).
 PAGE_NUMBER_OFFSET = 10
@@ -124,6 +126,8 @@ class Page:
     tables: list[Table] = field(default_factory=list)
     body: list[Line] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    # a tagged page's glyphs by the MCID of the marked content they are drawn in (tagged_tables.py)
+    marked: dict[int, list[Glyph]] = field(default_factory=dict)
 
     def in_margin(self, line: Line) -> bool:
         margin = max(PAGE_MARGIN_FRACTION * self.height, PAGE_MARGIN_MIN)
@@ -134,7 +138,8 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
     """A RawPage as Glyphs and Segments. `space_ems` (font -> width of its space, in em) grows as
     spaces are seen, page by page; it tells how much room a wrapped line's dropped space needed.
     `letter_gaps` (the document's letter spacing per font) grows page by page too."""
-    number, width, height, chars, horizontals, verticals, fills = raw
+    number, width, height, chars, horizontals, verticals, fills = raw[:7]
+    marks = raw[7] if len(raw) > 7 else []
     for text, font, x0, x1, _, _, size in chars:
         if text == " " and size and font not in space_ems:
             space_ems[font] = (x1 - x0) / size
@@ -144,11 +149,13 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
     glyphs = []
     for text, font, x0, x1, top, bottom, size in chars:
         if text:
+            if "\ufb00" <= text <= "\ufb06":
+                text = LIGATURES.get(text, text)  # "ﬂickor" is "flickor": fonts draw some letter pairs as one
             size = size or 1.0
             space = space_ems.get(font, SPACE_WIDTH_EM) * size
             tracking = spaced.get(font, 0.0) * size if spaced else 0.0
             glyphs.append(Glyph(text, x0, x1, top, bottom, size, space, tracking))
-    return Page(
+    page = Page(
         number,
         width,
         height,
@@ -157,6 +164,27 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
         [Segment(*s) for s in verticals],
         [Box(*box) for box in fills],
     )
+    if marks:
+        page.marked = glyphs_by_mcid(chars, glyphs, marks)
+    return page
+
+
+def glyphs_by_mcid(chars: list[tuple], glyphs: list[Glyph], marks: list[tuple]) -> dict[int, list[Glyph]]:
+    """The page's Glyphs by the MCID they are drawn in. `glyphs` are `chars` without the empty ones."""
+    marked: dict[int, list[Glyph]] = defaultdict(list)
+    changes = iter(sorted(marks, key=lambda mark: mark[0]) + [(len(chars), -1)])
+    next_at, next_mcid = next(changes)
+    mcid, kept = -1, 0
+    for index, char in enumerate(chars):
+        while index >= next_at:
+            mcid = next_mcid
+            next_at, next_mcid = next(changes)
+        if not char[0]:
+            continue
+        if mcid >= 0:
+            marked[mcid].append(glyphs[kept])
+        kept += 1
+    return dict(marked)
 
 
 def build_page_items(page: Page, carried: BorderlessTable | None) -> BorderlessTable | None:
@@ -227,7 +255,8 @@ def lay_out_page(page: Page) -> None:
     page.tables = [table_from_grid(grid, gi, in_cells, page.number) for gi, grid in enumerate(grids)]
     page.tables = [table for table in page.tables if table.rows]
     page.body = group_into_lines(outside)
-    page.glyphs = []  # no longer needed; keeps memory flat on long reports
+    if not page.marked:
+        page.glyphs = []  # no longer needed; keeps memory flat on long reports (a tagged page's are checked)
 
 
 def drop_running_lines(pages: list[Page]) -> None:
@@ -463,29 +492,31 @@ def continues_paragraph(upper: Line, lower: Line, first_on_page: bool, text_righ
     return 0 <= lower.top - upper.bottom <= PARAGRAPH_LINE_GAP_EM * lower.size
 
 
-def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str]]:
+def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str, Row | None]]:
     if isinstance(item, BodyLine):
-        yield item.page, paragraph_text(item)
+        yield item.page, paragraph_text(item), None
         return
     for row in item.rows:
         text = row.text(vocabulary)
         if text.strip():
-            yield row.page, text
+            yield row.page, text, row
     # An empty line marks where the table ends, as in the .txt files: text right under a table
     # (a heading, a paragraph) is then not read as more of its last row or comment.
-    yield item.rows[-1].page, ""
+    yield item.rows[-1].page, "", None
 
 
 def pdf_to_lines(path: str, on_page: Callable[[int], None] | None = None) -> list[TextLine]:
-    """Every line of the PDF's text in reading order, table rows as TAB-separated cells.
+    """Every line of the PDF's text in reading order, table rows as TAB-separated cells; a tagged PDF's
+    tables from its structure tree where it holds them (tagged.py, tagged_tables.py).
 
     `on_page(n)` is called after page n is read, for a progress display.
     """
-    return lines_from_pages(read_raw_pages(path, on_page=on_page))
+    return lines_from_pages(read_raw_pages(path, on_page=on_page), path)
 
 
-def lines_from_pages(raw_pages: Iterable[RawPage]) -> list[TextLine]:
-    """The lines of a document from its RawPages, every page in order (read here or in parts elsewhere)."""
+def lines_from_pages(raw_pages: Iterable[RawPage], path: str | None = None) -> list[TextLine]:
+    """The lines of a document from its RawPages, every page in order (read here or in parts elsewhere);
+    where a page has marked content, the tables of the structure tree of the PDF at `path` (tagged.py)."""
     pages = []
     space_ems: dict[str, float] = {}
     letter_gaps = LetterGaps()
@@ -493,19 +524,23 @@ def lines_from_pages(raw_pages: Iterable[RawPage]) -> list[TextLine]:
         page = read_page(raw, space_ems, letter_gaps)
         lay_out_page(page)
         pages.append(page)
+    trees = tree_tables(path) if path is not None and any(page.marked for page in pages) else None
     drop_running_lines(pages)
     vocabulary = document_vocabulary(pages)
     carried: BorderlessTable | None = None
     for page in pages:
         carried = build_page_items(page, carried)
     join_tables_across_pages(pages)
+    if trees:
+        put_tree_tables(pages, trees, vocabulary)
     join_paragraph_lines(pages)
 
     lines: list[TextLine] = []
     line_numbers: dict[int, int] = defaultdict(int)
     for page in pages:
         for item in page.items:
-            for page_number, text in item_texts(item, vocabulary):
+            for page_number, text, row in item_texts(item, vocabulary):
                 line_numbers[page_number] += 1
-                lines.append(TextLine(page=page_number, line_no=line_numbers[page_number], text=text))
+                flag, other = (row.flag, row.other) if row is not None else (None, "")
+                lines.append(TextLine(page_number, line_numbers[page_number], text, flag, other))
     return lines

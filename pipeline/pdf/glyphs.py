@@ -73,12 +73,49 @@ class GlyphAggregator(PDFPageAggregator):
     """pdfminer's page aggregator that keeps each glyph as a plain tuple (text, font name, x0, x1,
     top, bottom, size; top-down) in `glyphs`, in the order drawn, instead of an LTChar object in the
     layout tree: a corpus has millions of glyphs, and LTChar's constructor keeps much more than a
-    layout needs. Drawn lines and rectangles stay in the tree."""
+    layout needs. Drawn lines and rectangles stay in the tree.
+
+    Marked content (BDC/EMC, nested) is kept as `marks`: (index of the next glyph, MCID in force from
+    there, -1 for none), one entry per change, so a tagged PDF's structure tree can name its glyphs
+    (tagged.py). A page without marked content costs nothing per glyph. Inside a form XObject an MCID
+    numbers the form's own marked content, not the page's: its glyphs count as in none."""
 
     def begin_page(self, page, ctm) -> None:
         super().begin_page(page, ctm)
         self.page_top = self.cur_item.y1
         self.glyphs: list[tuple[str, str, float, float, float, float, float]] = []
+        self.marks: list[tuple[int, int]] = []
+        self.mcid_stack: list[int] = []
+        self.figures = 0
+
+    def begin_figure(self, name, bbox, matrix) -> None:
+        super().begin_figure(name, bbox, matrix)
+        self.figures += 1
+        self.push_mcid(-1)
+
+    def end_figure(self, name) -> None:
+        self.end_tag()
+        self.figures -= 1
+        super().end_figure(name)
+
+    def begin_tag(self, tag, props=None) -> None:
+        mcid = props.get("MCID") if isinstance(props, dict) and not self.figures else None
+        valid = isinstance(mcid, int) and not isinstance(mcid, bool) and mcid >= 0
+        self.push_mcid(mcid if valid else (self.mcid_stack[-1] if self.mcid_stack else -1))
+
+    def push_mcid(self, mcid: int) -> None:
+        outer = self.mcid_stack[-1] if self.mcid_stack else -1
+        self.mcid_stack.append(mcid)
+        if mcid != outer:
+            self.marks.append((len(self.glyphs), mcid))
+
+    def end_tag(self) -> None:
+        if not self.mcid_stack:
+            return  # an EMC without its BDC: nothing to close
+        inner = self.mcid_stack.pop()
+        outer = self.mcid_stack[-1] if self.mcid_stack else -1
+        if inner != outer:
+            self.marks.append((len(self.glyphs), outer))
 
     def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
         if font.is_vertical():
@@ -109,10 +146,11 @@ class GlyphAggregator(PDFPageAggregator):
 
 
 # One page as read from the PDF, before any layout: (number, width, height, glyphs, horizontals,
-# verticals, fills); a glyph is (text, font name, x0, x1, top, bottom, size), a border (pos, lo, hi),
-# a fill (x0, x1, top, bottom: a shaded cell, row or header box), all top-down. Plain tuples: a part
-# of a document read by another worker process travels as these (pipeline/sources/extract.py).
-RawPage = tuple[int, float, float, list[tuple], list[tuple], list[tuple], list[tuple]]
+# verticals, fills, marks); a glyph is (text, font name, x0, x1, top, bottom, size), a border (pos, lo,
+# hi), a fill (x0, x1, top, bottom: a shaded cell, row or header box), all top-down; a mark (glyph
+# index, MCID from there on; -1: none), empty on an untagged page. Plain tuples: a part of a document
+# read by another worker process travels as these (pipeline/sources/extract.py).
+RawPage = tuple[int, float, float, list[tuple], list[tuple], list[tuple], list[tuple], list[tuple]]
 
 
 def read_raw_pages(
@@ -128,15 +166,15 @@ def read_raw_pages(
         pages = PDFPage.get_pages(handle, pagenos=None if first == 1 and last is None else wanted)
         for number, pdf_page in enumerate(pages, start=first):
             interpreter.process_page(pdf_page)
-            yield raw_page(number, device.get_result(), device.glyphs)
+            yield raw_page(number, device.get_result(), device.glyphs, device.marks)
             if on_page is not None:
                 on_page(number)
             if number == last:
                 return
 
 
-def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawPage:
-    """The glyphs (GlyphAggregator), border edges and shaded boxes of one page, top-down."""
+def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple], marks: list[tuple] | None = None) -> RawPage:
+    """The glyphs (GlyphAggregator), border edges, shaded boxes and marked content of one page, top-down."""
     page_top = layout.y1
     horizontals: list[Segment] = []
     verticals: list[Segment] = []
@@ -160,6 +198,7 @@ def raw_page(number: int, layout: LTLayoutContainer, chars: list[tuple]) -> RawP
         [(s.pos, s.lo, s.hi) for s in horizontals],
         [(s.pos, s.lo, s.hi) for s in verticals],
         fills,
+        marks or [],
     )
 
 

@@ -70,7 +70,6 @@ class Series:
     unit: str | None
     better: str | None
     periods: list[PeriodRow] = field(default_factory=list)
-    chart: str | None = None  # the digest of its chart (chart_digest), once planned
 
     @property
     def has_gender(self) -> bool:
@@ -83,18 +82,24 @@ class Series:
 
     @property
     def point_count(self) -> int:
-        """Outcome points the chart draws (total, men, women): the browser test counts them."""
+        """Outcome points the full chart draws (total, men, women): the browser test counts them."""
         return sum(1 for p in self.periods for key, _ in OUTCOME_SERIES if p.cells[key])
+
+    @property
+    def trend_count(self) -> int:
+        """Outcome points the compact trend draws (total only)."""
+        return sum(1 for p in self.periods if p.cells["outcome"])
 
 
 @dataclass
 class IndicatorCard:
     series: Series
-    chart: str  # the digest of its chart
+    chart: str | None  # SVG: a compact trend on the district's page, in full on the indicator's
     comment: str | None
     comment_cell: Cell | None
     comment_report: str | None  # set when the comment is from an earlier report than the latest row
     legend: list[tuple[str, str]]
+    href: str = ""  # the indicator's page of this district, from the page the card is on
 
 
 @dataclass
@@ -245,8 +250,8 @@ def district_points(series: list[Series]) -> list[Point]:
 
 # sql/report/<name>.sql, each run once per build into the temp table report_<name>: every page's
 # fingerprint (sql/report/page_inputs.sql) and the rows of the pages to write are read from these
-STAGED = ("series", "rows", "reports", "flagged", "quarantine", "load_errors")
-INDEX_PAGE, QUALITY_PAGE = "index.html", "kvalitet.html"
+STAGED = ("series", "rows", "reports", "flagged", "quarantine", "load_errors", "quality_counts")
+INDEX_PAGE, QUALITY_PAGE, QUALITY_DIR = "index.html", "kvalitet.html", "kvalitet"
 
 
 def stage_queries(con) -> None:
@@ -267,6 +272,20 @@ def indicator_path(indicator_key: str) -> str:
     return f"{INDICATOR_DIR}/{indicator_key}.html"
 
 
+def detail_path(district: str, indicator_key: str) -> str:
+    """An indicator's page of one district: its full history, one level below the district's page."""
+    return f"{DISTRICT_DIR}/{slug(district)}/{indicator_key}.html"
+
+
+def quality_path(report_file: str) -> str:
+    """A report's quality page: its name folded, and a digest of it so two names never share a page."""
+    digest = hashlib.sha256(report_file.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{QUALITY_DIR}/{slug(Path(report_file).stem)[:60]}-{digest}.html"
+
+
+DETAIL_SEP = chr(31)  # joins district and indicator key in the queries' $details
+
+
 def fingerprint(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
@@ -276,19 +295,26 @@ class PageSource:
     """A page planned from rows of one district, one indicator or the quality tables, and the fingerprint
     of those rows and of how they are drawn: the same fingerprint gives the same file."""
 
-    kind: str  # "district", "indicator" or "quality"
-    name: str | None  # the district or the indicator key
+    kind: str  # "district", "indicator", "detail", "quality" or "quality_report"
+    name: str | None  # the district, the indicator key or the report file
     inputs: str
+    key: str | None = None  # a detail page's indicator key (name is its district)
 
 
 def page_sources(con, drawn_with: str) -> dict[str, PageSource]:
     """Page path -> what it is made from, for every page but the overview; `drawn_with` is what every
     page shares (code, templates, the warehouse's name, where the raw folder is)."""
-    paths = {"district": district_path, "indicator": indicator_path, "quality": lambda _: QUALITY_PAGE}
+    paths = {
+        "district": lambda name, _: district_path(name),
+        "indicator": lambda name, _: indicator_path(name),
+        "detail": detail_path,
+        "quality": lambda *_: QUALITY_PAGE,
+        "quality_report": lambda name, _: quality_path(name),
+    }
     out = {}
-    for kind, name, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
-        path = paths[kind](name)
-        out[path] = PageSource(kind, name, fingerprint(drawn_with, path, rows_hash))
+    for kind, name, key, rows_hash in con.execute(read_report_sql("page_inputs")).fetchall():
+        path = paths[kind](name, key)
+        out[path] = PageSource(kind, name, fingerprint(drawn_with, path, rows_hash), key)
     return out
 
 
@@ -303,18 +329,25 @@ class SiteData:
     summary: dict[str, int]
     districts: list[str]  # the district pages to write
     indicator_keys: list[str]  # the indicator pages to write
-    series_rows: list[dict]  # every series row of those districts and of those indicators
-    rows: list[dict]  # the latest rows of those districts
-    flagged: list[dict] | None = None  # None when the quality page is not written
-    quarantine: list[dict] | None = None
+    details: list[tuple[str, str]]  # the indicators' pages of one district to write: (district, key)
+    series_rows: list[dict]  # every series row of those districts, indicators and details
+    rows: list[dict]  # the latest rows of those districts and details
+    quality_counts: list[dict] | None = None  # per report: flagged and quarantined rows; None when the
+    # quality page is not written
+    quality_reports: list[str] = field(default_factory=list)  # the reports whose quality pages are written
+    flagged: list[dict] = field(default_factory=list)  # their flagged rows
+    quarantine: list[dict] = field(default_factory=list)  # their quarantined rows
 
 
 def read_site_data(con, sources: list[PageSource]) -> SiteData:
     """From the staged tables: what the overview needs, and the rows of the pages of `sources` only."""
     districts = sorted(s.name for s in sources if s.kind == "district")
     keys = sorted(s.name for s in sources if s.kind == "indicator")
+    details = sorted((s.name, s.key) for s in sources if s.kind == "detail")
     quality = any(s.kind == "quality" for s in sources)
-    params = {"districts": districts, "indicators": keys}
+    files = sorted(s.name for s in sources if s.kind == "quality_report")
+    joined = [f"{d}{DETAIL_SEP}{k}" for d, k in details]
+    params = {"districts": districts, "indicators": keys, "details": joined}
     return SiteData(
         reports=staged_dicts(con, "reports"),
         overview_series=query_dicts(con, "overview_series"),
@@ -323,8 +356,11 @@ def read_site_data(con, sources: list[PageSource]) -> SiteData:
         summary={r["metric"]: r["value"] for r in query_dicts(con, "build_summary")},
         districts=districts,
         indicator_keys=keys,
+        details=details,
         series_rows=query_dicts(con, "page_series", params),
-        rows=query_dicts(con, "page_rows", {"districts": districts}),
-        flagged=staged_dicts(con, "flagged") if quality else None,
-        quarantine=staged_dicts(con, "quarantine") if quality else None,
+        rows=query_dicts(con, "page_rows", {"districts": districts, "details": joined}),
+        quality_counts=staged_dicts(con, "quality_counts") if quality else None,
+        quality_reports=files,
+        flagged=query_dicts(con, "page_flagged", {"files": files}),
+        quarantine=query_dicts(con, "page_quarantine", {"files": files}),
     )

@@ -30,11 +30,20 @@ FLAG_MEANINGS = {
     "two_values_in_cell": "två kolumners värden har flutit ihop i en cell; värdet lämnas tomt",
     "continuation_conflict": "radens fortsättning efter sidbrytningen hade värden där raden redan hade värden; "
     "de fogades inte ihop",
+    "structure_disagrees": "PDF-filens taggade tabell och det som syns på sidan läses olika; "
+    "de värden som skiljer lämnas tomma",
     "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
     "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
     "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",
     "period_missing": "raden slutade inte med en periodcell",
     "too_many_values": "fler värden än kolumner; inga värden placerades",
+    "not_a_period": "periodcellen är ingen period som kan läsas (t.ex. 'Tertial 2014'); utfallet hör inte till "
+    "någon period",
+    "no_period_column": "tabellen saknar periodkolumn",
+    "duplicate_column": "två kolumner i tabellhuvudet har samma namn; det första värdet är avläst",
+    "metadata_from_body": "stadsdel, rapporttyp eller år lästes ur rapportens text, inte ur försättsbladet "
+    "eller manifestet",
+    "unit_from_indicator": "raden anger ingen enhet; enheten är den som indikatorns övriga rader anger oftast",
 }
 
 ASSESSMENTS = {"helt": "Uppfylls helt", "delvis": "Uppfylls delvis", "inte": "Uppfylls inte"}
@@ -132,10 +141,44 @@ _WARNINGS_SV = {
 }
 
 
+# Published values read differently by a new version of the code or a library (the value-change check),
+# and a PDF read only in part: the phrases a warning and a held-back reason share.
+_PHRASES_SV = (
+    (
+        r"(\d+) of (\d+) published values read differently now \(e\.g\. ",
+        r"\1 av \2 publicerade värden läses nu annorlunda (t.ex. ",
+    ),
+    (
+        r": more than (\d+)% of its values changed on reading it again with another version of the code or a "
+        r"library; compare the examples with the report, and if the new reading is right, build once with "
+        r"INDICATORS_VALUE_CHANGE_LIMIT=1",
+        r": mer än \1 % av dess värden ändrades när den lästes om med en annan version av koden eller ett "
+        r"bibliotek; jämför exemplen med rapporten, och om den nya läsningen är rätt, bygg en gång med "
+        r"INDICATORS_VALUE_CHANGE_LIMIT=1",
+    ),
+    (
+        r"^read in part: its cross-reference table is damaged; (\d+) pages? found, some text may be missing "
+        r"\(save or download the file again\)",
+        lambda m: (
+            f"läst till en del: filens korsreferenstabell är skadad; {m[1]} {'sida' if m[1] == '1' else 'sidor'} "
+            "hittades, text kan saknas (spara eller ladda ned filen igen)"
+        ),
+    ),
+)
+
+
+def _phrases_sv(text: str) -> str:
+    for pattern, replacement in _PHRASES_SV:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def warning_sv(reason: str, file: str = "") -> str:
     """A build warning in Swedish: 'warning: ' and the file name (its own column) dropped."""
     text = reason.removeprefix("warning: ")
     text = text.removeprefix(f"{file}: ") if file else text
+    if (said := _phrases_sv(text)) != text:
+        return said
     if m := _LOST_LAYOUT.match(text):
         how = " (läst ruta för ruta)" if m["boxes"] else ""
         flags = f" ({m['flags']})" if m["flags"] else ""
@@ -170,9 +213,11 @@ _HELD_BACK_SV = (
     (
         r"only (\d+)% of its Period cells name its year (\d+) or the year before(?: \(they name ([^)]*)\))?, so its "
         r"year is wrong and every row would be filed under it",
-        lambda m: f"bara {m[1]} % av periodcellerna anger rapportens år {m[2]} eller året före"
-        + (f" (de anger {m[3]})" if m[3] else "")
-        + ", så året är fel och varje rad skulle hamna under det",
+        lambda m: (
+            f"bara {m[1]} % av periodcellerna anger rapportens år {m[2]} eller året före"
+            + (f" (de anger {m[3]})" if m[3] else "")
+            + ", så året är fel och varje rad skulle hamna under det"
+        ),
     ),
     (r"correct its row in manifest\.csv", "rätta rapportens rad i manifest.csv"),
     (r"correct the file, or give it a row in manifest\.csv", "rätta filen eller ge den en rad i manifest.csv"),
@@ -203,4 +248,4 @@ def held_back_sv(reason: str) -> str:
     """Why the gate held a report back, in Swedish where the phrase is known."""
     for pattern, replacement in _HELD_BACK_SV:
         reason = re.sub(pattern, replacement, reason)
-    return reason
+    return _phrases_sv(reason)

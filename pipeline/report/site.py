@@ -1,29 +1,30 @@
 """The offline report: a static site of the published warehouse, for people who would rather look than query.
 
 Takes the warehouse (opened read-only), the raw folder (for source links) and an output folder; gives
-plain HTML pages with inline SVG charts that open from the file system with no network:
+plain HTML pages with inline SVG charts and one stylesheet that open from the file system with no
+network. What one page shows is bounded by design, not by the corpus:
 
-    index.html                       districts × latest period: targets met, goal assessments, flagged rows
-    stadsdelar/<district>.html       one district's indicators grouped by goal, each with a chart
-    indikatorer/<indicator_key>.html one indicator in every district over time
-    kvalitet.html                    flagged rows, quarantined rows, files not loaded and why
+    index.html                                 districts × latest period: targets met, goal assessments
+    stadsdelar/<district>.html                 each indicator's latest values and a compact trend
+    stadsdelar/<district>/<indicator_key>.html one indicator in one district: full chart, every value
+    indikatorer/<indicator_key>.html           one indicator in every district: one chart, latest values
+    kvalitet.html                              flagged rows, quarantined rows, files not loaded and why
 
 The queries are in sql/report/*.sql, the templates in pipeline/report/templates/, the charts in
-pipeline/report/charts.py and the Swedish formats in pipeline/report/formats.py. The site is written
-into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a failed
-build) always finds a complete report.
+pipeline/report/trend.py (their scales in charts.py) and the Swedish formats in formats.py. The site is
+written into a new folder beside the output and swapped in by replacing one symlink, so a reader (and a
+failed build) always finds a complete report.
 
 A new report changes a few pages, and costs about those pages. The report's queries are run once into
 temp tables, and each page gets a fingerprint of the rows it is planned from (sql/report/page_inputs.sql:
-hashed in DuckDB, grouped by district and by indicator) and of how it is drawn (code, templates, the
-warehouse's name, where the raw folder is), kept in the site's `.pages.json` with its charts' SVGs in
-`.charts/`. A page whose fingerprint the previous site has is hard-linked from it without reading its
-rows; only the other pages' rows are read, planned and written, and a page written again takes its
-unchanged charts from the previous site's `.charts/`, so only new or changed charts are drawn. The
-overview is planned every time, from a few rows per district.
+hashed in DuckDB, grouped by district, by indicator and by both) and of how it is drawn (code,
+templates, the warehouse's name, where the raw folder is), kept in the site's `.pages.json`. A page
+whose fingerprint the previous site has is hard-linked from it without reading its rows; only the
+other pages' rows are read, planned and written. The overview is planned every time, from a few rows
+per district.
 
 The records, queries and page fingerprints are in pipeline/report/data.py, the planning of pages in
-pipeline/report/pages.py; this module draws, reuses, writes and publishes.
+pipeline/report/pages.py; this module reuses, writes and publishes.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from pathlib import Path
 
 import jinja2
 
-from pipeline.report.charts import Chart, render_all, vega_versions
 from pipeline.report.data import (
     INDEX_PAGE,
     TEMPLATES,
@@ -62,7 +62,7 @@ OWNER_FILE = ".report-folder"
 OWNER_LINE = "written by indicators report as"
 _BUILD_NAME = re.compile(r"-\d{8}T\d{6}-\d+-[a-z0-9_]{8}")  # after ".<out name>": time, pid, mkdtemp's part
 PAGES_FILE = ".pages.json"  # in a site folder: each page's fingerprint and the charts it shows
-CHARTS_DIR = ".charts"  # in a site folder: the SVG of each page's charts, one JSON file per page
+STYLE_FILE = "style.css"  # every page's styles, one file at the site's root
 
 
 @dataclass
@@ -98,17 +98,13 @@ class SiteFigures:
     pages: int
     charts: int
     pages_written: int  # the others are hard links to the previous site's files
-    charts_drawn: int  # the others are the previous site's SVGs
+    charts_drawn: int  # on the pages written
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step of build_site
 
 
-def _charts_file(site_dir: Path, page_path: str) -> Path:
-    return site_dir / CHARTS_DIR / (page_path.replace("/", "__") + ".json")
-
-
 def _previous_pages(previous_dir: Path | None) -> dict[str, dict]:
-    """Page path -> {"inputs": fingerprint, "charts": [digest, ...]} of the previous site; empty when there
-    is none or its list is unreadable (then every page is planned and written)."""
+    """Page path -> {"inputs": fingerprint, "charts": how many it shows} of the previous site; empty when
+    there is none or its list is unreadable (then every page is planned and written)."""
     if previous_dir is None:
         return {}
     try:
@@ -120,35 +116,18 @@ def _previous_pages(previous_dir: Path | None) -> dict[str, dict]:
     return {
         path: entry
         for path, entry in pages.items()
-        if isinstance(entry, dict)
-        and isinstance(entry.get("inputs"), str)
-        and isinstance(entry.get("charts"), list)
-        and all(isinstance(digest, str) for digest in entry["charts"])
+        if isinstance(entry, dict) and isinstance(entry.get("inputs"), str) and isinstance(entry.get("charts"), int)
     }
 
 
-def _previous_svgs(previous_dir: Path | None, page_path: str) -> dict[str, str]:
-    """The SVGs the previous site's version of a page showed, by chart digest."""
-    if previous_dir is None:
-        return {}
-    try:
-        svgs = json.loads(_charts_file(previous_dir, page_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return svgs if isinstance(svgs, dict) else {}
-
-
 def _reuse(previous_dir: Path, site_dir: Path, page_path: str) -> bool:
-    """Hard-link an unchanged page and its charts from the previous site; False when they are not there."""
-    links = ((previous_dir / page_path, site_dir / page_path),)
-    links += ((_charts_file(previous_dir, page_path), _charts_file(site_dir, page_path)),)
+    """Hard-link an unchanged page from the previous site; False when it is not there."""
+    target = site_dir / page_path
     try:
-        for source, target in links:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(previous_dir / page_path, target)
     except OSError:
-        for _, target in links:
-            target.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         return False
     return True
 
@@ -177,31 +156,16 @@ def _kept(previous_dir: Path | None, before: dict[str, dict], site_dir: Path, pa
     )
 
 
-def _draw(pages: list[Page], charts: dict[str, Chart], previous_dir: Path | None, workers: int) -> tuple[dict, int]:
-    """Every chart the pages show by digest: the previous site's SVG where its version of the page had it,
-    else drawn. Gives the SVGs and how many were drawn."""
-    svgs: dict[str, str] = {}
-    for page in pages:
-        known = _previous_svgs(previous_dir, page.path) if page.charts else {}
-        svgs.update({d: known[d] for d in page.charts if d in known})
-    missing = list(dict.fromkeys(d for page in pages for d in page.charts if d not in svgs))
-    svgs.update(zip(missing, render_all([charts[d] for d in missing], workers), strict=True))
-    return svgs, len(missing)
-
-
-def _write(pages: list[Page], svgs: dict[str, str], site_dir: Path, generated_from: str) -> None:
+def _write(pages: list[Page], site_dir: Path, generated_from: str) -> None:
     env = _environment()
-    common = {"generated_from": generated_from, "versions": vega_versions(), "slug": slug, "unit_slug": unit_slug}
+    common = {"generated_from": generated_from, "slug": slug, "unit_slug": unit_slug}
     for page in pages:
         path = site_dir / page.path
         path.parent.mkdir(parents=True, exist_ok=True)
         root = "../" * page.path.count("/")
-        page_svgs = {d: svgs[d] for d in page.charts}
-        html = env.get_template(page.template).render(root=root, svgs=page_svgs, **common, **page.context)
+        html = env.get_template(page.template).render(root=root, **common, **page.context)
         path.write_text(html, encoding="utf-8")
-        charts_file = _charts_file(site_dir, page.path)
-        charts_file.parent.mkdir(exist_ok=True)
-        charts_file.write_text(json.dumps(page_svgs), encoding="utf-8")
+    shutil.copyfile(TEMPLATES / STYLE_FILE, site_dir / STYLE_FILE)
 
 
 def build_site(
@@ -214,7 +178,8 @@ def build_site(
 ) -> SiteFigures:
     """Write every page into site_dir; links to the raw folder are relative to link_base (where the site is
     read from). A page whose inputs the previous site (previous_dir) had is hard-linked from it unread:
-    only the other pages' rows are read and planned, and only their new charts drawn."""
+    only the other pages' rows are read, planned and drawn. `workers` is accepted for the command's
+    --workers; the charts are written in this process, in well under a millisecond each."""
     steps = _Steps()
     drawn_with = f"{site_version()}|{warehouse.name}|{os.path.relpath(raw_dir, link_base)}"
     before = _previous_pages(previous_dir)
@@ -228,7 +193,7 @@ def build_site(
         data = read_site_data(con, [s for p, s in sources.items() if p not in kept])
     finally:
         con.close()
-    pages, charts = plan_site(data, raw_dir, link_base)
+    pages = plan_site(data, raw_dir, link_base)
     inputs = {path: source.inputs for path, source in sources.items()}
     [index] = [page for page in pages if page.path == INDEX_PAGE]  # planned every time, from a few rows
     inputs[INDEX_PAGE] = fingerprint(drawn_with, INDEX_PAGE, repr(index.context))
@@ -236,15 +201,13 @@ def build_site(
         kept.add(INDEX_PAGE)
     todo = [page for page in pages if page.path not in kept]
     steps.done("plan")
-    svgs, drawn = _draw(todo, charts, previous_dir, workers)
-    steps.done("charts")
-    _write(todo, svgs, site_dir, warehouse.name)
+    _write(todo, site_dir, warehouse.name)
     shown = {page.path: page.charts for page in todo} | {path: before[path]["charts"] for path in kept}
     listed = {path: {"inputs": inputs[path], "charts": shown[path]} for path in inputs}
     (site_dir / PAGES_FILE).write_text(json.dumps(listed, indent=0, sort_keys=True), encoding="utf-8")
     steps.done("write")
-    all_charts = {d for page_charts in shown.values() for d in page_charts}
-    return SiteFigures(len(inputs), len(all_charts), len(todo), drawn, steps.seconds)
+    drawn = sum(page.charts for page in todo)
+    return SiteFigures(len(inputs), sum(shown.values()), len(todo), drawn, steps.seconds)
 
 
 # --- writing and swapping -------------------------------------------------------------------------------

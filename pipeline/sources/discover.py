@@ -201,3 +201,39 @@ def discover_reports(raw_dir: str | Path) -> Discovery:
     result.manifest = manifest
     result.errors = manifest_errors + result.errors
     return result
+
+
+def discover_one(raw_dir: str | Path, name: str) -> Discovery:
+    """One report of the folder by its name (as discover_reports prints it), checked as discover_reports
+    checks every file, with its manifest row: what one report's partition reads. Whether it is a copy of
+    another file only the whole folder tells (discover_reports); here it is read like any other."""
+    raw = Path(raw_dir)
+    result = Discovery()
+    entry = next((e for e in _entries(raw) if printable_name(e) == name), None)
+    if entry is None or entry.startswith(".") or entry in IGNORED_NAMES:
+        result.errors.append(LoadError(name, "discover", "no such report file in the raw folder"))
+        return result
+    kind = REPORT_SUFFIXES.get(os.path.splitext(name)[1].lower())
+    try:
+        path = regular_file(raw / entry, raw.resolve())
+        if kind is None:
+            raise NotRegular(f"not a report file (extension {os.path.splitext(name)[1] or 'none'})")
+        digest, size, blank = _hash_regular(path)
+    except (NotRegular, OSError) as exc:
+        result.errors.append(LoadError(name, "discover", _reason(exc)))
+        return result
+    if empty := _empty(size, blank):
+        result.errors.append(LoadError(name, "discover", empty))
+        return result
+    result.files.append(SourceFile(str(path), name, digest, size, kind))
+    manifest, _ = read_manifest(raw, {name})
+    result.manifest = {name: manifest[name]} if name in manifest else {}
+    return result
+
+
+def _entries(raw: Path) -> list[str]:
+    try:
+        with os.scandir(raw) as it:
+            return [e.name for e in it]
+    except OSError:
+        return []

@@ -1,7 +1,8 @@
 """Extract the text of each report file into lines, cached by the file's content hash.
 
 Takes SourceFiles, gives for each either the path of its cached extraction (a JSON list of
-[page, line_no, text]) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
+[page, line_no, text], with the row's flag and other reading after them where a tagged PDF's structure
+tree and its drawing disagree) or a LoadError. A .txt is read as UTF-8; a PDF goes through pdfminer.six
 (pipeline/pdf/document.py) in a worker process with a wall-clock limit and a memory cap, because
 pdfminer has no time limit of its own and hangs or recurses on some malformed files. A PDF too long
 for one worker to read while the others idle is read in parts by several, then laid out by one
@@ -42,7 +43,9 @@ from pipeline.sources.extract_cache import (
     cache_entry_problem,
     cache_path,
     entry_key,
+    fetch_entries,
     prune_cache,
+    publish_entries,
     write_cache,
 )
 from pipeline.sources.extract_read import (
@@ -78,6 +81,7 @@ class ExtractSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
     min_part_pages: int = MIN_PART_PAGES  # 0: every file read whole by one worker
+    prune: bool = True  # False when `files` are some of the reports (one partition): the others' entries stay
 
 
 def _page_count(lines: list[TextLine]) -> int | None:
@@ -327,8 +331,10 @@ def extract_all(
     errors: list[LoadError] = []
     todo: list[SourceFile] = []
     cache_key(settings.cache_dir)  # made here if new, before any worker seals with it
+    paths = {id(f): cache_path(settings.cache_dir, f) for f in files}
+    fetch_entries(settings.cache_dir, [p for p in paths.values() if not p.exists()])  # from a shared store
     for f in files:
-        path = cache_path(settings.cache_dir, f)
+        path = paths[id(f)]
         problem = cache_entry_problem(path)
         if problem is None:
             _mark_used(path)
@@ -340,7 +346,8 @@ def extract_all(
             errors.append(LoadError(f.name, "extract", DAMAGED_CACHE_WARNING))
         todo.append(f)
     report = progress or (lambda msg: log.info(msg))
-    prune_cache(settings.cache_dir, {f.sha256 for f in files})
+    if settings.prune:
+        prune_cache(settings.cache_dir, {f.sha256 for f in files})
     todo = _extract_text_files(todo, settings, done, errors)
     if todo:
         bars = ExtractProgress(len(todo))
@@ -348,6 +355,7 @@ def extract_all(
             _run_workers(todo, settings, done, errors, report, bars)
         finally:
             bars.close()
+    publish_entries(settings.cache_dir, [d.cache_path for d in done if not d.from_cache])
     order = {id(f): i for i, f in enumerate(files)}
     done.sort(key=lambda e: (order.get(id(e.file), 0), e.file.name))
     return done, errors

@@ -1,30 +1,39 @@
 """The content-addressed extraction cache: one JSON entry per file content hash and EXTRACTOR_VERSION (a
-hash of the extraction code), sealed with the warehouse folder's key (pipeline/common/sealed.py), read
-back checked, and pruned of stale entries."""
+hash of the extraction code and pdfminer.six's version), sealed with the warehouse folder's key
+(pipeline/common/sealed.py), read back checked, and pruned of stale entries. With a store attached to the
+cache folder (INDICATORS_CACHE_URL, pipeline/common/storage.py) an entry missing locally is fetched from it,
+checked, and an entry extracted here is put there."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.common.code_version import EXTRACT_LIBRARIES, libraries_digest, library_versions
 from pipeline.common.models import ExtractedText, SourceFile, TextLine
 from pipeline.common.paths import PACKAGE_DIR
-from pipeline.common.sealed import SealBroken, cache_key, read_sealed, write_sealed
+from pipeline.common.sealed import SealBroken, cache_key, open_sealed, read_sealed, write_sealed
+from pipeline.common.storage import batches, store_of
+
+log = logging.getLogger(__name__)
 
 
-def _code_version() -> str:
-    """A change to the extraction code makes every cached extraction stale, with no version to bump."""
+def extractor_version(libraries: dict[str, str] | None = None) -> str:
+    """A change to the extraction code, or another pdfminer.six (`libraries`, default: the installed
+    one), makes every cached extraction stale, with no version to bump."""
     digest = hashlib.sha256()
     for path in (*sorted(Path(__file__).parent.glob("extract*.py")), *sorted((PACKAGE_DIR / "pdf").glob("*.py"))):
         digest.update(path.read_bytes())
+    libraries_digest(digest, library_versions(EXTRACT_LIBRARIES) if libraries is None else libraries)
     return digest.hexdigest()[:12]
 
 
-EXTRACTOR_VERSION = _code_version()
+EXTRACTOR_VERSION = extractor_version()
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,15 @@ def entry_key(path: Path) -> bytes:
 # changed, cut short or planted after it was written is found before use, discarded and extracted again.
 def write_cache(path: Path, lines: list[TextLine]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps([[ln.page, ln.line_no, ln.text] for ln in lines], ensure_ascii=False).encode("utf-8")
+    body = json.dumps([entry(ln) for ln in lines], ensure_ascii=False).encode("utf-8")
     write_sealed(path, body, entry_key(path))
+
+
+def entry(line: TextLine) -> list:
+    """[page, line_no, text], and the flag and other reading where the extraction gave one."""
+    if line.flag or line.other_reading:
+        return [line.page, line.line_no, line.text, line.flag, line.other_reading]
+    return [line.page, line.line_no, line.text]
 
 
 class DamagedCacheEntry(Exception):
@@ -65,7 +81,7 @@ def read_cache(path: Path) -> list[TextLine]:
     """The lines of a cache entry, checked; DamagedCacheEntry when it fails its check."""
     body = verified_body(path)
     try:
-        return [TextLine(p, n, t) for p, n, t in json.loads(body)]
+        return [TextLine(*fields) for fields in json.loads(body)]
     except (ValueError, TypeError) as exc:  # written by this code, checksum right: should never happen
         raise DamagedCacheEntry(f"unreadable {path.name}: {exc}") from None
 
@@ -129,3 +145,60 @@ def _mark_used(path: Path) -> None:
 
 def load_extracted(item: Extracted) -> ExtractedText:
     return ExtractedText(item.file, read_cache(item.cache_path))
+
+
+# --- the shared store ----------------------------------------------------------------------------
+
+
+def store_name(path: Path) -> str:
+    """An entry's name in the store: its path below the cache folder."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def fetch_entries(cache_dir: Path, paths: list[Path]) -> set[Path]:
+    """Entries missing locally, fetched from the cache folder's store in concurrent batches and checked before
+    they are put in place; gives those now in place. One that fails its check is left out (one line says
+    so): it is extracted again, and the new entry replaces it in the store."""
+    store = store_of(cache_dir)
+    if store is None or not paths:
+        return set()
+    by_name = {store_name(p): p for p in paths}
+    fetched = set()
+    for batch in batches(list(by_name)):
+        fetched |= _put_in_place(store, by_name, store.get_many(batch))
+    return fetched
+
+
+def _put_in_place(store, by_name: dict[str, Path], found: dict[str, bytes]) -> set[Path]:
+    fetched = set()
+    for name, data in found.items():
+        path = by_name[name]
+        try:
+            open_sealed(data, entry_key(path), path.name)
+        except SealBroken as exc:
+            log.warning("cache entry %s in %s failed its check (%s); extracted again", name, store.url, exc)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        fetched.add(path)
+    return fetched
+
+
+def publish_entries(cache_dir: Path, paths: list[Path]) -> int:
+    """Put entries extracted here into the cache folder's store (each checked first: only what passes
+    goes out). Gives how many were put."""
+    store = store_of(cache_dir)
+    if store is None:
+        return 0
+    put = 0
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            open_sealed(data, entry_key(path), path.name)
+        except (OSError, SealBroken):  # changed since it was written: the next build extracts it again
+            continue
+        store.put(store_name(path), data)
+        put += 1
+    return put

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.common.models import SourceFile, TextLine
+from pipeline.common.models import READ_IN_PART, SourceFile, TextLine
 from pipeline.common.sealed import SealBroken, read_sealed, write_sealed
 
 CONTENT_TO_MEMORY = 64  # memory cap / largest page content stream read (32 MB under the default cap)
@@ -98,7 +98,7 @@ def join_pdf_parts(path: str, parts: list[str], key: bytes) -> list[TextLine]:
         except (OSError, SealBroken) as exc:
             raise ExtractionFailed(f"a part read by another worker failed its check ({exc}); build again") from None
     with pdf_reasons():
-        lines = lines_from_pages(pages)
+        lines = lines_from_pages(pages, path)
     return with_text(path, lines)
 
 
@@ -122,10 +122,21 @@ def pdf_reasons() -> Iterator[None]:
 
 
 def with_text(path: str, lines: list[TextLine]) -> list[TextLine]:
+    """The lines of a PDF that has text; one whose cross-reference table is damaged but that gave some
+    text is read in part, with a note first that the parser turns into a warning."""
+    damaged = xref_damaged(path)
     if not any(ln.text.strip() for ln in lines):
-        if xref_damaged(path):
+        if damaged:
             raise ExtractionFailed(f"{CORRUPT_XREF}: no text could be found through it")
         raise ExtractionFailed("no text layer (scanned images?); needs OCR before it can be read")
+    if damaged:
+        pages = len({ln.page for ln in lines})
+        found = f"{pages} page{'s' if pages != 1 else ''}"
+        note = (
+            f"its cross-reference table is damaged; {found} found, some text may be missing "
+            "(save or download the file again)"
+        )
+        return [TextLine(0, 0, READ_IN_PART + note), *lines]
     return lines
 
 

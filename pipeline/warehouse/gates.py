@@ -80,6 +80,7 @@ from pipeline.warehouse.validate import (
     run_suite,
     validate_reports,
 )
+from pipeline.warehouse.value_changes import VALUE_CHANGE_LIMIT, value_changes
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class GateReport:
     # per suite of REPORT_SUITES: each report's share of its outcomes (the reports whose rows were read)
     report_shares: dict[str, dict[str, list[ExpectationOutcome]]] = field(default_factory=dict)
     held_back: list[HeldBack] = field(default_factory=list)  # reports left out of the new warehouse
+    values_changed: int = 0  # values of published reports read again that differ from those published
 
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
@@ -153,6 +155,7 @@ class GateReport:
             "checks_warned": len(self.warnings),
             "reports_gate_checked": len(self.checked),
             "reports_held_back": len(self.held_back),
+            "values_changed": self.values_changed,
         }
 
     def failing_reports(self) -> dict[str, list[ExpectationOutcome]]:
@@ -471,6 +474,7 @@ def build_and_publish(
     accept_row_drops: bool = False,
     state: Mapping[str, str] | None = None,
     reports_cache: Path | None = None,
+    value_change_limit: float = VALUE_CHANGE_LIMIT,
 ) -> BuildOutcome:
     """Build, check and publish (or reject) a new warehouse; the previous one stays until the rename.
     A report failing on its own rows is held back, the version of it published before put back from
@@ -479,11 +483,16 @@ def build_and_publish(
         remove_leftovers(warehouse)
         remove_stale_staging(stage_dir.parent, stage_dir)
         refuse_to_replace(warehouse)
-        gate = GateRun(stage_dir, warehouse, present, list(facts_outcomes), accept_row_drops, reports_cache)
+        gate = GateRun(
+            stage_dir, warehouse, present, list(facts_outcomes), accept_row_drops, reports_cache, value_change_limit
+        )
         candidate, report = gate.checked_candidate(list(load_errors), summary)
         try:
             run_at = datetime.now(UTC).replace(tzinfo=None)
-            gate_figures = {**report.figures(), **(loaded_figures(candidate) if report.held_back else {})}
+            loaded = loaded_figures(candidate)
+            # flags the load adds (a unit taken from the indicator) count as the rows show them
+            counted = loaded if report.held_back else {"rows_flagged": loaded["rows_flagged"]}
+            gate_figures = {**report.figures(), **counted}
             figures = {**summary, **gate_figures}
             record_validation(
                 candidate, report.rows(run_id, run_at), gate_figures, state, (report.checked, report.shares)
@@ -512,6 +521,7 @@ class GateRun:
     facts_outcomes: list[ExpectationOutcome]
     accept_row_drops: bool
     reports_cache: Path | None
+    value_change_limit: float = VALUE_CHANGE_LIMIT
     restaging: Restaging = field(default_factory=Restaging)
 
     def checked_candidate(self, load_errors: list[LoadError], summary: Mapping[str, int]) -> tuple[Path, GateReport]:
@@ -524,6 +534,7 @@ class GateRun:
         repeats = staged_repeats(self.stage_dir, reports_to_load(self.stage_dir, self.warehouse) if reuse else None)
         if repeats:  # their keys would break the load
             self._hold_back(repeats)
+        changes, load_errors = self._value_changes(load_errors)
         for round_no in range(HOLD_BACK_ROUNDS):
             errors = load_errors + [LoadError(h.report_file, GATE_STAGE, h.reason) for h in self.restaging.held]
             built = build_candidate(self.stage_dir, self.warehouse, errors, summary, reuse=reuse)
@@ -541,6 +552,7 @@ class GateRun:
                 failing = {k: v for k, v in report.failing_reports().items() if k not in self.restaging.keys}
                 if not failing or round_no == HOLD_BACK_ROUNDS - 1:
                     report.held_back = list(self.restaging.held)
+                    report.values_changed = changes
                     report.outcomes += held_outcomes(self.restaging.held)
                     return built.path, report
                 years = report_years(built.path, failing)
@@ -550,6 +562,21 @@ class GateRun:
             built.path.unlink(missing_ok=True)
             self._hold_back({key: verdict(failures, years.get(key)) for key, failures in failing.items()})
         raise AssertionError("the last round returns")
+
+    def _value_changes(self, load_errors: list[LoadError]) -> tuple[int, list[LoadError]]:
+        """Published reports read again compared value by value: each that changed is named with
+        examples (a warning), one over the limit held back; gives the values changed and the errors."""
+        changes = [c for c in value_changes(self.stage_dir, self.warehouse) if c.changed]
+        limit = self.value_change_limit
+        over = {c.report_key: c.verdict(limit) for c in changes if c.share > limit}
+        warned = [
+            LoadError(c.report_file, GATE_STAGE, f"warning: {c.text()}") for c in changes if c.report_key not in over
+        ]
+        for c in changes:
+            log.warning("%s: %s", c.report_file, c.text())
+        if over:
+            self._hold_back(over)
+        return sum(c.changed for c in changes), load_errors + warned
 
     def _hold_back(self, verdicts) -> None:
         hold_back(self.stage_dir, verdicts, self.warehouse, self.reports_cache, self.restaging)

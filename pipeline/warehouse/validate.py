@@ -371,25 +371,35 @@ def keep_one_report_per_scope(files: list) -> tuple[list, list[LoadError]]:
 
     Two different files that claim the same district, unit, report type and period are two versions
     of one report (a re-issue, a mislabelled manifest row): loading both would double every figure
-    a BI query sums. The fuller one wins (more rows read), a tie goes to the name that sorts first;
-    the other is named in load_errors with the winner, so a person can swap them if they disagree.
+    a BI query sums. One whose scope was read from its cover or manifest row wins over one whose scope
+    was guessed from its body (an annual report without a cover typed from its "Tertial 1" cells must not
+    replace the real T1); then the fuller one (more rows read), and a tie goes to the name that sorts
+    first; the other is named in load_errors with the winner, so a person can swap them if they disagree.
     """
     by_scope: dict[tuple, list] = {}
     for parsed in files:
         by_scope.setdefault(report_scope(parsed.meta), []).append(parsed)
     kept, errors = [], []
     for group in by_scope.values():
-        ranked = sorted(group, key=lambda p: (-p.rows, p.file.name))
+        ranked = sorted(group, key=lambda p: (p.meta.from_body(), -p.rows, p.file.name))
         winner = ranked[0]
         kept.append(winner)
         for loser in ranked[1:]:
+            if loser.meta.from_body() and not winner.meta.from_body():
+                why = (
+                    f"this file's council, type or year were read from its body, {winner.file.name}'s from its "
+                    "cover or manifest row (remove or correct the other file to choose)"
+                )
+            else:
+                why = (
+                    f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} "
+                    "(the fuller one loads; remove or correct the other file to choose)"
+                )
             errors.append(
                 LoadError(
                     loser.file.name,
                     "parse",
-                    f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; "
-                    f"{winner.file.name} has {winner.rows} indicator rows, this file {loser.rows} "
-                    "(the fuller one loads; remove or correct the other file to choose)",
+                    f"{SUPERSEDED} {winner.file.name}: both report {_scope_text(winner.meta)}; {why}",
                 )
             )
     order = {id(p): i for i, p in enumerate(files)}

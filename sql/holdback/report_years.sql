@@ -2,7 +2,8 @@
 -- where its metadata came from, and the years its Period cells name, the most frequent first; so the
 -- reason says which year the rows are about (pipeline/warehouse/holdback.py).
 with cells as (
-    select report_key, try_cast(nullif(regexp_extract(period, '((?:19|20)[0-9]{2})', 1), '') as integer) as y
+    -- the year the period grammar read in the cell (pipeline/common/periods.py), not read again here
+    select report_key, case when period_kind in ('tertial', 'half_year', 'quarter', 'year') then year(period_end) end as y
     from fact_indicator_value
     where list_contains($1::VARCHAR[], report_key)
 ),
