@@ -100,6 +100,15 @@ def table_style(style: Style, rows: int, comment_rows: list[int], columns: int) 
     return commands
 
 
+def value_cell(text: str, room: float, style: Style, paragraph_style):
+    """A value as a plain string, or as a Paragraph that wraps where it would not fit its column (a plain
+    string runs over into the next cell, which no report prints)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    return text if stringWidth(text, style.font, style.size) <= room else Paragraph(escape(text), paragraph_style)
+
+
 def build_table(style: Style, heads: list[str], rows: list[dict[str, str]], width: float):
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, Table, TableStyle
@@ -111,15 +120,18 @@ def build_table(style: Style, heads: list[str], rows: list[dict[str, str]], widt
     comment_style = ParagraphStyle("comment", parent=name_style, fontName=style.font)
     data: list[list] = [[Paragraph("Indikator", name_style.clone("h0", fontName=style.bold))]]
     data[0] += [Paragraph(escape(h), head_style) for h in heads]
+    name_width = width * style.name_share
+    widths = [name_width] + [(width - name_width) / len(heads)] * len(heads)
+    value_align = {"LEFT": 0, "CENTER": 1, "RIGHT": 2}[style.value_align]
+    value_style = ParagraphStyle("value", parent=name_style, alignment=value_align)
     comment_rows = []
     for row in rows:
-        data.append([Paragraph(escape(row["indicator"]), name_style)] + [row[field_of(h)] for h in heads])
+        values = [value_cell(row[field_of(h)], widths[1] - 2 * style.padding, style, value_style) for h in heads]
+        data.append([Paragraph(escape(row["indicator"]), name_style)] + values)
         if row["comment"]:
             comment_rows.append(len(data))
             text = f"Kommentar: {escape(row['comment'])}"
             data.append([Paragraph(text, comment_style)] + [""] * len(heads))
-    name_width = width * style.name_share
-    widths = [name_width] + [(width - name_width) / len(heads)] * len(heads)
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle(table_style(style, len(data), comment_rows, len(heads) + 1)))
     return table
