@@ -3,7 +3,8 @@ Table, TableStyle), the styling drawn at random per report, to measure the geome
 a typesetting engine it was not written against.
 
     python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT [--seed N]
-    python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT --only FILE --max-rows N   (a small fixture)
+    python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT --only FILE --max-rows N \\
+        --style lines=rows,... --fixture NAME   (a test fixture: one report's first rows, the style fixed)
 
 Writes one PDF per file of TRUTH_DIR/truth.csv into OUT, under the same name (a cover title naming the
 district, report type and year; one table per run of rows with the same header; a comment row after a
@@ -20,7 +21,7 @@ import argparse
 import csv
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -60,6 +61,16 @@ def draw_style(rng: random.Random) -> Style:
         name_share=rng.choice([0.3, 0.36, 0.42, 0.5]),
         padding=rng.choice([2, 3, 4, 6]),
     )
+
+
+def with_overrides(style: Style, overrides: str | None) -> Style:
+    """The style with the fields named in "field=value,..." set (a fixture's layout made on purpose)."""
+    changes: dict[str, object] = {}
+    for item in filter(None, (overrides or "").split(",")):
+        key, value = item.split("=", 1)
+        kind = type(getattr(style, key))
+        changes[key] = value == "True" if kind is bool else kind(value)
+    return replace(style, **changes)
 
 
 def register_fonts() -> None:
@@ -137,7 +148,7 @@ def build_table(style: Style, heads: list[str], rows: list[dict[str, str]], widt
     return table
 
 
-def write_report(rows: list[dict[str, str]], target: Path, style: Style) -> None:
+def write_report(rows: list[dict[str, str]], target: Path, style: Style, goal_lines: bool = False) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -149,6 +160,10 @@ def write_report(rows: list[dict[str, str]], target: Path, style: Style) -> None
     body = ParagraphStyle("body", fontName=style.font, fontSize=10, leading=13, spaceAfter=8)
     heading = ParagraphStyle("heading", fontName=style.bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=6)
     story = [Paragraph(escape(title_of(rows[0])), title), Paragraph("Sammanfattning av nämndens arbete.", body)]
+    if goal_lines:  # the goal lines every PDF fixture has (tests/test_pdf_layout.py reads them)
+        story += [Paragraph("KF:s mål för verksamhetsområdet:", heading)]
+        story += [Paragraph("1.2 Invånare i Stockholm är självförsörjande", heading)]
+        story += [Paragraph("Uppfylls delvis", body)]
     for number, (header, table_rows) in enumerate(itertools.groupby(rows, key=lambda r: r["header"]), start=1):
         story.append(Paragraph(f"{number}.1 Mål för verksamhetsområdet", heading))
         story.append(build_table(style, header.split("|"), list(table_rows), doc.width))
@@ -163,6 +178,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", help="typeset this truth.csv file alone")
     parser.add_argument("--max-rows", type=int, help="at most this many of its rows")
+    parser.add_argument("--fixture", help="write the one report as NAME.pdf, with the goal lines of the fixtures")
+    parser.add_argument("--style", help="fix some of the style: lines=rows,header_align=RIGHT,padding=2 ...")
     args = parser.parse_args()
     register_fonts()
     with open(args.truth_dir / "truth.csv", encoding="utf-8", newline="") as handle:
@@ -173,8 +190,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     for name, rows in itertools.groupby(truth, key=lambda r: r["file"]):
-        style = draw_style(rng)
-        write_report(list(rows), args.out / Path(name).with_suffix(".pdf").name, style)
+        style = with_overrides(draw_style(rng), args.style)
+        target = args.out / (args.fixture + ".pdf" if args.fixture else Path(name).with_suffix(".pdf").name)
+        write_report(list(rows), target, style, goal_lines=bool(args.fixture))
         print(f"{name}: {style}")
     with open(args.out / "truth.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)

@@ -499,6 +499,11 @@ def column_bounds(starts: list[float], right: float, header: list[Line], region:
         count, left, right = gutter_near(intervals, lo, hi, starts[k])
         if count > allowed:
             bounds.append(fallback)
+            continue
+        column_left = bounds[-1] if bounds else -math.inf
+        earlier = gutter_before_values(lines, intervals, allowed, column_left, max(lo, column_left), left)
+        if earlier is not None:
+            bounds.append(earlier)
         elif k == 1:
             # Names are ragged: a longer one elsewhere reaches further right than any seen here, up
             # to where the first value column's text begins.
@@ -506,3 +511,32 @@ def column_bounds(starts: list[float], right: float, header: list[Line], region:
         else:
             bounds.append((left + right) / 2)
     return bounds
+
+
+def gutter_before_values(
+    lines: list[Line], intervals: list[tuple[float, float]], allowed: int, column_left: float, lo: float, bound: float
+) -> float | None:
+    """Header cells right-aligned or centred over left-aligned (or narrower) values: the gutter nearest
+    the header's start then leaves a column of values with no header over it, a second piece on its
+    lines in the column to the left (a name column holds one piece a line, so does a value column).
+    Such a column starts at the empty gutter left of those pieces: the bound goes there. None where no
+    line has a second piece, or the pieces are one repeated text (a "%" set apart)."""
+    orphans: list[tuple[float, float, str]] = []
+    kept_right = -math.inf
+    lines_with = 0
+    for line in lines:
+        pieces = [(*ink_extent(chunk.glyphs), chunk.text.strip()) for chunk in line.chunks]
+        inside = [p for p in pieces if p[0] >= column_left - COLUMN_ALIGN_TOLERANCE and p[1] <= bound]
+        if len(inside) > 1:
+            kept_right = max(kept_right, inside[0][1])
+            orphans += inside[1:]
+            lines_with += 1
+    if lines_with < 2 or len({text for _, _, text in orphans}) < 2:
+        return None
+    first = min(x0 for x0, _, _ in orphans)
+    runs = quiet_runs(intervals, lo, first)
+    runs = [run for run in runs if run[0] <= allowed and run[1] >= kept_right - TOUCH_TOLERANCE]
+    if not runs:
+        return None
+    _, left, right = runs[-1]
+    return right - min(COLUMN_ALIGN_TOLERANCE, (right - left) / 2)
