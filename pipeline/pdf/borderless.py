@@ -383,8 +383,17 @@ class BorderlessTable:
 def column_text_right(table: BorderlessTable, lines: list[Line]) -> list[float]:
     """Per column, the right end of its text furthest right, over the lines that are table rows."""
     right = [0.0] * (len(table.bounds) + 1)
+    comment_x0 = None
     for line in lines:
         words = line.words
+        # A comment row spans the table: its lines (its label's and the ones in one piece below it)
+        # say nothing about where names wrap, even where no word happens to cross a bound.
+        if FULL_WIDTH_ROW.match(line.text):
+            comment_x0 = line.x0
+            continue
+        if comment_x0 is not None and len(line.chunks) == 1 and abs(line.x0 - comment_x0) <= COLUMN_ALIGN_TOLERANCE:
+            continue
+        comment_x0 = None
         if any(table.crosses_columns(word) for word in words):
             continue  # prose, a comment
         for word in words:
