@@ -3,7 +3,7 @@ Table, TableStyle), the styling drawn at random per report, to measure the geome
 a typesetting engine it was not written against.
 
     python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT [--seed N]
-    python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT --only FILE --max-rows N \\
+    python -m pipeline.bench.reportlab_corpus TRUTH_DIR OUT --only FILE --first K --max-rows N \\
         --style lines=rows,... --fixture NAME   (a test fixture: one report's first rows, the style fixed)
 
 Writes one PDF per file of TRUTH_DIR/truth.csv into OUT, under the same name (a cover title naming the
@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", help="typeset this truth.csv file alone")
+    parser.add_argument("--first", type=int, default=0, help="from this row of it on (0: its first)")
     parser.add_argument("--max-rows", type=int, help="at most this many of its rows")
     parser.add_argument("--fixture", help="write the one report as NAME.pdf, with the goal lines of the fixtures")
     parser.add_argument("--style", help="fix some of the style: lines=rows,header_align=RIGHT,padding=2 ...")
@@ -186,7 +187,8 @@ def main() -> None:
         reader = csv.DictReader(handle)
         fields, truth = reader.fieldnames, list(reader)
     if args.only:
-        truth = [r for r in truth if r["file"] == args.only][: args.max_rows]
+        rows = [r for r in truth if r["file"] == args.only][args.first :]
+        truth = rows[: args.max_rows]
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     for name, rows in itertools.groupby(truth, key=lambda r: r["file"]):

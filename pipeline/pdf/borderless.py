@@ -510,7 +510,9 @@ def column_bounds(starts: list[float], right: float, header: list[Line], region:
             bounds.append(fallback)
             continue
         column_left = bounds[-1] if bounds else -math.inf
-        earlier = gutter_before_values(lines, intervals, allowed, column_left, max(lo, column_left), left)
+        # (a column of values may start left of where the header cells' starts put the search)
+        floor = column_left + COLUMN_ALIGN_TOLERANCE if bounds else lo
+        earlier = gutter_before_values(lines, intervals, allowed, column_left, floor, left)
         if earlier is not None:
             bounds.append(earlier)
         elif k == 1:
