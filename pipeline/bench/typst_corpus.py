@@ -1,0 +1,131 @@
+"""A corpus typeset by Typst, for measuring the PDF reader on an engine it was not written against: the
+rows of a corpus's truth.csv typeset again with the `typst` package (typst.compile).
+
+    python -m pipeline.bench.typst_corpus TRUTH_DIR OUT [--seed 1] [--untagged]
+
+Writes one PDF per file of TRUTH_DIR/truth.csv into OUT, under the same name, with the report structure
+of tagged_corpus (a cover title naming the district, report type and year; one table per run of rows
+with the same header; a comment row after a row that has one) and copies truth.csv beside them, so the
+corpus's scorer reads the warehouse built from OUT. Each report draws its own style from a seeded
+random choice: font and size, a grid, horizontal rules, a rule under the header only or no stroke at
+all, a shaded header, zebra rows, values aligned left, right or centred, the name column's width, cell
+padding; the header is repeated on each page (table.header(repeat: true)). Typst writes a tagged PDF
+(a StructTreeRoot with Table / TR / TH / TD); --untagged writes it without tags, for the geometric
+reading alone. Needs the `typst` package (the "bench" extra); outside the product, like bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.bench.tagged_corpus import field_of, read_truth, title_of
+
+FONTS = ["Liberation Sans", "DejaVu Sans", "Liberation Serif", "DejaVu Serif", "Liberation Sans Narrow"]
+STROKES = {
+    "grid": "0.5pt + luma(120)",
+    "rows": "(x: none, y: 0.5pt + luma(120))",
+    "header": "(x, y) => if y == 1 { (top: 0.8pt) } else { none }",
+    "none": "none",
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    font: str
+    size: float
+    stroke: str
+    zebra: bool
+    header_fill: bool
+    align: str
+    name_width: int
+    inset: float
+
+
+def style_for(name: str, seed: int) -> Style:
+    """One report's style, drawn from the file name and the seed (the same corpus every run)."""
+    pick = random.Random(f"{seed}:{name}")
+    return Style(
+        font=pick.choice(FONTS),
+        size=pick.choice([8, 8.5, 9, 9.5, 10]),
+        stroke=pick.choice(sorted(STROKES)),
+        zebra=pick.random() < 0.4,
+        header_fill=pick.random() < 0.5,
+        align=pick.choice(["right", "center", "left"]),
+        name_width=pick.choice([30, 36, 42, 50]),
+        inset=pick.choice([2, 3.5, 5]),
+    )
+
+
+def lit(text: str) -> str:
+    """A Typst string literal: no markup in a cell is read as markup."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def table_source(heads: list[str], rows: list[dict[str, str]], style: Style) -> str:
+    value_width = (100 - style.name_width) / len(heads)
+    columns = ", ".join([f"{style.name_width}%"] + [f"{value_width:.2f}%"] * len(heads))
+    aligns = ", ".join(["left"] + [style.align] * len(heads))
+    fills = []
+    if style.header_fill:
+        fills.append("if y == 0 { luma(225) }")
+    if style.zebra:
+        fills.append("if y > 0 and calc.even(y) { luma(242) }")
+    fill = f"(x, y) => {{ {' else '.join(fills)} }}" if fills else "none"
+    header = ", ".join([lit("Indikator")] + [lit(h) for h in heads])
+    cells = []
+    for row in rows:
+        cells.append(", ".join([lit(row["indicator"])] + [lit(row[field_of(h)]) for h in heads]))
+        if row["comment"]:
+            comment = lit("Kommentar: " + row["comment"])
+            cells.append(f"table.cell(colspan: {len(heads) + 1}, align: left, emph({comment}))")
+    return (
+        f"#table(columns: ({columns}), align: ({aligns}), stroke: {STROKES[style.stroke]}, fill: {fill},"
+        f" inset: {style.inset}pt,\n  table.header(repeat: true, ..({header},).map(strong)),\n  "
+        + ",\n  ".join(cells)
+        + ")\n"
+    )
+
+
+def report_source(rows: list[dict[str, str]], style: Style) -> str:
+    parts = [
+        f'#set page(paper: "a4", margin: (x: 16mm, y: 18mm))\n#set text(font: {lit(style.font)},'
+        f' size: {style.size}pt, lang: "sv")\n',
+        f"#heading(level: 1, {lit(title_of(rows[0]))})\n\n#{lit('Sammanfattning av nämndens arbete.')}\n\n",
+    ]
+    for number, (header, table_rows) in enumerate(itertools.groupby(rows, key=lambda r: r["header"]), start=1):
+        parts.append(f"#heading(level: 3, {lit(f'{number}.1 Mål för verksamhetsområdet')})\n")
+        parts.append(table_source(header.split("|"), list(table_rows), style))
+    return "".join(parts)
+
+
+def main() -> None:
+    import typst  # the "bench" extra; only the generator needs it
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("truth_dir", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--untagged", action="store_true", help="write the PDFs without a structure tree")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    source = args.out / ".typ"
+    source.mkdir(exist_ok=True)
+    for name, rows in itertools.groupby(read_truth(args.truth_dir), key=lambda r: r["file"]):
+        stem = Path(name).stem
+        style = style_for(stem, args.seed)
+        typ = source / f"{stem}.typ"
+        typ.write_text(report_source(list(rows), style), encoding="utf-8")
+        typst.compile(str(typ), output=str(args.out / f"{stem}.pdf"), pdf_tags=not args.untagged)
+        print(stem, style)
+    shutil.copyfile(args.truth_dir / "truth.csv", args.out / "truth.csv")
+    print(f"{len(list(args.out.glob('*.pdf')))} PDFs in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
