@@ -68,8 +68,9 @@ def lit(text: str) -> str:
 
 
 def table_source(heads: list[str], rows: list[dict[str, str]], style: Style) -> str:
-    value_width = (100 - style.name_width) / len(heads)
-    columns = ", ".join([f"{style.name_width}%"] + [f"{value_width:.2f}%"] * len(heads))
+    # the value columns share what the name column leaves (a wide table leaves them more)
+    name_width = style.name_width if len(heads) <= 5 else min(style.name_width, 30)
+    columns = ", ".join([f"{name_width}%"] + ["1fr"] * len(heads))
     aligns = ", ".join(["left"] + [style.align] * len(heads))
     fills = []
     if style.header_fill:
@@ -84,11 +85,14 @@ def table_source(heads: list[str], rows: list[dict[str, str]], style: Style) -> 
         if row["comment"]:
             comment = lit("Kommentar: " + row["comment"])
             cells.append(f"table.cell(colspan: {len(heads) + 1}, align: left, emph({comment}))")
+    # hyphenated: Typst lets a word wider than its column run over into the next cell, no report prints that
+    size = style.size if len(heads) <= 5 else min(style.size, 8.5)
     return (
+        f"#block[#set text(size: {size}pt, hyphenate: true)\n"
         f"#table(columns: ({columns}), align: ({aligns}), stroke: {STROKES[style.stroke]}, fill: {fill},"
         f" inset: {style.inset}pt,\n  table.header(repeat: true, ..({header},).map(strong)),\n  "
         + ",\n  ".join(cells)
-        + ")\n"
+        + ")]\n"
     )
 
 
