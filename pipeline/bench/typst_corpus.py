@@ -2,6 +2,7 @@
 rows of a corpus's truth.csv typeset again with the `typst` package (typst.compile).
 
     python -m pipeline.bench.typst_corpus TRUTH_DIR OUT [--seed 1] [--untagged]
+    python -m pipeline.bench.typst_corpus --fixture tests/fixtures/pdf/f29_typst_hyphenated_tight.pdf
 
 Writes one PDF per file of TRUTH_DIR/truth.csv into OUT, under the same name, with the report structure
 of tagged_corpus (a cover title naming the district, report type and year; one table per run of rows
@@ -108,15 +109,68 @@ def report_source(rows: list[dict[str, str]], style: Style) -> str:
     return "".join(parts)
 
 
+# The fixture f29: two tables of one report, each a Typst habit the geometric reader must handle.
+FIXTURE_COMMENT = (
+    "Jämfört med föregående år beror det längre resultatet på ett försämrat utfall i huvudsak på två frågor: "
+    "”Min arbetsplats mål följs upp på ett bra sätt” och ”Min chef ger mig förutsättningar att ta ansvar i mitt "
+    "arbete”."
+)
+FIXTURE_TABLES = [
+    # rows ruled with 2pt padding: each rule cuts into the glyph boxes of the line above
+    ("Årsmål|KF:s årsmål|Periodicitet", Style("DejaVu Serif", 9, "rows", False, False, "center", 42, 2), [
+        ("Andel barn som lever i familjer som är beroende av ekonomiskt bistånd", "5,5 %", "4,0 %", "Tertial", ""),
+        ("Andel trygga omsorgstagare i hemtjänsten", "89,37", "100", "År", FIXTURE_COMMENT),
+        ("Antal tillhandahållna platser för Stockholmsjobb", "64 st", "-", "Tertial", ""),
+    ]),
+    # no stroke, a header hyphenated over narrow columns, a comment close below a name filling its column
+    ("Periodens utfall|Periodens utfall VB 2013|Prognos helår|Årsmål|KF:s årsmål|Period",
+     Style("Liberation Sans", 8.5, "none", False, False, "left", 30, 2), [
+        ("Andel brukare inom omsorgen för personer med funktionsnedsättning som är nöjda med sin bostad",
+         "84,22 %", "81,5 %", "85 %", "86 %", "85 %", "Tertial", "Totalt har 37 brukare svarat på enkäten."),
+        ("Andel ungdomar som deltar i föreningsliv", "49,08 %", "48,14 %", "50 %", "46,88 %", "Tas fram av nämnd",
+         "Tertial", ""),
+    ]),
+]
+
+
+def fixture_source() -> str:
+    """f29_typst_hyphenated_tight: rules through the descender zone of a row's last line (table 1); a
+    header hyphenated over narrow columns, a comment row close below a name that fills its column
+    (table 2)."""
+    meta = {"district": "Hässelby-Vällingby", "report_type": "Tertialrapport", "tertial": "1", "year": "2014"}
+    parts = [
+        '#set page(paper: "a4", margin: (x: 16mm, y: 18mm))\n#set text(font: "DejaVu Sans", size: 9pt, lang: "sv")\n',
+        f"#heading(level: 1, {lit(title_of(meta))})\n\n",
+        f"#heading(level: 2, {lit('1.2 Invånare i Stockholm är självförsörjande')})\n\n",
+        f"#{lit('KF:s mål för verksamhetsområdet:')}\n\n#{lit('Uppfylls delvis')}\n\n",
+    ]
+    for number, (header, style, cells) in enumerate(FIXTURE_TABLES, start=1):
+        heads = header.split("|")
+        rows = [dict(zip(["indicator", *map(field_of, heads), "comment"], row, strict=True)) for row in cells]
+        parts.append(f"#heading(level: 3, {lit(f'{number}.1 Mål för verksamhetsområdet')})\n")
+        parts.append(f"#[#set text(font: {lit(style.font)})\n")
+        parts.append(table_source(heads, rows, style) + "]\n")
+    return "".join(parts)
+
+
 def main() -> None:
     import typst  # the "bench" extra; only the generator needs it
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("truth_dir", type=Path)
-    parser.add_argument("out", type=Path)
+    parser.add_argument("truth_dir", type=Path, nargs="?")
+    parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--untagged", action="store_true", help="write the PDFs without a structure tree")
+    parser.add_argument("--fixture", type=Path, help="write the untagged test fixture f29 to this PDF instead")
     args = parser.parse_args()
+    if args.fixture:
+        source = args.fixture.with_suffix(".typ")
+        source.write_text(fixture_source(), encoding="utf-8")
+        typst.compile(str(source), output=str(args.fixture), pdf_tags=False)
+        source.unlink()
+        return
+    if not (args.truth_dir and args.out):
+        parser.error("TRUTH_DIR and OUT, or --fixture PDF")
     args.out.mkdir(parents=True, exist_ok=True)
     source = args.out / ".typ"
     source.mkdir(exist_ok=True)

@@ -25,7 +25,7 @@ SAME_INDENT_TOLERANCE = 0.5
 
 TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
-# Where a producer that hyphenates draws its line-end hyphen as the soft hyphen character.
+# The soft hyphen character, which some fonts name their one hyphen glyph by.
 SOFT_HYPHEN = "\u00ad"
 # Glyphs that mark an indicator/activity and precede the first cell's text.
 MARKER_GLYPHS = "♀▶✓●◆■🟢"
@@ -104,11 +104,10 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
 
 def is_hyphenation(head: str, lower: Line, vocabulary: Vocabulary) -> bool:
     """Is the hyphen ending `head` one the typesetter put inside a word to wrap it (producers that
-    hyphenate narrow cells: "Perio-" / "dens ut-" / "fall")? A soft hyphen (U+00AD) always is; a
-    hyphen-minus is where the word without it is one the document prints whole (or a table word) and
-    the word with it is not, so "LSS-" / "boende" and "vård-" / "och" keep theirs."""
-    if head.endswith(SOFT_HYPHEN):
-        return True
+    hyphenate narrow cells: "Perio-" / "dens ut-" / "fall")? Where the word without it is one the
+    document prints whole (or a table word) and the word with it is not, so "LSS-" / "boende" and
+    "vård-" / "och" keep theirs. (A font's one hyphen glyph may be named U+00AD, the soft hyphen, for a
+    hyphen printed inside a line too: document.py reads it as a hyphen.)"""
     words = lower.text.split()
     if not words or len(head) < 2 or head[-1] != "-" or not head[-2].isalpha() or not words[0][:1].isalpha():
         return False

@@ -42,6 +42,7 @@ from pipeline.common.page_numbers import PAGE_NUMBER_LINE
 from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
+    SOFT_HYPHEN,
     Cell,
     Row,
     Table,
@@ -151,6 +152,8 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
         if text:
             if "\ufb00" <= text <= "\ufb06":
                 text = LIGATURES.get(text, text)  # "ﬂickor" is "flickor": fonts draw some letter pairs as one
+            elif text == SOFT_HYPHEN:
+                text = "-"  # a drawn soft hyphen is a hyphen: fonts share one glyph, and name either
             size = size or 1.0
             space = space_ems.get(font, SPACE_WIDTH_EM) * size
             tracking = spaced.get(font, 0.0) * size if spaced else 0.0
