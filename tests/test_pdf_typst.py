@@ -10,6 +10,7 @@ Typst sizes a cell to its text's baseline, not the font's descent, and hyphenate
   the reader before kept "Periodens ut\xad fall", found no outcome column, and put 84,22 % under Period.
 """
 
+from pipeline.parse.vocab import header_columns
 from pipeline.pdf.cells import is_hyphenation
 from pipeline.pdf.document import TABLE_WORDS
 from pipeline.pdf.drawing import Drawing
@@ -81,3 +82,23 @@ def test_a_rule_in_the_descender_zone_separates_but_an_underline_does_not():
     assert not underline.separates(109.0, 111.0, 50.0, size=9.0)
     strike = Drawing([Segment(104.5, 45.0, 500.0)], [])  # through the middle of the letters
     assert not strike.separates(109.0, 111.0, 50.0, size=9.0)
+
+
+def test_a_header_cell_with_two_measures_words_names_no_column():
+    # Typst lets a header word wider than its column run over into the next cell: read as one cell,
+    # "Periodens Utfall utfall män/pojkar" once named outcome_men and took the outcome's values
+    header = header_columns(
+        [
+            "Indikator",
+            "Periodens Utfall utfall män/pojkar",
+            "Utfall PeriodensÅ rsmål kvinnor/ utfall flickor VB 2018",
+            "KF:s årsmål",
+            "Period",
+        ],
+        2019,
+    )
+    assert header.columns == (None, None, "city_target", "period")
+    cells = ["Indikator", "Periodens utfall VB 2018", "Utfall män/pojkar", "Prognos helår", "KF:s årsmål"]
+    header = header_columns(cells)
+    assert header.columns == ("previous_outcome", "outcome_men", "forecast", "city_target")
+    assert header.previous_label == "VB 2018"

@@ -1,7 +1,7 @@
 """A corpus typeset by Typst, for measuring the PDF reader on an engine it was not written against: the
 rows of a corpus's truth.csv typeset again with the `typst` package (typst.compile).
 
-    python -m pipeline.bench.typst_corpus TRUTH_DIR OUT [--seed 1] [--untagged]
+    python -m pipeline.bench.typst_corpus TRUTH_DIR OUT [--seed 1] [--untagged] [--overflow]
     python -m pipeline.bench.typst_corpus --fixture tests/fixtures/pdf/f29_typst_hyphenated_tight.pdf
 
 Writes one PDF per file of TRUTH_DIR/truth.csv into OUT, under the same name, with the report structure
@@ -10,7 +10,9 @@ with the same header; a comment row after a row that has one) and copies truth.c
 corpus's scorer reads the warehouse built from OUT. Each report draws its own style from a seeded
 random choice: font and size, a grid, horizontal rules, a rule under the header only or no stroke at
 all, a shaded header, zebra rows, values aligned left, right or centred, the name column's width, cell
-padding; the header is repeated on each page (table.header(repeat: true)). Typst writes a tagged PDF
+padding; the header is repeated on each page (table.header(repeat: true)); tables are hyphenated (with
+--overflow they are not, and a header word wider than its column runs over into the next cell, as
+Typst prints it). Typst writes a tagged PDF
 (a StructTreeRoot with Table / TR / TH / TD); --untagged writes it without tags, for the geometric
 reading alone. Needs the `typst` package (the "bench" extra); outside the product, like bench/.
 """
@@ -22,7 +24,7 @@ import itertools
 import json
 import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.bench.tagged_corpus import field_of, read_truth, title_of
@@ -46,6 +48,8 @@ class Style:
     align: str
     name_width: int
     inset: float
+    # columns as drawn, however narrow, and no hyphenation: a word wider than its column runs over
+    overflow: bool = False
 
 
 def style_for(name: str, seed: int) -> Style:
@@ -70,7 +74,7 @@ def lit(text: str) -> str:
 
 def table_source(heads: list[str], rows: list[dict[str, str]], style: Style) -> str:
     # the value columns share what the name column leaves (a wide table leaves them more)
-    name_width = style.name_width if len(heads) <= 5 else min(style.name_width, 30)
+    name_width = style.name_width if len(heads) <= 5 or style.overflow else min(style.name_width, 30)
     columns = ", ".join([f"{name_width}%"] + ["1fr"] * len(heads))
     aligns = ", ".join(["left"] + [style.align] * len(heads))
     fills = []
@@ -87,9 +91,9 @@ def table_source(heads: list[str], rows: list[dict[str, str]], style: Style) -> 
             comment = lit("Kommentar: " + row["comment"])
             cells.append(f"table.cell(colspan: {len(heads) + 1}, align: left, emph({comment}))")
     # hyphenated: Typst lets a word wider than its column run over into the next cell, no report prints that
-    size = style.size if len(heads) <= 5 else min(style.size, 8.5)
+    size = style.size if len(heads) <= 5 or style.overflow else min(style.size, 8.5)
     return (
-        f"#block[#set text(size: {size}pt, hyphenate: true)\n"
+        f"#block[#set text(size: {size}pt, hyphenate: {str(not style.overflow).lower()})\n"
         f"#table(columns: ({columns}), align: ({aligns}), stroke: {STROKES[style.stroke]}, fill: {fill},"
         f" inset: {style.inset}pt,\n  table.header(repeat: true, ..({header},).map(strong)),\n  "
         + ",\n  ".join(cells)
@@ -117,19 +121,42 @@ FIXTURE_COMMENT = (
 )
 FIXTURE_TABLES = [
     # rows ruled with 2pt padding: each rule cuts into the glyph boxes of the line above
-    ("Årsmål|KF:s årsmål|Periodicitet", Style("DejaVu Serif", 9, "rows", False, False, "center", 42, 2), [
-        ("Andel barn som lever i familjer som är beroende av ekonomiskt bistånd", "5,5 %", "4,0 %", "Tertial", ""),
-        ("Andel trygga omsorgstagare i hemtjänsten", "89,37", "100", "År", FIXTURE_COMMENT),
-        ("Antal tillhandahållna platser för Stockholmsjobb", "64 st", "-", "Tertial", ""),
-    ]),
+    (
+        "Årsmål|KF:s årsmål|Periodicitet",
+        Style("DejaVu Serif", 9, "rows", False, False, "center", 42, 2),
+        [
+            ("Andel barn som lever i familjer som är beroende av ekonomiskt bistånd", "5,5 %", "4,0 %", "Tertial", ""),
+            ("Andel trygga omsorgstagare i hemtjänsten", "89,37", "100", "År", FIXTURE_COMMENT),
+            ("Antal tillhandahållna platser för Stockholmsjobb", "64 st", "-", "Tertial", ""),
+        ],
+    ),
     # no stroke, a header hyphenated over narrow columns, a comment close below a name filling its column
-    ("Periodens utfall|Periodens utfall VB 2013|Prognos helår|Årsmål|KF:s årsmål|Period",
-     Style("Liberation Sans", 8.5, "none", False, False, "left", 30, 2), [
-        ("Andel brukare inom omsorgen för personer med funktionsnedsättning som är nöjda med sin bostad",
-         "84,22 %", "81,5 %", "85 %", "86 %", "85 %", "Tertial", "Totalt har 37 brukare svarat på enkäten."),
-        ("Andel ungdomar som deltar i föreningsliv", "49,08 %", "48,14 %", "50 %", "46,88 %", "Tas fram av nämnd",
-         "Tertial", ""),
-    ]),
+    (
+        "Periodens utfall|Periodens utfall VB 2013|Prognos helår|Årsmål|KF:s årsmål|Period",
+        Style("Liberation Sans", 8.5, "none", False, False, "left", 30, 2),
+        [
+            (
+                "Andel brukare inom omsorgen för personer med funktionsnedsättning som är nöjda med sin bostad",
+                "84,22 %",
+                "81,5 %",
+                "85 %",
+                "86 %",
+                "85 %",
+                "Tertial",
+                "Totalt har 37 brukare svarat på enkäten.",
+            ),
+            (
+                "Andel ungdomar som deltar i föreningsliv",
+                "49,08 %",
+                "48,14 %",
+                "50 %",
+                "46,88 %",
+                "Tas fram av nämnd",
+                "Tertial",
+                "",
+            ),
+        ],
+    ),
 ]
 
 
@@ -161,6 +188,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--untagged", action="store_true", help="write the PDFs without a structure tree")
+    parser.add_argument("--overflow", action="store_true", help="tables not hyphenated: header words run over")
     parser.add_argument("--fixture", type=Path, help="write the untagged test fixture f29 to this PDF instead")
     args = parser.parse_args()
     if args.fixture:
@@ -176,7 +204,7 @@ def main() -> None:
     source.mkdir(exist_ok=True)
     for name, rows in itertools.groupby(read_truth(args.truth_dir), key=lambda r: r["file"]):
         stem = Path(name).stem
-        style = style_for(stem, args.seed)
+        style = replace(style_for(stem, args.seed), overflow=args.overflow)
         typ = source / f"{stem}.typ"
         typ.write_text(report_source(list(rows), style), encoding="utf-8")
         typst.compile(str(typ), output=str(args.out / f"{stem}.pdf"), pdf_tags=not args.untagged)
