@@ -25,6 +25,8 @@ SAME_INDENT_TOLERANCE = 0.5
 
 TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
+# Words after a line-end hyphen that keep it: "barn-" / "och ungdomsnämnd".
+KEPT_BEFORE = frozenset({"och", "eller", "samt", "respektive", "till", "som"})
 # The soft hyphen character, which some fonts name their one hyphen glyph by.
 SOFT_HYPHEN = "\u00ad"
 # Glyphs that mark an indicator/activity and precede the first cell's text.
@@ -112,7 +114,19 @@ def is_hyphenation(head: str, lower: Line, vocabulary: Vocabulary) -> bool:
     if not words or len(head) < 2 or head[-1] != "-" or not head[-2].isalpha() or not words[0][:1].isalpha():
         return False
     whole, hyphenated = vocabulary_key(head[:-1] + words[0]), vocabulary_key(head + words[0])
-    return whole in vocabulary and hyphenated not in vocabulary
+    if hyphenated in vocabulary:
+        return False
+    if whole in vocabulary:
+        return True
+    # a producer seen hyphenating the table words hyphenates names too ("bero-" / "ende"): lower case
+    # on both sides, not "vård-" / "och", not a short prefix ("e-" / "tjänst")
+    return (
+        getattr(vocabulary, "hyphenates", False)
+        and head[-2].islower()
+        and words[0][:1].islower()
+        and len(head) > 3
+        and vocabulary_key(words[0]) not in KEPT_BEFORE
+    )
 
 
 def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:

@@ -31,6 +31,7 @@ a text layer gives an empty list.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -391,6 +392,8 @@ class DocumentWords(set):
     says nothing about a word broken at the line end."""
 
     keeps_wrap_spaces: bool = True
+    # whether it hyphenates words to wrap them in narrow cells (cells.is_hyphenation)
+    hyphenates: bool = False
 
 
 def document_vocabulary(pages: list[Page]) -> DocumentWords:
@@ -405,6 +408,23 @@ def document_vocabulary(pages: list[Page]) -> DocumentWords:
                     add_whole_words(cell.lines, words)
     words.keeps_wrap_spaces = any(line.ends_with_space for page in pages for line in page.body)
     return words
+
+
+def note_hyphenation(pages: list[Page], words: DocumentWords) -> None:
+    """Whether the document's tables (ruled or not, once built) wrap a table word at a hyphen."""
+    tables = (item for page in pages for item in page.items if isinstance(item, Table))
+    cells = (cell for table in tables for row in table.rows for cell in row.cells)
+    words.hyphenates = any(hyphenates_table_word(cell.lines) for cell in cells)
+
+
+def hyphenates_table_word(lines: list[Line]) -> bool:
+    """Does a cell wrap a table word at a hyphen ("Perio-" / "dens", "ut-" / "fall")? Producers that
+    do hyphenate every narrow cell."""
+    for upper, lower in itertools.pairwise(lines):
+        head, tail = upper.text.split(), lower.text.split()
+        if head and tail and head[-1].endswith("-") and vocabulary_key(head[-1][:-1] + tail[0]) in TABLE_WORDS:
+            return True
+    return False
 
 
 def add_whole_words(sequence: list[Line], words: set[str]) -> None:
@@ -534,6 +554,7 @@ def lines_from_pages(raw_pages: Iterable[RawPage], path: str | None = None) -> l
     for page in pages:
         carried = build_page_items(page, carried)
     join_tables_across_pages(pages)
+    note_hyphenation(pages, vocabulary)
     if trees:
         put_tree_tables(pages, trees, vocabulary)
     join_paragraph_lines(pages)
