@@ -13,7 +13,7 @@ Typst sizes a cell to its text's baseline, not the font's descent, and hyphenate
 
 from pipeline.parse.vocab import header_columns
 from pipeline.pdf.cells import is_hyphenation
-from pipeline.pdf.document import TABLE_WORDS, DocumentWords
+from pipeline.pdf.document import TABLE_WORDS, DocumentWords, hyphenates_a_word
 from pipeline.pdf.drawing import Drawing
 from pipeline.pdf.glyphs import Glyph, Segment
 from pipeline.pdf.lines import Line
@@ -116,3 +116,11 @@ def test_a_header_cell_with_two_measures_words_names_no_column():
     header = header_columns(cells)
     assert header.columns == ("previous_outcome", "outcome_men", "forecast", "city_target")
     assert header.previous_label == "VB 2018"
+
+
+def test_a_document_hyphenates_where_a_cell_wraps_a_word_it_prints_whole_at_a_hyphen():
+    words = DocumentWords(TABLE_WORDS | {"beroende"})
+    assert hyphenates_a_word([line("Perio-"), line("dens ut-"), line("fall")], words)
+    assert hyphenates_a_word([line("som är bero-"), line("ende av")], words)
+    assert not hyphenates_a_word([line("stöd i LSS-"), line("boende")], words)
+    assert not hyphenates_a_word([line("inom vård-"), line("och omsorg")], words)

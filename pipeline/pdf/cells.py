@@ -119,12 +119,12 @@ def is_hyphenation(head: str, lower: Line, vocabulary: Vocabulary) -> bool:
     if whole in vocabulary:
         return True
     # a producer seen hyphenating the table words hyphenates names too ("bero-" / "ende"): lower case
-    # on both sides, not "vård-" / "och", not a short prefix ("e-" / "tjänst")
+    # on both sides, not "vård-" / "och", not a one-letter prefix ("e-" / "tjänst")
     return (
         getattr(vocabulary, "hyphenates", False)
         and head[-2].islower()
         and words[0][:1].islower()
-        and len(head) > 3
+        and len(head) > 2
         and vocabulary_key(words[0]) not in KEPT_BEFORE
     )
 

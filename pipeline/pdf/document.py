@@ -411,18 +411,20 @@ def document_vocabulary(pages: list[Page]) -> DocumentWords:
 
 
 def note_hyphenation(pages: list[Page], words: DocumentWords) -> None:
-    """Whether the document's tables (ruled or not, once built) wrap a table word at a hyphen."""
+    """Whether the document's tables (ruled or not, once built) wrap a word at a hyphen where the word
+    is one the document prints whole, and not with that hyphen ("Perio-" / "dens", "ut-" / "fall"):
+    producers that do hyphenate every narrow cell."""
     tables = (item for page in pages for item in page.items if isinstance(item, Table))
     cells = (cell for table in tables for row in table.rows for cell in row.cells)
-    words.hyphenates = any(hyphenates_table_word(cell.lines) for cell in cells)
+    words.hyphenates = any(hyphenates_a_word(cell.lines, words) for cell in cells)
 
 
-def hyphenates_table_word(lines: list[Line]) -> bool:
-    """Does a cell wrap a table word at a hyphen ("Perio-" / "dens", "ut-" / "fall")? Producers that
-    do hyphenate every narrow cell."""
+def hyphenates_a_word(lines: list[Line], words: set[str]) -> bool:
     for upper, lower in itertools.pairwise(lines):
         head, tail = upper.text.split(), lower.text.split()
-        if head and tail and head[-1].endswith("-") and vocabulary_key(head[-1][:-1] + tail[0]) in TABLE_WORDS:
+        if not (head and tail and len(head[-1]) > 2 and head[-1].endswith("-") and tail[0][:1].islower()):
+            continue
+        if vocabulary_key(head[-1][:-1] + tail[0]) in words and vocabulary_key(head[-1] + tail[0]) not in words:
             return True
     return False
 
