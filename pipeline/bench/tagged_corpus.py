@@ -69,6 +69,11 @@ def report_html(rows: list[dict[str, str]]) -> str:
     return f"<!DOCTYPE html><html lang='sv'><head>{head}</head><body>{''.join(body)}</body></html>"
 
 
+def read_truth(truth_dir: Path) -> list[dict[str, str]]:
+    with open(truth_dir / "truth.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def print_to_pdf(source: Path, target: Path) -> None:
     command = [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu"]
     command += ["--no-pdf-header-footer", f"--print-to-pdf={target}", str(source)]
@@ -81,8 +86,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--untagged", type=Path, help="also write the PDFs without a reachable structure tree")
     args = parser.parse_args()
-    with open(args.truth_dir / "truth.csv", encoding="utf-8", newline="") as handle:
-        truth = list(csv.DictReader(handle))
+    truth = read_truth(args.truth_dir)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, rows in itertools.groupby(truth, key=lambda r: r["file"]):

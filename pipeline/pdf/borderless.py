@@ -223,7 +223,7 @@ class BorderlessTable:
 
     def add_row(self, line: Line, full_width: bool = False) -> None:
         if len(self.rows) > 1:  # a boundary between two rows below the header: is it drawn?
-            if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
+            if self.drawing.separates(self.last_bottom, line.top, self.starts[0], self.size):
                 self.ruled += 1
             else:
                 self.unruled += 1
@@ -255,7 +255,7 @@ class BorderlessTable:
         row = self.rows[-1]
         if line.top - self.last_bottom > self.wrap_gap:
             return False
-        if self.drawing.separates(self.last_bottom, line.top, self.starts[0]):
+        if self.drawing.separates(self.last_bottom, line.top, self.starts[0], self.size):
             return False  # a rule or the edge of a shaded row between them
         if self.ruled >= MIN_RULED_BOUNDARIES and not self.unruled:
             return True  # the table draws an edge between every two rows, and there is none here
@@ -285,6 +285,10 @@ class BorderlessTable:
             )
         if 0 not in columns:
             return True
+        if len(columns) > 1 and FULL_WIDTH_ROW.match(line.text):
+            # a comment label running across the value columns starts a comment row, however close
+            # below a name that would not have fitted it (little cell padding, no rule between rows)
+            return False
         # The name column decides: its text goes on if it was wrapped (a trailing space or hyphen),
         # or if the next line's first word would not have fitted after it. A line that also brings
         # values is the rest of the row only if it goes on in lower case (a new row's name starts

@@ -25,6 +25,10 @@ SAME_INDENT_TOLERANCE = 0.5
 
 TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
+# Words after a line-end hyphen that keep it: "barn-" / "och ungdomsnämnd".
+KEPT_BEFORE = frozenset({"och", "eller", "samt", "respektive", "till", "som"})
+# The soft hyphen character, which some fonts name their one hyphen glyph by.
+SOFT_HYPHEN = "\u00ad"
 # Glyphs that mark an indicator/activity and precede the first cell's text.
 MARKER_GLYPHS = "♀▶✓●◆■🟢"
 
@@ -44,8 +48,11 @@ class Cell:
                 text = piece
             else:
                 head = text.split()[-1] if text.split() else ""
-                joint = separator_between(previous, line, self.inner_right, vocabulary, head)
-                text = text.rstrip() + joint + piece
+                if is_hyphenation(head, line, vocabulary):
+                    text = text.rstrip()[:-1] + piece
+                else:
+                    joint = separator_between(previous, line, self.inner_right, vocabulary, head)
+                    text = text.rstrip() + joint + piece
             previous = line
         return re.sub(r"\s{2,}", " ", text).strip()
 
@@ -95,6 +102,31 @@ def separator_between(upper: Line, lower: Line, inner_right: float, vocabulary: 
     if upper.glyphs[-1].space <= room and getattr(vocabulary, "keeps_wrap_spaces", True):
         return ""  # a space would have fitted and been kept: the word was broken at the cell edge
     return "" if is_broken_word(head or upper_text, lower.text.split()[0], vocabulary) else " "
+
+
+def is_hyphenation(head: str, lower: Line, vocabulary: Vocabulary) -> bool:
+    """Is the hyphen ending `head` one the typesetter put inside a word to wrap it (producers that
+    hyphenate narrow cells: "Perio-" / "dens ut-" / "fall")? Where the word without it is one the
+    document prints whole (or a table word) and the word with it is not, so "LSS-" / "boende" and
+    "vård-" / "och" keep theirs. (A font's one hyphen glyph may be named U+00AD, the soft hyphen, for a
+    hyphen printed inside a line too: document.py reads it as a hyphen.)"""
+    words = lower.text.split()
+    if not words or len(head) < 2 or head[-1] != "-" or not head[-2].isalpha() or not words[0][:1].isalpha():
+        return False
+    whole, hyphenated = vocabulary_key(head[:-1] + words[0]), vocabulary_key(head + words[0])
+    if hyphenated in vocabulary:
+        return False
+    if whole in vocabulary:
+        return True
+    # a producer seen hyphenating the table words hyphenates names too ("bero-" / "ende"): lower case
+    # on both sides, not "vård-" / "och", not a one-letter prefix ("e-" / "tjänst")
+    return (
+        getattr(vocabulary, "hyphenates", False)
+        and head[-2].islower()
+        and words[0][:1].islower()
+        and len(head) > 2
+        and vocabulary_key(words[0]) not in KEPT_BEFORE
+    )
 
 
 def is_broken_word(head: str, tail: str, vocabulary: Vocabulary) -> bool:

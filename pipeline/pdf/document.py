@@ -31,6 +31,7 @@ a text layer gives an empty list.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -42,6 +43,7 @@ from pipeline.common.page_numbers import PAGE_NUMBER_LINE
 from pipeline.pdf.borderless import FONT_SIZE_TOLERANCE, FULL_WIDTH_ROW, BorderlessTable
 from pipeline.pdf.cells import (
     FULL_LINE_SLACK,
+    SOFT_HYPHEN,
     Cell,
     Row,
     Table,
@@ -151,6 +153,8 @@ def read_page(raw: RawPage, space_ems: dict[str, float], letter_gaps: LetterGaps
         if text:
             if "\ufb00" <= text <= "\ufb06":
                 text = LIGATURES.get(text, text)  # "ﬂickor" is "flickor": fonts draw some letter pairs as one
+            elif text == SOFT_HYPHEN:
+                text = "-"  # a drawn soft hyphen is a hyphen: fonts share one glyph, and name either
             size = size or 1.0
             space = space_ems.get(font, SPACE_WIDTH_EM) * size
             tracking = spaced.get(font, 0.0) * size if spaced else 0.0
@@ -388,6 +392,8 @@ class DocumentWords(set):
     says nothing about a word broken at the line end."""
 
     keeps_wrap_spaces: bool = True
+    # whether it hyphenates words to wrap them in narrow cells (cells.is_hyphenation)
+    hyphenates: bool = False
 
 
 def document_vocabulary(pages: list[Page]) -> DocumentWords:
@@ -402,6 +408,25 @@ def document_vocabulary(pages: list[Page]) -> DocumentWords:
                     add_whole_words(cell.lines, words)
     words.keeps_wrap_spaces = any(line.ends_with_space for page in pages for line in page.body)
     return words
+
+
+def note_hyphenation(pages: list[Page], words: DocumentWords) -> None:
+    """Whether the document's tables (ruled or not, once built) wrap a word at a hyphen where the word
+    is one the document prints whole, and not with that hyphen ("Perio-" / "dens", "ut-" / "fall"):
+    producers that do hyphenate every narrow cell."""
+    tables = (item for page in pages for item in page.items if isinstance(item, Table))
+    cells = (cell for table in tables for row in table.rows for cell in row.cells)
+    words.hyphenates = any(hyphenates_a_word(cell.lines, words) for cell in cells)
+
+
+def hyphenates_a_word(lines: list[Line], words: set[str]) -> bool:
+    for upper, lower in itertools.pairwise(lines):
+        head, tail = upper.text.split(), lower.text.split()
+        if not (head and tail and len(head[-1]) > 2 and head[-1].endswith("-") and tail[0][:1].islower()):
+            continue
+        if vocabulary_key(head[-1][:-1] + tail[0]) in words and vocabulary_key(head[-1] + tail[0]) not in words:
+            return True
+    return False
 
 
 def add_whole_words(sequence: list[Line], words: set[str]) -> None:
@@ -531,6 +556,7 @@ def lines_from_pages(raw_pages: Iterable[RawPage], path: str | None = None) -> l
     for page in pages:
         carried = build_page_items(page, carried)
     join_tables_across_pages(pages)
+    note_hyphenation(pages, vocabulary)
     if trees:
         put_tree_tables(pages, trees, vocabulary)
     join_paragraph_lines(pages)

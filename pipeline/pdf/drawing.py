@@ -19,6 +19,12 @@ from pipeline.pdf.glyphs import Segment
 MEET_TOLERANCE = 1.0
 # A drawn edge counts for a text position it passes within this distance of.
 EDGE_REACH = 1.0
+# A row's rule may cut this far (times the text size) into the glyph boxes of the line above: below the
+# baseline of text without descenders, in a box that reaches down to the font's descent.
+DESCENT_ZONE_EM = 0.2
+# A rule under a row starts at the cell's edge, at least this far left of its text (an underline
+# starts at the text itself).
+CELL_PADDING_MIN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +63,18 @@ class Drawing:
             end += 1
         return self.edges[start:end]
 
-    def separates(self, upper: float, lower: float, x: float) -> bool:
-        """Is a drawn horizontal edge between y = upper and y = lower that passes x?"""
+    def separates(self, upper: float, lower: float, x: float, size: float = 0.0) -> bool:
+        """Is a drawn horizontal edge between y = upper and y = lower that passes x? With the text's
+        `size`, an edge through the descender zone of the line above counts too, where it starts left
+        of x by the cell padding (an underline starts at the text)."""
         if not self.edges:
             return False
-        return any(lo - EDGE_REACH <= x <= hi + EDGE_REACH for _, lo, hi in self.edges_within(upper, lower))
+        if any(lo - EDGE_REACH <= x <= hi + EDGE_REACH for _, lo, hi in self.edges_within(upper, lower)):
+            return True
+        # producers that size a cell to the text's baseline, not its descent (Typst), draw the rule
+        # below a row with little padding through the glyph boxes of the row's last line
+        zone = self.edges_within(upper - DESCENT_ZONE_EM * size, min(upper, lower))
+        return any(lo <= x - CELL_PADDING_MIN and x <= hi + EDGE_REACH for _, lo, hi in zone)
 
     def cell_edges(self, top: float, bottom: float, left: float, right: float, reach: float) -> list[float]:
         """Where the cells of a header band [top, bottom] meet, from [left, right]: the shaded boxes
