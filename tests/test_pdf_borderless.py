@@ -188,3 +188,54 @@ def test_same_cells_from_a_producer_that_draws_no_space_glyphs(monkeypatch, pars
     assert [(r.indicator_as_printed, r.cells) for r in report.rows] == [
         (r.indicator_as_printed, r.cells) for r in expected.rows
     ]
+
+
+def _straddle_pdf(path) -> None:
+    """A table without borders whose forecast, centred and wrapped, is wider than its column: its first
+    line "1,7 kg CO2 per kg" reaches well into the previous-year column on its left."""
+    pytest.importorskip("reportlab")  # the bench extra
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas, size = Canvas(str(path), pagesize=(842, 595)), 9
+    canvas.setFont("Helvetica", size)
+    # column starts: name, outcome, previous outcome, forecast, target, period
+    starts = [40, 300, 380, 460, 540, 620]
+    header = ["Indikator", "Periodens utfall", "Utfall 2013", "Prognos helår", "Årsmål", "Period"]
+    for x, word in zip(starts, header, strict=True):
+        canvas.drawString(x, 500, word)
+    rows = [(f"Andel dubbdäck {n}", ["12 %", "13 %", "11 %", "10 %", "Tertial 1 2014"]) for n in range(1, 13)]
+    rows[6:6] = [
+        ("Klimatpåverkan från livsmedel", ["1,8 kg", "1,9 kg", None, "1,6 kg", "Tertial 1 2014"]),
+        ("Sjukfrånvaro", ["6,9 %", "6,7 %", "6,4 %", "6 %", "Tertial 1 2014"]),
+    ]
+    y = 480
+    for name, values in rows:
+        canvas.drawString(starts[0], y, name)
+        for x, value in zip(starts[1:], values, strict=True):
+            if value is not None:
+                canvas.drawString(x, y, value)
+        if values[2] is None:  # centred in the forecast column (460..540), wrapped over two lines
+            centre = 462
+            for dy, text in ((0, "1,7 kg CO2 per kg"), (-11, "livsmedel")):
+                canvas.drawString(centre - stringWidth(text, "Helvetica", size) / 2, y + dy, text)
+            y -= 11
+        y -= 20
+    canvas.save()
+
+
+def test_a_value_lying_across_a_column_bound_is_flagged_and_not_loaded(tmp_path):
+    from pipeline.pdf.document import pdf_to_lines
+
+    path = tmp_path / "straddle.pdf"
+    _straddle_pdf(path)
+    report = parse_report(ExtractedText(SourceFile(str(path), path.name, "0", 0, "pdf"), pdf_to_lines(str(path))))
+    row = row_named(report, "Klimatpåverkan från livsmedel")
+    assert row.quality_flag == "straddles_columns"
+    # "1,7" stood left of the bound, under the previous-year column: neither column is loaded
+    assert row.cells["previous_outcome"] == row.cells["forecast"] == ""
+    assert (row.cells["outcome"], row.cells["target"], row.cells["period"]) == ("1,8 kg", "1,6 kg", "Tertial 1 2014")
+    assert "1,7" in row.raw_text and "1,9 kg" in row.raw_text
+    # the rows around it are read whole and unflagged
+    assert cells_of(row_named(report, "Sjukfrånvaro")) == ("6,9 %", "6,7 %", "6,4 %", "6 %", "", "Tertial 1 2014")
+    assert all(r.quality_flag is None for r in report.rows if r is not row)

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pipeline.pdf.cells import MARKER_GLYPHS, Cell, Row, Table, starts_table_header
+from pipeline.pdf.cells import MARKER_GLYPHS, STRADDLES_COLUMNS, Cell, Row, Table, starts_table_header
 from pipeline.pdf.drawing import Drawing
 from pipeline.pdf.glyphs import Glyph
 from pipeline.pdf.header import header_columns, ink_extent
@@ -57,6 +57,12 @@ OFFSET_SHARE = 0.75
 SAME_TOP_SHARE = 0.25
 # Tables without borders: a cell whose last line ends this close to its column edge may go on below.
 NEAR_FULL_EM = 1.0
+# Tables without borders: a piece of text reaching more than this past a bound on both sides, with no
+# uncovered gap wider than STRADDLE_GAP_EM where it crosses it (one run of text: a word, or words with
+# their space glyphs between them; two cells side by side leave a gap no glyph covers), lies in two
+# columns: under which one its value stands is not known.
+STRADDLE_EM = 0.5
+STRADDLE_GAP_EM = 0.1
 # Tables without borders: text of another size than the table's is not part of it.
 FONT_SIZE_TOLERANCE = 0.6
 
@@ -200,6 +206,27 @@ class BorderlessTable:
     def crosses_columns(self, word: list[Glyph]) -> bool:
         # a bound strictly inside (x0 + tolerance, x1 - tolerance)
         return crosses(word, self.bounds)
+
+    def straddled_columns(self, line: Line) -> set[int]:
+        """The columns on both sides of a bound that a piece of `line` lies well across (a centred
+        value wrapped wider than its column reaching into the one on its left)."""
+        reach, gap = STRADDLE_EM * self.size, STRADDLE_GAP_EM * self.size
+        columns: set[int] = set()
+        for chunk in line.chunks:
+            x0, x1 = ink_extent(chunk.glyphs)
+            for column, bound in enumerate(self.bounds):
+                if x0 < bound - reach and x1 > bound + reach and uncovered_gap(chunk.glyphs, bound) <= gap:
+                    columns |= {column, column + 1}
+        return columns
+
+    def guard_straddle(self, line: Line) -> None:
+        """Flag the last row if `line` lies across a bound, and distrust the values of the columns it
+        spans: a value put under the wrong column is worse than a missing one."""
+        row = self.rows[-1]
+        columns = self.straddled_columns(line) if len(row.cells) > 1 else set()
+        if columns:
+            row.flag = row.flag or STRADDLES_COLUMNS
+            row.untrusted |= columns - {0}
 
     def line_columns(self, line: Line) -> set[int]:
         return {self.column_of(word) for word in line.words}
@@ -356,6 +383,7 @@ class BorderlessTable:
                 row.cells[0].lines.append(line)
             else:
                 self.put_chunks(line, row.cells)
+                self.guard_straddle(line)
             row.bottom = line.bottom
             self.last_bottom = line.bottom
             self.last_top = line.top
@@ -372,6 +400,7 @@ class BorderlessTable:
                 # between two indicator rows (a header or a comment row may have padding of its own)
                 self.tightest_row_gap = min(self.tightest_row_gap, gap)
             self.add_row(line)
+            self.guard_straddle(line)
             return True
         if len(self.rows) == 1 and len(line.chunks) == 1 and self.starts_at_left(line):
             # Prose right under a (repeated) header is a comment row broken by the page break: the
@@ -474,6 +503,13 @@ def cells_run_together(word: list[Glyph], bounds: list[float]) -> bool:
         if bisect_right(bounds, before.mid_x) != bisect_right(bounds, after.mid_x):
             return after.text[:1].isupper() or after.text[:1].isdigit()
     return False
+
+
+def uncovered_gap(glyphs: list[Glyph], bound: float) -> float:
+    """The space no glyph (space glyphs included) covers where `glyphs` cross `bound`."""
+    left = [g.x1 for g in glyphs if g.mid_x < bound]
+    right = [g.x0 for g in glyphs if g.mid_x >= bound]
+    return min(right) - max(left) if left and right else math.inf
 
 
 def crosses(word: list[Glyph], bounds: list[float]) -> bool:

@@ -27,6 +27,8 @@ TABLE_HEADER_WORDS = ("Indikator", "Aktivitet")
 WORD_PUNCTUATION = ".,;:!?()[]\"'”“’«»"
 # Words after a line-end hyphen that keep it: "barn-" / "och ungdomsnämnd".
 KEPT_BEFORE = frozenset({"och", "eller", "samt", "respektive", "till", "som"})
+# A row with a piece of text lying across a column bound (its values there are not loaded).
+STRADDLES_COLUMNS = "straddles_columns"
 # The soft hyphen character, which some fonts name their one hyphen glyph by.
 SOFT_HYPHEN = "\u00ad"
 # Glyphs that mark an indicator/activity and precede the first cell's text.
@@ -166,9 +168,15 @@ class Row:
     # flag, and the geometric reading, kept for a person checking it
     flag: str | None = None
     other: str = ""
+    # columns whose value is not trusted (a piece of text lying across a column bound): read as empty
+    untrusted: set[int] = field(default_factory=set)
 
     def text(self, vocabulary: Vocabulary = frozenset()) -> str:
         return "\t".join(cell.text(vocabulary) for cell in self.cells)
+
+    def trusted_text(self, vocabulary: Vocabulary = frozenset()) -> str:
+        """The row's text with its untrusted cells left empty (the whole reading is `text`)."""
+        return "\t".join("" if c in self.untrusted else cell.text(vocabulary) for c, cell in enumerate(self.cells))
 
     @property
     def is_empty(self) -> bool:

@@ -523,6 +523,9 @@ def item_texts(item: Item, vocabulary: Vocabulary) -> Iterator[tuple[int, str, R
         return
     for row in item.rows:
         text = row.text(vocabulary)
+        if row.untrusted:  # values lying across a column bound: not loaded, the whole reading kept
+            row.other = row.other or text
+            text = row.trusted_text(vocabulary)
         if text.strip():
             yield row.page, text, row
     # An empty line marks where the table ends, as in the .txt files: text right under a table

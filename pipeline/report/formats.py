@@ -32,6 +32,7 @@ FLAG_MEANINGS = {
     "de fogades inte ihop",
     "structure_disagrees": "PDF-filens taggade tabell och det som syns på sidan läses olika; "
     "de värden som skiljer lämnas tomma",
+    "straddles_columns": "en text i raden står över gränsen mellan två kolumner; de kolumnernas värden lämnas tomma",
     "placement_uncertain": "tabellens layout gick förlorad och fler än en placering av värdena är möjlig",
     "placement_inconsistent": "tabellens layout gick förlorad och ingen placering av värdena stämmer helt",
     "number_grouping_uncertain": "'1 500' kan vara ett tal eller två celler; avläst som två celler",
