@@ -340,6 +340,9 @@ def append_continuation(table: Table, continuation: Table) -> None:
     if rows and table.rows and row_goes_on(table.rows[-1], rows[0]):
         for cell, more in zip(table.rows[-1].cells, rows[0].cells, strict=True):
             cell.lines.extend(more.lines)
+        upper = table.rows[-1]  # the rest's distrust goes with it
+        upper.untrusted |= rows[0].untrusted
+        upper.flag = upper.flag or rows[0].flag
         rows = rows[1:]
     table.rows.extend(rows)
     table.bottom = continuation.bottom
