@@ -193,7 +193,6 @@ def test_same_cells_from_a_producer_that_draws_no_space_glyphs(monkeypatch, pars
 def _straddle_pdf(path) -> None:
     """A table without borders whose forecast, centred and wrapped, is wider than its column: its first
     line "1,7 kg CO2 per kg" reaches well into the previous-year column on its left."""
-    pytest.importorskip("reportlab")  # the bench extra
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
