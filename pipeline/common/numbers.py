@@ -136,11 +136,6 @@ def looks_numeric(cell: str) -> bool:
     return bool(re.match(rf"^[-−–+]?{_S}*\d", cell.strip()))
 
 
-def is_malformed_number(cell: str) -> bool:
-    """A cell that starts like a number but is not one in a known form ("0.45", "12-15", "- 70,6")."""
-    return not is_blank(cell) and looks_numeric(cell) and parse_number(cell) is None
-
-
 def holds_two_values(cell: str) -> bool:
     """'57,48 % 63,52 %' or '- 70,6': the cells of two columns run together. '1 123 st' is one
     number; a text that names numbers ('2 % relativt 2018') is not a value cell at all."""
